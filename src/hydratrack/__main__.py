@@ -1,0 +1,3 @@
+from hydratrack.cli import main
+
+main()

@@ -1,0 +1,237 @@
+"""A small synchronous client of the REST API (docs/api.md).
+
+One method per endpoint; errors become :class:`ApiError` carrying the server's error
+code and message. The SDK, the agent and the CLI all use this class, so nothing of
+theirs reaches the store except through the public API.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import httpx
+
+from hydratrack.client.config import ClientConfig, load_client_config
+
+JSON = dict[str, Any]
+
+
+class ApiError(Exception):
+    """An error answer (or no answer) from the server."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(f"{message} ({code}, HTTP {status})" if status else message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+class ServerUnreachable(ApiError):
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(0, "unreachable", f"cannot reach hydratrack server at {url}: {reason}")
+
+
+class ApiClient:
+    def __init__(
+        self,
+        api_host: str | None = None,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        *,
+        config: ClientConfig | None = None,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        cfg = config or load_client_config()
+        self.api_host = (api_host or cfg.api_host).rstrip("/")
+        key = access_key or cfg.access_key
+        secret = secret_key or cfg.secret_key
+        auth = httpx.BasicAuth(key, secret) if key and secret else None
+        self._http = httpx.Client(
+            base_url=self.api_host + "/api/v1",
+            auth=auth,
+            timeout=timeout,
+            transport=transport,
+            headers={"User-Agent": "hydratrack-client"},
+        )
+
+    # -- plumbing -------------------------------------------------------------
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "ApiClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            resp = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(self.api_host, str(exc) or type(exc).__name__) from exc
+        if resp.status_code >= 400:
+            try:
+                err = resp.json()["error"]
+                raise ApiError(resp.status_code, err.get("code", "error"), err.get("message", ""), err.get("details"))
+            except (ValueError, KeyError, TypeError):
+                raise ApiError(resp.status_code, "http_error", resp.text[:500] or resp.reason_phrase) from None
+        return resp
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        resp = self.request(method, path, **kwargs)
+        if resp.status_code == 204 or not resp.content:
+            return None
+        return resp.json()
+
+    # -- health and auth --------------------------------------------------------
+    def health(self) -> JSON:
+        return self._json("GET", "/health")
+
+    def me(self) -> JSON:
+        return self._json("GET", "/auth/me")
+
+    def create_key(self, label: str | None = None) -> JSON:
+        return self._json("POST", "/auth/keys", json={"label": label})
+
+    def create_user(self, name: str, password: str, is_admin: bool = False) -> JSON:
+        return self._json("POST", "/users", json={"name": name, "password": password, "is_admin": is_admin})
+
+    # -- projects ---------------------------------------------------------------
+    def list_projects(self, **query: Any) -> JSON:
+        return self._json("GET", "/projects", params=_params(query))
+
+    def create_project(self, name: str, description: str = "") -> JSON:
+        return self._json("POST", "/projects", json={"name": name, "description": description})
+
+    # -- tasks ------------------------------------------------------------------
+    def list_tasks(self, **query: Any) -> JSON:
+        """Query keys as in docs/api.md; list values repeat the parameter."""
+        return self._json("GET", "/tasks", params=_params(query))
+
+    def create_task(self, body: Mapping[str, Any]) -> JSON:
+        return self._json("POST", "/tasks", json=dict(body))
+
+    def get_task(self, task_id: str) -> JSON:
+        return self._json("GET", f"/tasks/{task_id}")
+
+    def update_task(self, task_id: str, **fields: Any) -> JSON:
+        return self._json("PATCH", f"/tasks/{task_id}", json=fields)
+
+    def delete_task(self, task_id: str) -> None:
+        self._json("DELETE", f"/tasks/{task_id}")
+
+    def get_hyperparams(self, task_id: str) -> JSON:
+        return self._json("GET", f"/tasks/{task_id}/hyperparams")
+
+    def patch_hyperparams(self, task_id: str, changes: Mapping[str, Mapping[str, Any]]) -> JSON:
+        return self._json("PATCH", f"/tasks/{task_id}/hyperparams", json=dict(changes))
+
+    def put_hyperparam_section(self, task_id: str, section: str, params: Mapping[str, Any]) -> JSON:
+        return self._json("PUT", f"/tasks/{task_id}/hyperparams/{section}", json=dict(params))
+
+    def get_configuration(self, task_id: str) -> JSON:
+        return self._json("GET", f"/tasks/{task_id}/configuration")
+
+    def put_configuration(
+        self, task_id: str, name: str, value: str, type: str = "OmegaConf", description: str = ""
+    ) -> JSON:
+        body = {"value": value, "type": type, "description": description}
+        return self._json("PUT", f"/tasks/{task_id}/configuration/{name}", json=body)
+
+    def post_events(self, task_id: str, batch_id: str, events: Iterable[Mapping[str, Any]]) -> JSON:
+        body = {"batch_id": batch_id, "events": list(events)}
+        return self._json("POST", f"/tasks/{task_id}/events", json=body)
+
+    def get_scalars(self, task_id: str, **query: Any) -> JSON:
+        return self._json("GET", f"/tasks/{task_id}/scalars", params=_params(query))
+
+    def get_console(self, task_id: str, after: int = -1, limit: int = 1000) -> JSON:
+        return self._json("GET", f"/tasks/{task_id}/console", params={"after": after, "limit": limit})
+
+    def list_artifacts(self, task_id: str) -> JSON:
+        return self._json("GET", f"/tasks/{task_id}/artifacts")
+
+    def upload_artifact(
+        self, task_id: str, name: str, path: Path, metadata: Mapping[str, Any] | None = None
+    ) -> JSON:
+        with open(path, "rb") as fh:
+            files = {"file": (Path(path).name, fh, "application/octet-stream")}
+            data = {"name": name, "metadata": json.dumps(dict(metadata or {}))}
+            return self._json("POST", f"/tasks/{task_id}/artifacts", files=files, data=data)
+
+    def download_artifact(self, task_id: str, name: str) -> bytes:
+        return self.request("GET", f"/tasks/{task_id}/artifacts/{name}/file").content
+
+    # actions
+    def clone_task(self, task_id: str, name: str | None = None, **extra: Any) -> JSON:
+        return self._json("POST", f"/tasks/{task_id}/clone", json={"name": name, **extra})
+
+    def enqueue_task(self, task_id: str, queue: str = "default") -> JSON:
+        return self._json("POST", f"/tasks/{task_id}/enqueue", json={"queue": queue})
+
+    def dequeue_task(self, task_id: str) -> JSON:
+        return self._json("POST", f"/tasks/{task_id}/dequeue", json={})
+
+    def abort_task(self, task_id: str, reason: str | None = None) -> JSON:
+        return self._json("POST", f"/tasks/{task_id}/abort", json={"reason": reason})
+
+    def reset_task(self, task_id: str) -> JSON:
+        return self._json("POST", f"/tasks/{task_id}/reset", json={})
+
+    def publish_task(self, task_id: str) -> JSON:
+        return self._json("POST", f"/tasks/{task_id}/publish", json={})
+
+    def archive_task(self, task_id: str, archived: bool = True) -> JSON:
+        return self._json("POST", f"/tasks/{task_id}/archive", json={"archived": archived})
+
+    def set_status(self, task_id: str, status: str, message: str = "", reason: str = "") -> JSON:
+        body = {"status": status, "message": message, "reason": reason}
+        return self._json("POST", f"/tasks/{task_id}/status", json=body)
+
+    # -- queues and workers -----------------------------------------------------
+    def list_queues(self) -> JSON:
+        return self._json("GET", "/queues")
+
+    def create_queue(self, name: str) -> JSON:
+        return self._json("POST", "/queues", json={"name": name})
+
+    def get_queue(self, id_or_name: str) -> JSON:
+        return self._json("GET", f"/queues/{id_or_name}")
+
+    def list_workers(self) -> JSON:
+        return self._json("GET", "/workers")
+
+    def register_worker(self, name: str, queues: list[str]) -> JSON:
+        return self._json("POST", "/workers", json={"name": name, "queues": queues})
+
+    def heartbeat(self, worker_id: str, task_id: str | None = None) -> JSON:
+        return self._json("POST", f"/workers/{worker_id}/heartbeat", json={"task_id": task_id})
+
+    def claim(self, worker_id: str, timeout: float = 20.0) -> JSON | None:
+        """Long-poll for a task; None when nothing came within ``timeout`` seconds."""
+        resp = self.request(
+            "POST", f"/workers/{worker_id}/claim", json={"timeout": timeout},
+            timeout=httpx.Timeout(timeout + 15.0),
+        )
+        return None if resp.status_code == 204 else resp.json()
+
+    def unregister_worker(self, worker_id: str) -> None:
+        self._json("DELETE", f"/workers/{worker_id}")
+
+
+def _params(query: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in query.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            out.extend((key, v) for v in value)
+        elif isinstance(value, bool):
+            out.append((key, "true" if value else "false"))
+        else:
+            out.append((key, value))
+    return out

@@ -1,0 +1,109 @@
+"""Client settings: environment variables win over ``~/.hydratrack/config.toml``.
+
+The server writes that file on its first start (see docs/api.md, "First start")::
+
+    api_host = "http://127.0.0.1:8080"
+    access_key = "..."
+    secret_key = "..."
+    [ui]
+    user = "admin"
+    password = "..."
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from pathlib import Path
+from typing import Any, Mapping
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+DEFAULT_API_HOST = "http://127.0.0.1:8080"
+
+
+def config_path(home: Path | None = None) -> Path:
+    """Where the client config file lives (``HYDRATRACK_CONFIG_FILE`` overrides)."""
+    override = os.environ.get("HYDRATRACK_CONFIG_FILE")
+    if override:
+        return Path(override)
+    return (home or Path.home()) / ".hydratrack" / "config.toml"
+
+
+@dataclasses.dataclass(frozen=True)
+class ClientConfig:
+    api_host: str = DEFAULT_API_HOST
+    access_key: str | None = None
+    secret_key: str | None = None
+    offline: bool = False
+    task_id: str | None = None
+    ui_user: str | None = None
+    ui_password: str | None = None
+    source: str = "defaults"
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.access_key and self.secret_key)
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Parse the config file; a malformed file is an error that names the file."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML: {exc}") from exc
+
+
+def load_client_config(env: Mapping[str, str] | None = None) -> ClientConfig:
+    env = os.environ if env is None else env
+    path = config_path()
+    data = read_config_file(path)
+    ui = data.get("ui") or {}
+    return ClientConfig(
+        api_host=(env.get("HYDRATRACK_API_HOST") or data.get("api_host") or DEFAULT_API_HOST).rstrip("/"),
+        access_key=env.get("HYDRATRACK_ACCESS_KEY") or data.get("access_key"),
+        secret_key=env.get("HYDRATRACK_SECRET_KEY") or data.get("secret_key"),
+        offline=_truthy(env.get("HYDRATRACK_OFFLINE")) or bool(data.get("offline", False)),
+        task_id=env.get("HYDRATRACK_TASK_ID") or None,
+        ui_user=ui.get("user"),
+        ui_password=ui.get("password"),
+        source=str(path) if data else "environment/defaults",
+    )
+
+
+def _toml_str(value: str) -> str:
+    # TOML basic strings share JSON's escapes for the characters we can meet here.
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+def write_client_config(
+    path: Path, *, api_host: str, access_key: str, secret_key: str, user: str, password: str
+) -> None:
+    """Write the client config file with mode 0600 (created atomically)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    text = (
+        f"api_host = {_toml_str(api_host)}\n"
+        f"access_key = {_toml_str(access_key)}\n"
+        f"secret_key = {_toml_str(secret_key)}\n"
+        "[ui]\n"
+        f"user = {_toml_str(user)}\n"
+        f"password = {_toml_str(password)}\n"
+    )
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
