@@ -20,6 +20,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+@app.callback()
+def _root() -> None:
+    """Self-hosted experiment manager for Hydra applications."""
+
+
 for module in (server, admin, tasks, sync, agent):
     module.register(app)
 

@@ -1,0 +1,138 @@
+"""``/tasks/{id}/hyperparams`` and ``/tasks/{id}/configuration``.
+
+Saving into a ``draft`` task is validated (docs/api.md "Validation of edits") with
+``hydratrack.edits.validate``; a run writing into its own ``in_progress`` task is stored
+as sent. Other states are not editable (409 naming the status).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Mapping
+
+from fastapi import APIRouter, Path, Response
+from sqlalchemy.engine import Connection
+
+from hydratrack.server.api.models import ConfigIn, Hyperparams, ParamIn, Section, dump
+from hydratrack.server.auth import Ctx, CurrentUser
+from hydratrack.server.errors import InvalidEdit
+from hydratrack.server.store import params as params_repo
+from hydratrack.server.store import tasks as tasks_repo
+from hydratrack.status import TaskStatus
+
+router = APIRouter(prefix="/tasks/{task_id}", tags=["tasks"])
+SectionName = Annotated[str, Path(min_length=1, max_length=255)]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, ParamIn):
+        return value.model_dump(exclude_unset=True)
+    return value
+
+
+def _plain_section(entries: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _plain(v) for k, v in entries.items()}
+
+
+def _value_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    raw = value.get("value") if isinstance(value, Mapping) else value
+    return "" if raw is None else str(raw)
+
+
+def _check_hyperparams(conn: Connection, row: Any, merged: Mapping[str, Mapping[str, Any]]) -> None:
+    """Validate sections of a draft task as they will be stored."""
+    if row.status != TaskStatus.DRAFT.value:
+        return
+    try:
+        from hydratrack.edits.validate import validate_hyperparams
+    except ImportError:  # the validator ships with the agent part
+        return
+    config = params_repo.get_configuration(conn, row.id).get("OmegaConf")
+    choices = ((row.runtime or {}).get("hydra") or {}).get("choices")
+    problems = []
+    for section, entries in merged.items():
+        problems += validate_hyperparams(
+            section, {k: _value_text(v) for k, v in entries.items()},
+            config_yaml=config["value"] if config else None,
+            choices=choices if isinstance(choices, dict) else None)
+    if problems:
+        raise InvalidEdit([{"section": p.section, "name": p.name, "message": p.message}
+                           for p in problems])
+
+
+def _check_configuration(row: Any, name: str, type_: str, value: str) -> None:
+    if row.status != TaskStatus.DRAFT.value:
+        return
+    try:
+        from hydratrack.edits.validate import validate_configuration
+    except ImportError:
+        return
+    problems = validate_configuration(name, type_, value)
+    if problems:
+        raise InvalidEdit([{"section": "configuration", "name": p.name, "message": p.message}
+                           for p in problems])
+
+
+@router.get("/hyperparams")
+def get_hyperparams(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+    with ctx.db.read() as conn:
+        tasks_repo.get_row(conn, task_id)
+        return params_repo.get_hyperparams(conn, task_id)
+
+
+@router.patch("/hyperparams")
+def patch_hyperparams(task_id: str, body: Hyperparams, caller: CurrentUser,
+                      ctx: Ctx) -> dict[str, Any]:
+    changes = {s: _plain_section(e) for s, e in body.items()}
+    with ctx.db.write() as conn:
+        row = tasks_repo.lock_row(conn, task_id)
+        tasks_repo.ensure_editable(row)
+        params_repo.patch_hyperparams(conn, task_id, changes)
+        after = params_repo.get_hyperparams(conn, task_id)
+        _check_hyperparams(conn, row, {s: after.get(s, {}) for s in changes})
+        tasks_repo.touch(conn, task_id)
+        return after
+
+
+@router.put("/hyperparams/{section}")
+def put_section(task_id: str, section: SectionName, body: Section, caller: CurrentUser,
+                ctx: Ctx) -> dict[str, Any]:
+    entries = _plain_section(body)
+    with ctx.db.write() as conn:
+        row = tasks_repo.lock_row(conn, task_id)
+        tasks_repo.ensure_editable(row)
+        params_repo.put_section(conn, task_id, section, entries)
+        after = params_repo.get_hyperparams(conn, task_id)
+        _check_hyperparams(conn, row, {section: after.get(section, {})})
+        tasks_repo.touch(conn, task_id)
+        return after
+
+
+@router.get("/configuration")
+def get_configuration(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+    with ctx.db.read() as conn:
+        tasks_repo.get_row(conn, task_id)
+        return params_repo.get_configuration(conn, task_id)
+
+
+@router.put("/configuration/{name}")
+def put_configuration(task_id: str, name: SectionName, body: ConfigIn, caller: CurrentUser,
+                      ctx: Ctx) -> dict[str, Any]:
+    obj = dump(body)
+    with ctx.db.write() as conn:
+        row = tasks_repo.lock_row(conn, task_id)
+        tasks_repo.ensure_editable(row)
+        _check_configuration(row, name, obj.get("type") or "", obj["value"])
+        entry = params_repo.put_configuration(conn, task_id, name, obj)
+        tasks_repo.touch(conn, task_id)
+        return entry
+
+
+@router.delete("/configuration/{name}", status_code=204)
+def delete_configuration(task_id: str, name: str, caller: CurrentUser, ctx: Ctx) -> Response:
+    with ctx.db.write() as conn:
+        tasks_repo.ensure_editable(tasks_repo.lock_row(conn, task_id))
+        params_repo.delete_configuration(conn, task_id, name)
+        tasks_repo.touch(conn, task_id)
+    return Response(status_code=204)

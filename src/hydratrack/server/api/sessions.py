@@ -1,0 +1,87 @@
+"""``/auth``: UI login (password or one-click token), logout, who am I, API keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from hydratrack.server.auth import SESSION_COOKIE, Ctx, CurrentUser, authenticate
+from hydratrack.server.errors import BadRequest, Unauthorized
+from hydratrack.server.store import users as users_repo
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str | None = None
+    password: str | None = None
+    token: str | None = None
+
+
+class KeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: str | None = Field(default=None, max_length=255)
+
+
+def _user(caller: Any) -> dict[str, Any]:
+    return {"id": caller.id, "name": caller.name, "is_admin": bool(caller.is_admin)}
+
+
+@router.post("/login")
+def login(body: LoginIn, request: Request, response: Response, ctx: Ctx) -> dict[str, Any]:
+    with ctx.db.write() as conn:
+        if body.token:
+            row = users_repo.use_login_token(conn, body.token)
+            if row is None:
+                raise Unauthorized("login link is unknown, used or expired")
+        elif body.username and body.password:
+            row = users_repo.user_by_password(conn, body.username, body.password)
+            if row is None:
+                raise Unauthorized("wrong user name or password")
+        else:
+            raise BadRequest("send username and password, or a login token")
+        token, csrf = users_repo.create_session(conn, row.id)
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
+                        max_age=users_repo.SESSION_DAYS * 86400, path="/",
+                        secure=request.url.scheme == "https")
+    return {"user": _user(row), "csrf_token": csrf}
+
+
+@router.post("/logout", status_code=204)
+def logout(request: Request, ctx: Ctx) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        authenticate(request, ctx)  # CSRF applies: logout changes state
+        with ctx.db.write() as conn:
+            users_repo.delete_session(conn, token)
+    out = Response(status_code=204)
+    out.delete_cookie(SESSION_COOKIE, path="/")
+    return out
+
+
+@router.get("/me")
+def me(caller: CurrentUser) -> dict[str, Any]:
+    return {"user": _user(caller), "csrf_token": caller.csrf_token}
+
+
+@router.get("/keys")
+def list_keys(caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+    with ctx.db.read() as conn:
+        return {"items": users_repo.list_keys(conn, caller.id)}
+
+
+@router.post("/keys", status_code=201)
+def create_key(caller: CurrentUser, ctx: Ctx, body: KeyIn | None = None) -> dict[str, str]:
+    with ctx.db.write() as conn:
+        return users_repo.create_key(conn, caller.id, (body.label if body else None) or "")
+
+
+@router.delete("/keys/{access_key}", status_code=204)
+def delete_key(access_key: str, caller: CurrentUser, ctx: Ctx) -> Response:
+    with ctx.db.write() as conn:
+        users_repo.delete_key(conn, caller.id, access_key)
+    ctx.keys.drop(access_key)
+    return Response(status_code=204)

@@ -1,0 +1,72 @@
+"""``/tasks``: list (filters, paging), create (idempotent by id), read, patch, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+
+from hydratrack.server.api.models import TaskIn, TaskPatch, dump
+from hydratrack.server.auth import Ctx, CurrentUser
+from hydratrack.server.store import artifacts as artifacts_repo
+from hydratrack.server.store import task_list
+from hydratrack.server.store import tasks as tasks_repo
+
+router = APIRouter(prefix="/tasks", tags=["tasks"])
+
+Many = Annotated[list[str], Query()]
+
+
+def _csv(values: list[str]) -> list[str]:
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+@router.get("")
+def list_tasks(
+    caller: CurrentUser, ctx: Ctx,
+    project: str | None = None, project_id: str | None = None,
+    status: Many = [], name: str | None = None, tag: Many = [], q: str | None = None,  # noqa: B006
+    param: Many = [], parent: str | None = None,  # noqa: B006
+    archived: bool | None = False, order_by: str = "-created",
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    params: Many = [], metrics: Many = [],  # noqa: B006
+) -> dict[str, Any]:
+    f = task_list.TaskFilter(
+        project=project, project_id=project_id, status=_csv(status), name=name, tag=tag, q=q,
+        param=param, parent=parent, archived=archived, order_by=order_by, offset=offset,
+        limit=limit, params=_csv(params), metrics=_csv(metrics))
+    with ctx.db.read() as conn:
+        items, total = task_list.list_(conn, f)
+    return {"items": items, "total": total}
+
+
+@router.post("", status_code=201)
+def create_task(body: TaskIn, caller: CurrentUser, ctx: Ctx) -> Any:
+    with ctx.db.write() as conn:
+        task, created = tasks_repo.create(conn, caller.id, dump(body))
+    return task if created else JSONResponse(task, status_code=200)
+
+
+@router.get("/{task_id}")
+def get_task(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+    with ctx.db.read() as conn:
+        return tasks_repo.get(conn, task_id)
+
+
+@router.patch("/{task_id}")
+def patch_task(task_id: str, body: TaskPatch, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+    changes = {k: v for k, v in dump(body).items() if v is not None}
+    with ctx.db.write() as conn:
+        return tasks_repo.patch(conn, task_id, changes)
+
+
+@router.delete("/{task_id}", status_code=204)
+def delete_task(task_id: str, caller: CurrentUser, ctx: Ctx) -> Response:
+    with ctx.db.write() as conn:
+        uris = artifacts_repo.uris(conn, task_id)
+        tasks_repo.delete_(conn, task_id)
+    for uri in uris:
+        ctx.files.delete(uri)
+    return Response(status_code=204)

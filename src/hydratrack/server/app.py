@@ -1,0 +1,66 @@
+"""The ASGI application: routers under ``/api/v1``, error shape, limits, sweeper, web UI."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any, AsyncIterator
+
+from fastapi import FastAPI
+
+import hydratrack
+from hydratrack.server.api import (
+    actions, artifacts, events, health, params, projects, queues, sessions, tasks, users, workers,
+)
+from hydratrack.server.context import ServerContext
+from hydratrack.server.errors import install_error_handlers
+from hydratrack.server.lease import sweep_forever
+from hydratrack.server.limits import BodyLimit
+
+log = logging.getLogger("hydratrack.server")
+API_PREFIX = "/api/v1"
+ROUTERS = (health, sessions, users, projects, tasks, params, actions, events, artifacts,
+           queues, workers)
+
+
+def create_app(ctx: ServerContext) -> FastAPI:
+    """Build the app for an opened context (database migrated, file store ready)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx.wakeup.bind(asyncio.get_running_loop())
+        sweeper = asyncio.create_task(sweep_forever(ctx))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            ctx.db.dispose()
+
+    app = FastAPI(
+        title="hydratrack", version=hydratrack.__version__, lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    for module in ROUTERS:
+        app.include_router(module.router, prefix=API_PREFIX)
+    _mount_web(app)
+    app.add_middleware(BodyLimit, max_body=ctx.settings.max_body_bytes,  # type: ignore[arg-type]
+                       max_artifact=ctx.settings.max_artifact_bytes)
+    return app
+
+
+def _mount_web(app: FastAPI) -> None:
+    """Let the web UI add its pages, if that part is installed."""
+    try:
+        from hydratrack import web
+
+        mount: Any = getattr(web, "mount")
+    except (ImportError, AttributeError):
+        log.info("web UI not available; serving the API only")
+        return
+    mount(app)

@@ -1,0 +1,101 @@
+"""Who is calling: HTTP Basic with an API key pair, or the UI's session cookie.
+
+Missing and wrong credentials give the same 401 message, whichever part was wrong.
+State-changing requests authenticated by the session cookie must carry the session's
+``X-CSRF-Token``; Basic-auth requests need no such header.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import time
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from hydratrack.server.context import Caller, ServerContext, get_ctx
+from hydratrack.server.errors import Forbidden, Unauthorized
+from hydratrack.server.store import users as users_repo
+
+SESSION_COOKIE = "hydratrack_session"
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+_TOUCH_EVERY = 60.0
+
+
+def _basic(header: str) -> tuple[str, str] | None:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None
+    try:
+        text = base64.b64decode(value.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    key, sep, secret = text.partition(":")
+    return (key, secret) if sep and key and secret else None
+
+
+def _by_key(ctx: ServerContext, key: str, secret: str) -> Caller | None:
+    digest = hashlib.sha256(secret.encode()).hexdigest()
+    caller = ctx.keys.get((key, digest))
+    if caller is None:
+        with ctx.db.read() as conn:
+            row = users_repo.user_by_key(conn, key, secret)
+        if row is None:
+            return None
+        caller = Caller(row.id, row.name, bool(row.is_admin), "key", access_key=key)
+        ctx.keys.put((key, digest), caller)
+    now = time.monotonic()
+    if now - ctx.key_last_touch.get(key, 0.0) > _TOUCH_EVERY:
+        ctx.key_last_touch[key] = now
+        with ctx.db.write() as conn:
+            users_repo.touch_key(conn, key)
+    return caller
+
+
+def _by_session(ctx: ServerContext, token: str) -> Caller | None:
+    with ctx.db.read() as conn:
+        found = users_repo.session_user(conn, token)
+    if found is None:
+        return None
+    row, csrf = found
+    return Caller(row.id, row.name, bool(row.is_admin), "session", csrf_token=csrf)
+
+
+def authenticate(request: Request, ctx: ServerContext) -> Caller:
+    header = request.headers.get("authorization")
+    if header:
+        pair = _basic(header)
+        caller = _by_key(ctx, *pair) if pair else None
+        if caller is None:
+            raise Unauthorized()
+        return caller
+    token = request.cookies.get(SESSION_COOKIE)
+    caller = _by_session(ctx, token) if token else None
+    if caller is None:
+        raise Unauthorized()
+    if request.method not in _SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not (caller.csrf_token and hmac.compare_digest(sent, caller.csrf_token)):
+            raise Forbidden(f"missing or wrong {CSRF_HEADER} header (get it from /api/v1/auth/me)")
+    return caller
+
+
+def require_user(request: Request, ctx: Annotated[ServerContext, Depends(get_ctx)]) -> Caller:
+    caller = authenticate(request, ctx)
+    request.state.caller = caller
+    return caller
+
+
+def require_admin(caller: Annotated[Caller, Depends(require_user)]) -> Caller:
+    if not caller.is_admin:
+        raise Forbidden(f"user {caller.name} is not an admin")
+    return caller
+
+
+CurrentUser = Annotated[Caller, Depends(require_user)]
+AdminUser = Annotated[Caller, Depends(require_admin)]
+Ctx = Annotated[ServerContext, Depends(get_ctx)]

@@ -1,0 +1,68 @@
+"""What every route needs: settings, database, file store, claim wake-ups, key cache."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from typing import Any
+
+from fastapi import Request
+
+from hydratrack.server.files import FileStore
+from hydratrack.server.settings import ServerSettings
+from hydratrack.server.store.db import Database
+from hydratrack.server.wakeup import WakeUp
+
+
+@dataclasses.dataclass
+class Caller:
+    id: str
+    name: str
+    is_admin: bool
+    via: str  # "key" or "session"
+    csrf_token: str | None = None
+    access_key: str | None = None
+
+
+class KeyCache:
+    """Verified (access key, secret digest) -> caller, for a short time (keys can be deleted)."""
+
+    def __init__(self, ttl: float = 30.0) -> None:
+        self.ttl = ttl
+        self._items: dict[tuple[str, str], tuple[float, Caller]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> Caller | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None or hit[0] < time.monotonic():
+                return None
+            return hit[1]
+
+    def put(self, key: tuple[str, str], caller: Caller) -> None:
+        with self._lock:
+            if len(self._items) > 10_000:
+                self._items.clear()
+            self._items[key] = (time.monotonic() + self.ttl, caller)
+
+    def drop(self, access_key: str) -> None:
+        with self._lock:
+            for k in [k for k in self._items if k[0] == access_key]:
+                del self._items[k]
+
+
+@dataclasses.dataclass
+class ServerContext:
+    settings: ServerSettings
+    db: Database
+    files: FileStore
+    wakeup: WakeUp = dataclasses.field(default_factory=WakeUp)
+    keys: KeyCache = dataclasses.field(default_factory=KeyCache)
+    key_last_touch: dict[str, float] = dataclasses.field(default_factory=dict)
+
+
+def get_ctx(request: Request) -> ServerContext:
+    ctx: Any = request.app.state.ctx
+    assert isinstance(ctx, ServerContext)
+    return ctx

@@ -1,0 +1,152 @@
+"""The one place that makes error answers: ``{"error": {"code", "message", "details"?}}``.
+
+Routes and the store raise :class:`ApiProblem` (or one of its named subclasses); the
+handlers installed by :func:`install_error_handlers` turn it, FastAPI's validation
+errors, Starlette's HTTP errors and anything unexpected into that shape.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("hydratrack.server")
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    422: "validation_error",
+    500: "internal_error",
+}
+
+
+class ApiProblem(Exception):
+    """An answer other than success; carries status, code, message and details."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+class BadRequest(ApiProblem):
+    def __init__(self, message: str, details: Any = None) -> None:
+        super().__init__(400, "bad_request", message, details)
+
+
+class Unauthorized(ApiProblem):
+    def __init__(self, message: str = "missing or wrong credentials") -> None:
+        super().__init__(401, "unauthorized", message)
+
+
+class Forbidden(ApiProblem):
+    def __init__(self, message: str) -> None:
+        super().__init__(403, "forbidden", message)
+
+
+class NotFound(ApiProblem):
+    def __init__(self, kind: str, ident: str) -> None:
+        super().__init__(404, "not_found", f"{kind} {ident} not found")
+
+
+class Conflict(ApiProblem):
+    def __init__(self, message: str) -> None:
+        super().__init__(409, "conflict", message)
+
+
+class InvalidState(ApiProblem):
+    def __init__(self, task_id: str, current: str, action: str, needs: str) -> None:
+        super().__init__(409, "invalid_state", f"task {task_id} is {current}; {action} needs {needs}")
+
+
+class InvalidEdit(ApiProblem):
+    def __init__(self, details: list[dict[str, str]]) -> None:
+        first = details[0] if details else {"section": "", "name": "", "message": ""}
+        more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+        msg = f"edit cannot apply: {first['section']}/{first['name']}: {first['message']}{more}"
+        super().__init__(422, "invalid_edit", msg, details)
+
+
+class PayloadTooLarge(ApiProblem):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, "payload_too_large", f"request body is larger than {limit} bytes")
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    err: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        err["details"] = details
+    return {"error": err}
+
+
+def error_response(status: int, code: str, message: str, details: Any = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict[str, str]]:
+    return [{"field": _field(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
+            for e in exc.errors()]
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiProblem)
+    headers = {"WWW-Authenticate": 'Basic realm="hydratrack"'} if exc.status == 401 else None
+    return error_response(exc.status, exc.code, exc.message, exc.details, headers)
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        detail = next(e for e in errors if e.get("type") == "json_invalid")
+        ctx = detail.get("ctx") or {}
+        return error_response(400, "bad_request", f"malformed JSON body: {ctx.get('error', 'invalid')}")
+    details = _validation_details(exc)
+    first = details[0] if details else {"field": "", "message": "invalid"}
+    more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+    msg = f"{first['field']}: {first['message']}{more}"
+    bad_query = all(d["field"].startswith(("query", "path")) for d in details) and details
+    if bad_query:
+        return error_response(400, "bad_request", f"bad query value: {msg}", details)
+    return error_response(422, "validation_error", msg, details)
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _STATUS_CODES.get(exc.status_code, "error")
+    message = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
+    if exc.status_code == 404 and message == "Not Found":
+        message = f"no such endpoint: {request.method} {request.url.path}"
+    if exc.status_code == 405:
+        message = f"method {request.method} not allowed on {request.url.path}"
+    return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error in %s %s", request.method, request.url.path)
+    return error_response(500, "internal_error", f"internal error: {type(exc).__name__}")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiProblem, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,85 @@
+"""Where artifact bytes live. One small interface; the local directory store built in.
+
+``--files`` takes a path or a ``file://`` URL (default ``<data-dir>/files``);
+``s3://`` is refused at start with a clear message until an S3 store exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import BinaryIO, Protocol
+from urllib.parse import unquote, urlsplit
+
+from hydratrack.server.errors import PayloadTooLarge
+
+CHUNK = 1024 * 1024
+
+
+class StoredFile:
+    def __init__(self, uri: str, size: int, sha256: str) -> None:
+        self.uri, self.size, self.sha256 = uri, size, sha256
+
+
+class FileStore(Protocol):
+    def save(self, prefix: str, name: str, src: BinaryIO, limit: int) -> StoredFile: ...
+    def path(self, uri: str) -> Path: ...
+    def delete(self, uri: str) -> None: ...
+
+
+class LocalFileStore:
+    """Files under one root directory; uris are ``file://`` URLs inside that root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def save(self, prefix: str, name: str, src: BinaryIO, limit: int) -> StoredFile:
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:100] or "file"
+        folder = self.root / prefix
+        folder.mkdir(parents=True, exist_ok=True)
+        dest = folder / f"{uuid.uuid4().hex[:12]}-{safe}"
+        digest, size = hashlib.sha256(), 0
+        tmp = dest.with_suffix(dest.suffix + ".part")
+        try:
+            with open(tmp, "wb") as out:
+                while chunk := src.read(CHUNK):
+                    size += len(chunk)
+                    if size > limit:
+                        raise PayloadTooLarge(limit)
+                    digest.update(chunk)
+                    out.write(chunk)
+            os.replace(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return StoredFile(dest.as_uri(), size, digest.hexdigest())
+
+    def path(self, uri: str) -> Path:
+        p = Path(unquote(urlsplit(uri).path)).resolve()
+        if not p.is_relative_to(self.root):
+            raise FileNotFoundError(uri)
+        return p
+
+    def delete(self, uri: str) -> None:
+        try:
+            self.path(uri).unlink(missing_ok=True)
+        except FileNotFoundError:
+            pass
+
+
+def open_file_store(spec: str, data_dir: Path) -> FileStore:
+    spec = spec.strip()
+    if not spec:
+        return LocalFileStore(data_dir / "files")
+    scheme = urlsplit(spec).scheme
+    if scheme == "file":
+        return LocalFileStore(Path(unquote(urlsplit(spec).path)))
+    if scheme in ("s3", "gs", "azure"):
+        raise ValueError(f"--files {spec}: {scheme}:// storage is not supported yet; "
+                         "use a local path or a file:// URL")
+    if scheme and len(scheme) > 1:
+        raise ValueError(f"--files {spec}: unknown storage scheme {scheme}://")
+    return LocalFileStore(Path(spec).expanduser())

@@ -1,0 +1,46 @@
+"""``hydratrack server``: open the store, migrate, first start, then serve with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from hydratrack.server.bootstrap import first_start
+from hydratrack.server.context import ServerContext
+from hydratrack.server.files import open_file_store
+from hydratrack.server.settings import ServerSettings
+from hydratrack.server.store.db import Database, normalize_url
+
+
+def open_context(settings: ServerSettings) -> ServerContext:
+    """Everything the app needs, migrated and ready; bad settings raise ValueError."""
+    data = settings.data_path
+    data.mkdir(parents=True, exist_ok=True)
+    files = open_file_store(settings.files, data)
+    db = Database(normalize_url(settings.db, data))
+    db.migrate()
+    return ServerContext(settings=settings, db=db, files=files)
+
+
+def serve(settings: ServerSettings) -> None:
+    import uvicorn
+
+    from hydratrack.server.app import create_app
+
+    if settings.lease_seconds <= 0 or settings.sweep_seconds <= 0:
+        raise ValueError("--lease-seconds and --sweep-seconds must be positive")
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    ctx = open_context(settings)
+    info = first_start(ctx.db, settings.public_url)
+    for line in info.lines():
+        print(line, flush=True)
+    app = create_app(ctx)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port,
+                            log_level=settings.log_level, access_log=False,
+                            timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:
+        sys.exit(1)

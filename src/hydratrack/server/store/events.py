@@ -1,0 +1,166 @@
+"""Events of a run: scalars, console lines, text reports; batch ingest and reads.
+
+Ingest is one transaction per batch with bulk inserts, idempotent by ``batch_id``.
+Console lines get increasing ``seq`` numbers per task from a counter on the task row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from hydratrack.server.errors import Conflict
+from hydratrack.server.store import tasks as tasks_repo
+from hydratrack.server.store.clock import utcnow
+from hydratrack.server.store.downsample import downsample
+from hydratrack.server.store.models import (
+    console, event_batches, metric_summaries, scalars, tasks, texts,
+)
+from hydratrack.status import TaskStatus
+
+FINAL_FLUSH_SECONDS = 60
+
+
+def _check_accepting(row: Any) -> None:
+    if row.status in (TaskStatus.DRAFT.value, TaskStatus.IN_PROGRESS.value):
+        return
+    ended = row.completed
+    if row.status in (TaskStatus.COMPLETED.value, TaskStatus.FAILED.value,
+                      TaskStatus.STOPPED.value) and ended is not None:
+        if utcnow() - ended <= dt.timedelta(seconds=FINAL_FLUSH_SECONDS):
+            return
+    raise Conflict(f"task {row.id} is {row.status}; events are accepted in draft or "
+                   "in_progress (or within 60 s after it ended)")
+
+
+def ingest(conn: Connection, task_id: str, batch_id: str, events: list[dict[str, Any]]) -> int | None:
+    """Store a batch; the number accepted, or None when the batch id was seen before."""
+    row = tasks_repo.lock_row(conn, task_id)
+    seen = conn.execute(select(event_batches.c.batch_id).where(
+        event_batches.c.task_id == task_id, event_batches.c.batch_id == batch_id)).first()
+    if seen is not None:
+        return None
+    _check_accepting(row)
+    try:
+        with conn.begin_nested():
+            conn.execute(event_batches.insert().values(task_id=task_id, batch_id=batch_id,
+                                                       accepted=len(events), created=utcnow()))
+    except IntegrityError:
+        return None  # the same batch landed concurrently
+    sc = [e for e in events if e["type"] == "scalar"]
+    lines = [e for e in events if e["type"] == "console"]
+    tx = [e for e in events if e["type"] == "text"]
+    if sc:
+        conn.execute(scalars.insert(), [
+            {"task_id": task_id, "metric": e["metric"], "variant": e["variant"],
+             "iter": e["iter"], "value": e["value"], "ts": e["ts"]} for e in sc])
+        _update_summaries(conn, task_id, sc)
+    if lines:
+        conn.execute(update(tasks).where(tasks.c.id == task_id)
+                     .values(console_seq=tasks.c.console_seq + len(lines)))
+        last = conn.execute(select(tasks.c.console_seq).where(tasks.c.id == task_id)).scalar_one()
+        first = last - len(lines) + 1
+        conn.execute(console.insert(), [
+            {"task_id": task_id, "seq": first + i, "ts": e["ts"], "stream": e["stream"],
+             "text": e["text"]} for i, e in enumerate(lines)])
+    if tx:
+        conn.execute(texts.insert(), [
+            {"task_id": task_id, "title": e["title"], "text": e["text"], "iter": e["iter"],
+             "ts": e["ts"]} for e in tx])
+    tasks_repo.touch(conn, task_id)
+    return len(events)
+
+
+def _update_summaries(conn: Connection, task_id: str, points: Iterable[dict[str, Any]]) -> None:
+    batch: dict[tuple[str, str], dict[str, Any]] = {}
+    for p in points:
+        key = (p["metric"], p["variant"])
+        s = batch.get(key)
+        v = float(p["value"])
+        if s is None:
+            batch[key] = {"value": v, "iter": p["iter"], "min": v, "max": v, "count": 1}
+            continue
+        if p["iter"] >= s["iter"]:
+            s["value"], s["iter"] = v, p["iter"]
+        s["min"], s["max"], s["count"] = min(s["min"], v), max(s["max"], v), s["count"] + 1
+    ms = metric_summaries.c
+    stmt = select(metric_summaries).where(ms.task_id == task_id, or_(*[
+        and_(ms.metric == m, ms.variant == v) for m, v in batch]))
+    stored = {(r.metric, r.variant): r for r in conn.execute(stmt)}
+    new_rows = []
+    for (m, v), s in batch.items():
+        old = stored.get((m, v))
+        if old is None:
+            new_rows.append({"task_id": task_id, "metric": m, "variant": v, **s})
+            continue
+        take_new = s["iter"] >= old.iter
+        conn.execute(update(metric_summaries).where(
+            ms.task_id == task_id, ms.metric == m, ms.variant == v).values(
+            value=s["value"] if take_new else old.value,
+            iter=s["iter"] if take_new else old.iter,
+            min=min(old.min, s["min"]), max=max(old.max, s["max"]),
+            count=old.count + s["count"]))
+    if new_rows:
+        conn.execute(metric_summaries.insert(), new_rows)
+
+
+def _wanted(metrics: list[str] | None) -> Any:
+    if not metrics:
+        return None
+    conds = []
+    for item in metrics:
+        metric, _, variant = item.partition("/")
+        conds.append(and_(scalars.c.metric == metric, scalars.c.variant == variant)
+                     if variant else scalars.c.metric == metric)
+    return or_(*conds)
+
+
+def read_scalars(conn: Connection, task_id: str, max_points: int, x_axis: str,
+                 metrics: list[str] | None) -> dict[str, dict[str, dict[str, list[float]]]]:
+    c = scalars.c
+    x_col = c.iter if x_axis == "iter" else c.ts
+    stmt = select(c.metric, c.variant, x_col.label("x"), c.value).where(c.task_id == task_id)
+    cond = _wanted(metrics)
+    if cond is not None:
+        stmt = stmt.where(cond)
+    stmt = stmt.order_by(c.metric, c.variant, x_col, c.id)
+    series: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
+    for metric, variant, x, y in conn.execute(stmt):
+        xs, ys = series.setdefault((metric, variant), ([], []))
+        xs.append(x)
+        ys.append(y)
+    out: dict[str, dict[str, dict[str, list[float]]]] = {}
+    for (metric, variant), (xs, ys) in series.items():
+        dx, dy = downsample(xs, ys, max_points)
+        out.setdefault(metric, {})[variant] = {"x": dx, "y": dy}
+    return out
+
+
+def last_scalars(conn: Connection, task_id: str) -> dict[str, dict[str, dict[str, Any]]]:
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in conn.execute(select(metric_summaries).where(metric_summaries.c.task_id == task_id)
+                          .order_by(metric_summaries.c.metric, metric_summaries.c.variant)):
+        out.setdefault(r.metric, {})[r.variant] = {"value": r.value, "iter": r.iter,
+                                                   "min": r.min, "max": r.max}
+    return out
+
+
+def read_console(conn: Connection, task_id: str, after: int, limit: int,
+                 order: str) -> dict[str, Any]:
+    c = console.c
+    stmt = select(c.seq, c.ts, c.stream, c.text).where(c.task_id == task_id, c.seq > after)
+    stmt = stmt.order_by(c.seq.desc() if order == "desc" else c.seq).limit(limit)
+    items = [{"seq": r.seq, "ts": r.ts, "stream": r.stream, "text": r.text}
+             for r in conn.execute(stmt)]
+    next_after = max((i["seq"] for i in items), default=after)
+    return {"items": items, "next_after": next_after}
+
+
+def read_texts(conn: Connection, task_id: str) -> list[dict[str, Any]]:
+    c = texts.c
+    return [{"title": r.title, "text": r.text, "iter": r.iter, "ts": r.ts}
+            for r in conn.execute(select(texts).where(c.task_id == task_id).order_by(c.id))]

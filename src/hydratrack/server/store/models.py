@@ -1,0 +1,220 @@
+"""Tables of the store (SQLAlchemy Core). Migrations in ``migrations/`` create them.
+
+Times are naive UTC ``DateTime`` columns; event times (``ts``) are float epoch seconds
+as sent by clients. Ids are 32-char hex strings.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String,
+    Table, Text,
+)
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+ID = String(32)
+NAME = String(255)
+
+users = Table(
+    "users", metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", NAME, nullable=False, unique=True),
+    Column("password_hash", String(300), nullable=False),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("created", DateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys", metadata,
+    Column("access_key", String(64), primary_key=True),
+    Column("secret_hash", String(128), nullable=False),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("label", String(255), nullable=False, default=""),
+    Column("created", DateTime, nullable=False),
+    Column("last_used", DateTime),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created", DateTime, nullable=False),
+    Column("expires", DateTime, nullable=False),
+)
+
+login_tokens = Table(
+    "login_tokens", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("expires", DateTime, nullable=False),
+    Column("used", Boolean, nullable=False, default=False),
+)
+
+projects = Table(
+    "projects", metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", NAME, nullable=False, unique=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("created", DateTime, nullable=False),
+    Column("last_activity", DateTime),
+)
+
+queues = Table(
+    "queues", metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", NAME, nullable=False, unique=True),
+    Column("created", DateTime, nullable=False),
+)
+
+workers = Table(
+    "workers", metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", NAME, nullable=False, unique=True),
+    Column("queues", JSON, nullable=False),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("registered", DateTime, nullable=False),
+    Column("last_heartbeat", DateTime),
+)
+
+tasks = Table(
+    "tasks", metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", NAME, nullable=False),
+    Column("type", String(64), nullable=False, default="training"),
+    Column("project_id", ID, ForeignKey("projects.id"), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("status_message", Text, nullable=False, default=""),
+    Column("status_reason", Text, nullable=False, default=""),
+    Column("parent_id", ID, index=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("tags", JSON, nullable=False),
+    Column("comment", Text, nullable=False, default=""),
+    Column("archived", Boolean, nullable=False, default=False),
+    Column("created", DateTime, nullable=False),
+    Column("started", DateTime),
+    Column("completed", DateTime),
+    Column("last_update", DateTime, nullable=False),
+    Column("queue_id", ID),
+    Column("worker_id", ID),
+    Column("abort_requested", Boolean, nullable=False, default=False),
+    Column("lease_expires", DateTime),
+    Column("script", JSON, nullable=False),
+    Column("runtime", JSON, nullable=False),
+    Column("console_seq", Integer, nullable=False, default=-1),
+    Index(None, "project_id", "archived", "created"),
+    Index(None, "status", "created"),
+    Index(None, "archived", "created"),
+    Index(None, "name"),
+    Index(None, "last_update"),
+    Index(None, "worker_id"),
+    Index(None, "lease_expires"),
+)
+
+task_tags = Table(
+    "task_tags", metadata,
+    Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag", NAME, primary_key=True),
+    Index(None, "tag"),
+)
+
+hyperparams = Table(
+    "hyperparams", metadata,
+    Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("section", NAME, primary_key=True),
+    Column("name", String(1000), primary_key=True),
+    Column("value", Text, nullable=False, default=""),
+    Column("type", String(64), nullable=False, default="str"),
+    Column("description", Text, nullable=False, default=""),
+    Column("position", Integer, nullable=False, default=0),
+    # indexed stand-in for value (long values do not fit a btree entry on PostgreSQL)
+    Column("value_prefix", String(200), nullable=False, default=""),
+    Index(None, "section", "name", "value_prefix"),
+)
+
+configuration = Table(
+    "configuration", metadata,
+    Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", NAME, primary_key=True),
+    Column("value", Text, nullable=False, default=""),
+    Column("type", String(64), nullable=False, default=""),
+    Column("description", Text, nullable=False, default=""),
+)
+
+scalars = Table(
+    "scalars", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    Column("metric", NAME, nullable=False),
+    Column("variant", NAME, nullable=False),
+    Column("iter", Integer, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("ts", Float, nullable=False),
+    Index(None, "task_id", "metric", "variant", "iter"),
+)
+
+metric_summaries = Table(
+    "metric_summaries", metadata,
+    Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("metric", NAME, primary_key=True),
+    Column("variant", NAME, primary_key=True),
+    Column("value", Float, nullable=False),
+    Column("iter", Integer, nullable=False),
+    Column("min", Float, nullable=False),
+    Column("max", Float, nullable=False),
+    Column("count", Integer, nullable=False),
+)
+
+console = Table(
+    "console", metadata,
+    Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("ts", Float, nullable=False),
+    Column("stream", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+)
+
+texts = Table(
+    "texts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("title", NAME, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("iter", Integer, nullable=False, default=0),
+    Column("ts", Float, nullable=False),
+)
+
+event_batches = Table(
+    "event_batches", metadata,
+    Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("batch_id", String(128), primary_key=True),
+    Column("accepted", Integer, nullable=False),
+    Column("created", DateTime, nullable=False),
+)
+
+artifacts = Table(
+    "artifacts", metadata,
+    Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", NAME, primary_key=True),
+    Column("uri", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("content_type", String(255), nullable=False),
+    Column("meta", JSON, nullable=False),
+    Column("created", DateTime, nullable=False),
+)
+
+queue_entries = Table(
+    "queue_entries", metadata,
+    Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("queue_id", ID, ForeignKey("queues.id", ondelete="CASCADE"), nullable=False),
+    Column("priority", Integer, nullable=False, default=0),
+    Column("added", DateTime, nullable=False),
+    Index(None, "queue_id", "priority", "added"),
+)

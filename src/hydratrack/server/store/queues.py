@@ -1,0 +1,106 @@
+"""Queues and their entries; the atomic claim of the next queued task by a worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from hydratrack.server.errors import Conflict, NotFound
+from hydratrack.server.store.clock import iso, new_id, utcnow
+from hydratrack.server.store.models import queue_entries, queues, tasks
+from hydratrack.status import TaskStatus
+
+
+def get_row(conn: Connection, id_or_name: str) -> Any:
+    row = conn.execute(select(queues).where(
+        or_(queues.c.id == id_or_name, queues.c.name == id_or_name))).first()
+    if row is None:
+        raise NotFound("queue", id_or_name)
+    return row
+
+
+def _length(conn: Connection, queue_id: str) -> int:
+    return int(conn.execute(select(func.count()).select_from(queue_entries)
+                            .where(queue_entries.c.queue_id == queue_id)).scalar_one())
+
+
+def _view(row: Any, length: int) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "length": length, "created": iso(row.created)}
+
+
+def list_(conn: Connection) -> list[dict[str, Any]]:
+    counts = dict(conn.execute(select(queue_entries.c.queue_id, func.count())
+                               .group_by(queue_entries.c.queue_id)).all())
+    return [_view(r, int(counts.get(r.id, 0)))
+            for r in conn.execute(select(queues).order_by(queues.c.name))]
+
+
+def get(conn: Connection, id_or_name: str) -> dict[str, Any]:
+    row = get_row(conn, id_or_name)
+    entries = conn.execute(
+        select(queue_entries, tasks.c.name)
+        .join(tasks, tasks.c.id == queue_entries.c.task_id)
+        .where(queue_entries.c.queue_id == row.id)
+        .order_by(queue_entries.c.priority.desc(), queue_entries.c.added)
+    ).all()
+    out = _view(row, len(entries))
+    out["entries"] = [{"task": {"id": e.task_id, "name": e.name}, "priority": e.priority,
+                       "added": iso(e.added)} for e in entries]
+    return out
+
+
+def create(conn: Connection, name: str) -> dict[str, Any]:
+    if conn.execute(select(queues.c.id).where(queues.c.name == name)).first():
+        raise Conflict(f"queue {name} already exists")
+    qid = new_id()
+    try:
+        with conn.begin_nested():
+            conn.execute(queues.insert().values(id=qid, name=name, created=utcnow()))
+    except IntegrityError:
+        raise Conflict(f"queue {name} already exists") from None
+    return get(conn, qid)
+
+
+def ensure(conn: Connection, name: str) -> None:
+    if conn.execute(select(queues.c.id).where(queues.c.name == name)).first() is None:
+        create(conn, name)
+
+
+def delete_(conn: Connection, id_or_name: str) -> None:
+    row = get_row(conn, id_or_name)
+    n = _length(conn, row.id)
+    if n:
+        raise Conflict(f"queue {row.name} is not empty ({n} tasks)")
+    conn.execute(delete(queues).where(queues.c.id == row.id))
+
+
+def claim(conn: Connection, worker_id: str, queue_ids: list[str],
+          lease_seconds: float) -> str | None:
+    """Take the first entry (priority, then age) of the worker's queues; the task id or None.
+
+    Atomic: on PostgreSQL the entry row is locked with ``SKIP LOCKED`` so two claims never
+    take the same task; SQLite writes are serialized.
+    """
+    task_id = None
+    for queue_id in queue_ids:  # queues listed first by the worker win
+        stmt = (select(queue_entries.c.task_id).where(queue_entries.c.queue_id == queue_id)
+                .order_by(queue_entries.c.priority.desc(), queue_entries.c.added).limit(1))
+        if conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        task_id = conn.execute(stmt).scalar()
+        if task_id is not None:
+            break
+    if task_id is None:
+        return None
+    conn.execute(delete(queue_entries).where(queue_entries.c.task_id == task_id))
+    now = utcnow()
+    res = conn.execute(update(tasks).where(tasks.c.id == task_id,
+                                           tasks.c.status == TaskStatus.QUEUED.value).values(
+        status=TaskStatus.IN_PROGRESS.value, worker_id=worker_id, started=now,
+        completed=None, last_update=now, abort_requested=False, status_message="",
+        status_reason="", lease_expires=now + dt.timedelta(seconds=lease_seconds)))
+    return str(task_id) if res.rowcount == 1 else None

@@ -1,0 +1,183 @@
+"""Tasks: create, read (one), update, delete, clone, and the task object's shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Select
+
+from hydratrack.server.errors import Conflict, NotFound
+from hydratrack.server.store import params, projects
+from hydratrack.server.store.clock import iso, new_id, utcnow
+from hydratrack.server.store.models import (
+    projects as projects_t, queues, task_tags, tasks, users, workers,
+)
+from hydratrack.status import TaskStatus
+
+SCRIPT_DEFAULTS: dict[str, Any] = {
+    "entry_point": "", "argv": [], "repository": None, "branch": None, "commit": None,
+    "diff": None, "working_dir": "", "binary": "", "requirements": {},
+}
+LIST_HIDDEN_SCRIPT_KEYS = ("diff", "requirements")
+
+
+def task_select() -> Select[Any]:
+    """Tasks with the names the task object shows (project, user, queue, worker)."""
+    return (
+        select(tasks, projects_t.c.name.label("project_name"), users.c.name.label("user_name"),
+               queues.c.name.label("queue_name"), workers.c.name.label("worker_name"))
+        .join(projects_t, projects_t.c.id == tasks.c.project_id)
+        .outerjoin(users, users.c.id == tasks.c.user_id)
+        .outerjoin(queues, queues.c.id == tasks.c.queue_id)
+        .outerjoin(workers, workers.c.id == tasks.c.worker_id)
+    )
+
+
+def view(row: Any, *, full: bool = True) -> dict[str, Any]:
+    """The task object of docs/api.md (without hyperparams/configuration)."""
+    script = {**SCRIPT_DEFAULTS, **(row.script or {})}
+    if not full:
+        for key in LIST_HIDDEN_SCRIPT_KEYS:
+            script.pop(key, None)
+    return {
+        "id": row.id, "name": row.name, "type": row.type,
+        "project": {"id": row.project_id, "name": row.project_name},
+        "status": row.status, "status_message": row.status_message,
+        "status_reason": row.status_reason, "parent": row.parent_id,
+        "user": {"id": row.user_id, "name": row.user_name} if row.user_id else None,
+        "tags": list(row.tags or []), "comment": row.comment, "archived": bool(row.archived),
+        "created": iso(row.created), "started": iso(row.started),
+        "completed": iso(row.completed), "last_update": iso(row.last_update),
+        "queue": {"id": row.queue_id, "name": row.queue_name} if row.queue_id else None,
+        "worker": {"id": row.worker_id, "name": row.worker_name} if row.worker_id else None,
+        "abort_requested": bool(row.abort_requested),
+        "script": script, "runtime": dict(row.runtime or {}),
+    }
+
+
+def get_row(conn: Connection, task_id: str) -> Any:
+    row = conn.execute(task_select().where(tasks.c.id == task_id)).first()
+    if row is None:
+        raise NotFound("task", task_id)
+    return row
+
+
+def lock_row(conn: Connection, task_id: str) -> Any:
+    """The task row, locked for update on PostgreSQL (SQLite writes are serialized)."""
+    stmt = select(tasks).where(tasks.c.id == task_id)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = conn.execute(stmt).first()
+    if row is None:
+        raise NotFound("task", task_id)
+    return row
+
+
+def get(conn: Connection, task_id: str) -> dict[str, Any]:
+    out = view(get_row(conn, task_id))
+    out["hyperparams"] = params.get_hyperparams(conn, task_id)
+    out["configuration"] = params.get_configuration(conn, task_id)
+    return out
+
+
+def _set_tags(conn: Connection, task_id: str, tags: list[str]) -> None:
+    conn.execute(delete(task_tags).where(task_tags.c.task_id == task_id))
+    unique = list(dict.fromkeys(tags))
+    if unique:
+        conn.execute(task_tags.insert(), [{"task_id": task_id, "tag": t} for t in unique])
+
+
+def create(conn: Connection, user_id: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Create a task; returns (task, created). A retry with the same id returns it as is."""
+    task_id = body.get("id") or new_id()
+    existing = conn.execute(select(tasks.c.user_id).where(tasks.c.id == task_id)).first()
+    if existing is not None:
+        if existing.user_id != user_id:
+            raise Conflict(f"task {task_id} already exists")
+        return get(conn, task_id), False
+    if body.get("project_id"):
+        project_id = projects.get_row(conn, body["project_id"]).id
+    else:
+        project_id = projects.ensure(conn, body["project"])
+    parent = body.get("parent")
+    if parent and conn.execute(select(tasks.c.id).where(tasks.c.id == parent)).first() is None:
+        raise NotFound("task", parent)
+    status = body.get("status") or TaskStatus.DRAFT.value
+    now = utcnow()
+    tags = list(dict.fromkeys(body.get("tags") or []))
+    conn.execute(tasks.insert().values(
+        id=task_id, name=body["name"], type=body.get("type") or "training",
+        project_id=project_id, status=status, status_message="", status_reason="",
+        parent_id=parent, user_id=user_id, tags=tags, comment=body.get("comment") or "",
+        archived=False, created=now, last_update=now,
+        started=now if status == TaskStatus.IN_PROGRESS.value else None,
+        completed=None, queue_id=None, worker_id=None, abort_requested=False,
+        lease_expires=None, script={**SCRIPT_DEFAULTS, **(body.get("script") or {})},
+        runtime=body.get("runtime") or {}, console_seq=-1,
+    ))
+    _set_tags(conn, task_id, tags)
+    for section, entries in (body.get("hyperparams") or {}).items():
+        params.put_section(conn, task_id, section, entries)
+    for name, obj in (body.get("configuration") or {}).items():
+        params.put_configuration(conn, task_id, name, obj)
+    projects.touch(conn, project_id)
+    return get(conn, task_id), True
+
+
+def touch(conn: Connection, task_id: str, **values: Any) -> None:
+    conn.execute(update(tasks).where(tasks.c.id == task_id).values(last_update=utcnow(), **values))
+
+
+def patch(conn: Connection, task_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    row = lock_row(conn, task_id)
+    if row.status == TaskStatus.PUBLISHED.value and changes:
+        raise Conflict(f"task {task_id} is published; it cannot be changed")
+    if ("script" in changes or "runtime" in changes) and row.status not in (
+        TaskStatus.DRAFT.value, TaskStatus.IN_PROGRESS.value
+    ):
+        raise Conflict(f"task {task_id} is {row.status}; script and runtime change only "
+                       "in draft or in_progress")
+    values = dict(changes)
+    if "script" in values:
+        values["script"] = {**SCRIPT_DEFAULTS, **(row.script or {}), **values["script"]}
+    if "tags" in values:
+        values["tags"] = list(dict.fromkeys(values["tags"]))
+        _set_tags(conn, task_id, values["tags"])
+    touch(conn, task_id, **values)
+    return get(conn, task_id)
+
+
+def ensure_editable(row: Any) -> None:
+    """Hyperparams and configuration change only in draft (or by the run itself)."""
+    if row.status not in (TaskStatus.DRAFT.value, TaskStatus.IN_PROGRESS.value):
+        raise Conflict(f"task {row.id} is {row.status}; only draft tasks can be edited")
+
+
+def delete_(conn: Connection, task_id: str) -> None:
+    row = lock_row(conn, task_id)
+    if row.status in (TaskStatus.QUEUED.value, TaskStatus.IN_PROGRESS.value):
+        raise Conflict(f"task {task_id} is {row.status}; dequeue or abort it before deleting")
+    conn.execute(update(tasks).where(tasks.c.parent_id == task_id).values(parent_id=None))
+    conn.execute(delete(tasks).where(tasks.c.id == task_id))
+
+
+def clone(conn: Connection, user_id: str, task_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    src = get_row(conn, task_id)
+    project_id = projects.ensure(conn, body["project"]) if body.get("project") else src.project_id
+    new = new_id()
+    now = utcnow()
+    conn.execute(tasks.insert().values(
+        id=new, name=body.get("name") or f"{src.name} (clone)", type=src.type,
+        project_id=project_id, status=TaskStatus.DRAFT.value, status_message="",
+        status_reason="", parent_id=src.id, user_id=user_id, tags=list(src.tags or []),
+        comment=body["comment"] if body.get("comment") is not None else src.comment,
+        archived=False, created=now, last_update=now, started=None, completed=None,
+        queue_id=None, worker_id=None, abort_requested=False, lease_expires=None,
+        script=dict(src.script or {}), runtime=dict(src.runtime or {}), console_seq=-1,
+    ))
+    _set_tags(conn, new, list(src.tags or []))
+    params.copy_all(conn, src.id, new)
+    projects.touch(conn, project_id)
+    return get(conn, new)

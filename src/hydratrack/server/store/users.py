@@ -1,0 +1,180 @@
+"""Users, API keys, UI sessions and one-click login tokens.
+
+Passwords are hashed with scrypt; API secrets and session/login tokens are long random
+strings, so a SHA-256 of them is stored (fast to check on every request, useless to a
+reader of the database).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from hydratrack.server.errors import Conflict, NotFound
+from hydratrack.server.store.clock import iso, new_id, utcnow
+from hydratrack.server.store.models import api_keys, login_tokens, sessions, users
+
+SESSION_DAYS = 14
+LOGIN_TOKEN_HOURS = 24
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if kind != "scrypt":
+        return False
+    got = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), dklen=32,
+                         n=int(n), r=int(r), p=int(p))
+    return hmac.compare_digest(got.hex(), digest)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def user_view(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "is_admin": bool(row.is_admin),
+            "created": iso(row.created)}
+
+
+# -- users ---------------------------------------------------------------------------
+def count_users(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
+
+
+def create_user(conn: Connection, name: str, password: str, is_admin: bool = False) -> dict[str, Any]:
+    if conn.execute(select(users.c.id).where(users.c.name == name)).first():
+        raise Conflict(f"user {name} already exists")
+    row = {"id": new_id(), "name": name, "password_hash": hash_password(password),
+           "is_admin": is_admin, "created": utcnow()}
+    try:
+        with conn.begin_nested():
+            conn.execute(users.insert().values(**row))
+    except IntegrityError:
+        raise Conflict(f"user {name} already exists") from None
+    return user_view(conn.execute(select(users).where(users.c.id == row["id"])).one())
+
+
+def list_users(conn: Connection) -> list[dict[str, Any]]:
+    return [user_view(r) for r in conn.execute(select(users).order_by(users.c.name))]
+
+
+def get_user(conn: Connection, user_id: str) -> Any:
+    row = conn.execute(select(users).where(users.c.id == user_id)).first()
+    if row is None:
+        raise NotFound("user", user_id)
+    return row
+
+
+def user_by_password(conn: Connection, name: str, password: str) -> Any | None:
+    row = conn.execute(select(users).where(users.c.name == name)).first()
+    if row is None:
+        hash_password(password)  # same work either way: no user-name oracle by timing
+        return None
+    return row if check_password(password, row.password_hash) else None
+
+
+# -- API keys ------------------------------------------------------------------------
+def create_key(conn: Connection, user_id: str, label: str = "") -> dict[str, str]:
+    access = secrets.token_hex(12).upper()
+    secret = secrets.token_urlsafe(32)
+    conn.execute(api_keys.insert().values(
+        access_key=access, secret_hash=token_hash(secret), user_id=user_id,
+        label=label or "", created=utcnow()))
+    return {"access_key": access, "secret_key": secret}
+
+
+def list_keys(conn: Connection, user_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(select(api_keys).where(api_keys.c.user_id == user_id)
+                        .order_by(api_keys.c.created))
+    return [{"access_key": r.access_key, "label": r.label, "created": iso(r.created),
+             "last_used": iso(r.last_used)} for r in rows]
+
+
+def delete_key(conn: Connection, user_id: str, access_key: str) -> None:
+    res = conn.execute(delete(api_keys).where(api_keys.c.access_key == access_key,
+                                              api_keys.c.user_id == user_id))
+    if res.rowcount == 0:
+        raise NotFound("API key", access_key)
+
+
+def user_by_key(conn: Connection, access_key: str, secret: str) -> Any | None:
+    row = conn.execute(
+        select(users, api_keys.c.secret_hash)
+        .join(api_keys, api_keys.c.user_id == users.c.id)
+        .where(api_keys.c.access_key == access_key)
+    ).first()
+    if row is None or not hmac.compare_digest(row.secret_hash, token_hash(secret)):
+        return None
+    return row
+
+
+def touch_key(conn: Connection, access_key: str) -> None:
+    conn.execute(update(api_keys).where(api_keys.c.access_key == access_key)
+                 .values(last_used=utcnow()))
+
+
+# -- sessions ------------------------------------------------------------------------
+def create_session(conn: Connection, user_id: str) -> tuple[str, str]:
+    """A new session; returns (cookie token, CSRF token)."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    now = utcnow()
+    conn.execute(sessions.insert().values(
+        token_hash=token_hash(token), user_id=user_id, csrf_token=csrf, created=now,
+        expires=now + dt.timedelta(days=SESSION_DAYS)))
+    return token, csrf
+
+
+def session_user(conn: Connection, token: str) -> tuple[Any, str] | None:
+    """(user row, CSRF token) of a live session, or None."""
+    row = conn.execute(
+        select(users, sessions.c.csrf_token, sessions.c.expires)
+        .join(sessions, sessions.c.user_id == users.c.id)
+        .where(sessions.c.token_hash == token_hash(token))
+    ).first()
+    if row is None or row.expires < utcnow():
+        return None
+    return row, row.csrf_token
+
+
+def delete_session(conn: Connection, token: str) -> None:
+    conn.execute(delete(sessions).where(sessions.c.token_hash == token_hash(token)))
+
+
+# -- one-click login tokens --------------------------------------------------------------
+def create_login_token(conn: Connection, user_id: str) -> str:
+    token = secrets.token_urlsafe(32)
+    conn.execute(login_tokens.insert().values(
+        token_hash=token_hash(token), user_id=user_id, used=False,
+        expires=utcnow() + dt.timedelta(hours=LOGIN_TOKEN_HOURS)))
+    return token
+
+
+def use_login_token(conn: Connection, token: str) -> Any | None:
+    """The user of an unused, unexpired token (marking it used), else None."""
+    h = token_hash(token)
+    res = conn.execute(update(login_tokens)
+                       .where(login_tokens.c.token_hash == h, login_tokens.c.used.is_(False),
+                              login_tokens.c.expires > utcnow())
+                       .values(used=True))
+    if res.rowcount != 1:
+        return None
+    user_id = conn.execute(select(login_tokens.c.user_id)
+                           .where(login_tokens.c.token_hash == h)).scalar_one()
+    return get_user(conn, user_id)

@@ -1,0 +1,79 @@
+"""Workers (agents): registration, heartbeats that renew leases, the abort list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import Connection
+
+from hydratrack.server.errors import NotFound
+from hydratrack.server.store import queues as queues_repo
+from hydratrack.server.store.clock import iso, new_id, utcnow
+from hydratrack.server.store.models import queues, tasks, workers
+from hydratrack.status import TaskStatus
+
+_RUNNING = TaskStatus.IN_PROGRESS.value
+
+
+def get_row(conn: Connection, worker_id: str) -> Any:
+    row = conn.execute(select(workers).where(workers.c.id == worker_id)).first()
+    if row is None:
+        raise NotFound("worker", worker_id)
+    return row
+
+
+def _view(conn: Connection, row: Any) -> dict[str, Any]:
+    names = dict(conn.execute(select(queues.c.id, queues.c.name)
+                              .where(queues.c.id.in_(list(row.queues)))).all())
+    task = conn.execute(select(tasks.c.id, tasks.c.name).where(
+        tasks.c.worker_id == row.id, tasks.c.status == _RUNNING)
+        .order_by(tasks.c.started.desc()).limit(1)).first()
+    return {"id": row.id, "name": row.name,
+            "queues": [names.get(q, q) for q in row.queues],
+            "task": {"id": task.id, "name": task.name} if task else None,
+            "last_heartbeat": iso(row.last_heartbeat), "registered": iso(row.registered)}
+
+
+def list_(conn: Connection) -> list[dict[str, Any]]:
+    return [_view(conn, r) for r in conn.execute(select(workers).order_by(workers.c.name))]
+
+
+def register(conn: Connection, name: str, queue_names: list[str], user_id: str) -> dict[str, Any]:
+    """Register (or replace) the worker of this name; queues given by name or id."""
+    queue_ids = [queues_repo.get_row(conn, q).id for q in queue_names]
+    old = conn.execute(select(workers.c.id).where(workers.c.name == name)).scalar()
+    now = utcnow()
+    if old is not None:
+        conn.execute(delete(workers).where(workers.c.id == old))
+    wid = new_id()
+    conn.execute(workers.insert().values(id=wid, name=name, queues=queue_ids, user_id=user_id,
+                                         registered=now, last_heartbeat=now))
+    if old is not None:  # tasks the replaced registration held stay leased to the new one
+        conn.execute(update(tasks).where(tasks.c.worker_id == old).values(worker_id=wid))
+    return _view(conn, get_row(conn, wid))
+
+
+def unregister(conn: Connection, worker_id: str) -> None:
+    get_row(conn, worker_id)
+    conn.execute(delete(workers).where(workers.c.id == worker_id))
+
+
+def heartbeat(conn: Connection, worker_id: str, task_id: str | None,
+              lease_seconds: float) -> list[str]:
+    """Renew the lease of the worker's running tasks; return the ids it must stop."""
+    get_row(conn, worker_id)
+    now = utcnow()
+    conn.execute(update(workers).where(workers.c.id == worker_id).values(last_heartbeat=now))
+    conn.execute(update(tasks).where(tasks.c.worker_id == worker_id, tasks.c.status == _RUNNING)
+                 .values(lease_expires=now + dt.timedelta(seconds=lease_seconds)))
+    abort = [r.id for r in conn.execute(select(tasks.c.id).where(
+        tasks.c.worker_id == worker_id, tasks.c.status == _RUNNING,
+        tasks.c.abort_requested.is_(True)))]
+    if task_id and task_id not in abort:
+        row = conn.execute(select(tasks.c.status, tasks.c.worker_id)
+                           .where(tasks.c.id == task_id)).first()
+        if row is None or row.status != _RUNNING or row.worker_id != worker_id:
+            abort.append(task_id)  # lost (lease expired, reset, deleted): stop running it
+    return abort
