@@ -1,0 +1,186 @@
+// CONFIGURATION tab: hyperparameters by section and configuration objects; editing a draft.
+import { get, patch, put } from "./api.js";
+import { h, replace } from "./dom.js";
+import { errorText, notify } from "./layout.js";
+import { yamlBlock } from "./yaml.js";
+
+const sectionOrder = (names) => names.sort((a, b) => (a === "Hydra" ? -1 : b === "Hydra" ? 1 : a.localeCompare(b)));
+
+function viewSection(name, params) {
+  const entries = Object.entries(params || {}).sort(([a], [b]) => a.localeCompare(b));
+  return h("section", { class: "param-section", id: `section-${name}`, "aria-labelledby": `section-title-${name}` },
+    h("h3", { id: `section-title-${name}` }, name),
+    entries.length
+      ? h("table", { class: "grid params" },
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "Value"),
+          h("th", { scope: "col" }, "Type"), h("th", { scope: "col" }, "Description"))),
+        h("tbody", {}, entries.map(([key, p]) => h("tr", { dataset: { name: key } },
+          h("td", { class: "mono" }, key), h("td", { class: "mono value" }, p.value ?? ""),
+          h("td", { class: "muted" }, p.type || ""), h("td", { class: "muted" }, p.description || "")))))
+      : h("p", { class: "muted" }, "No entries."));
+}
+
+function view(panel, task, startEdit) {
+  const hp = task.hyperparams || {};
+  const cfg = task.configuration || {};
+  const sections = sectionOrder(Object.keys(hp));
+  replace(panel,
+    task.status === "draft"
+      ? h("div", { class: "panel-actions" }, h("button", { type: "button", class: "btn", id: "edit-config", onclick: startEdit }, "Edit configuration"))
+      : h("p", { class: "muted" }, "Only drafts can be edited: clone this experiment to change its configuration."),
+    h("h2", {}, "Hyperparameters"),
+    sections.length ? sections.map((s) => viewSection(s, hp[s])) : h("p", { class: "muted" }, "No hyperparameters recorded."),
+    h("h2", {}, "Configuration objects"),
+    Object.keys(cfg).length
+      ? Object.entries(cfg).map(([name, obj]) => h("section", { class: "config-object", id: `config-${name}` },
+        h("h3", {}, name, h("span", { class: "muted type" }, obj.type || "")),
+        obj.description ? h("p", { class: "muted" }, obj.description) : null,
+        yamlBlock(obj.value, { "aria-label": `${name} configuration` })))
+      : h("p", { class: "muted" }, "No configuration objects recorded."));
+}
+
+/** One editable section: rows of name/value inputs; answers {el, rows(), errorSlot(name)}. */
+function editSection(name, params) {
+  const body = h("tbody", {});
+  const rows = [];
+  const addRow = (key = "", p = { value: "" }, focus = false) => {
+    const nameIn = h("input", { type: "text", class: "mono", value: key, "aria-label": `${name} parameter name`, placeholder: "dataset.main.number" });
+    const valueIn = h("input", { type: "text", class: "mono", value: p.value ?? "", "aria-label": `${name} parameter value`, placeholder: "value" });
+    const error = h("div", { class: "field-error", role: "alert" });
+    const row = { original: key, nameIn, valueIn, error, removed: false };
+    const tr = h("tr", { class: key ? null : "added" },
+      h("td", {}, nameIn, error), h("td", {}, valueIn), h("td", { class: "muted" }, p.type || ""),
+      h("td", {}, h("button", { type: "button", class: "btn btn-quiet", "aria-label": `Remove ${key || "new parameter"}`,
+        onclick: () => { row.removed = true; tr.remove(); } }, "Remove")));
+    row.tr = tr;
+    rows.push(row);
+    body.append(tr);
+    if (focus) nameIn.focus();
+  };
+  for (const [key, p] of Object.entries(params || {}).sort(([a], [b]) => a.localeCompare(b))) addRow(key, p);
+  const el = h("section", { class: "param-section editing", id: `section-${name}` },
+    h("h3", {}, name),
+    h("table", { class: "grid params" },
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "Value"),
+        h("th", { scope: "col" }, "Type"), h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Remove")))),
+      body),
+    h("button", { type: "button", class: "btn", id: `add-param-${name}`, onclick: () => addRow("", { value: "" }, true) },
+      `Add ${name} parameter`));
+  return { el, rows: () => rows.filter((r) => !r.removed) , removed: () => rows.filter((r) => r.removed && r.original) };
+}
+
+/** The PATCH body for one section, or an error message per row. */
+function sectionChanges(name, original, ed) {
+  const changes = {};
+  const errors = [];
+  const seen = new Map();
+  for (const row of ed.rows()) {
+    const key = row.nameIn.value.trim();
+    const value = row.valueIn.value;
+    if (!key && !value) continue;
+    if (!key) { errors.push([row, "A parameter needs a name."]); continue; }
+    if (seen.has(key)) { errors.push([row, `“${key}” is listed twice.`]); continue; }
+    seen.set(key, row);
+    const before = (original || {})[key];
+    if (!before || String(before.value ?? "") !== value) changes[key] = { value };
+  }
+  for (const key of Object.keys(original || {})) if (!seen.has(key)) changes[key] = null;
+  return { changes, errors, seen };
+}
+
+function edit(panel, task, page) {
+  const hp = task.hyperparams || {};
+  const cfg = task.configuration || {};
+  const names = sectionOrder(Object.keys(hp).length ? Object.keys(hp) : ["Hydra"]);
+  const editors = Object.fromEntries(names.map((n) => [n, editSection(n, hp[n])]));
+  const texts = Object.fromEntries(Object.entries(cfg).map(([name, obj]) => {
+    const area = h("textarea", { class: "code-editor", id: `editor-${name}`, spellcheck: "false", rows: "18",
+      "aria-label": `${name} configuration text`, value: obj.value || "" });
+    return [name, { area, error: h("div", { class: "field-error", role: "alert", id: `editor-error-${name}` }), obj }];
+  }));
+  const general = h("div", { class: "form-errors", role: "alert", id: "edit-errors" });
+  const saveBtn = h("button", { type: "submit", class: "btn btn-primary", id: "save-config" }, "Save");
+  const form = h("form", { class: "config-edit", "aria-label": "Edit configuration" },
+    h("p", { class: "muted" },
+      "Hydra parameters are applied as overrides in dot notation (",
+      h("code", {}, "dataset.main.number"), ", ", h("code", {}, "+new.key"), ", ", h("code", {}, "~key"),
+      "). Set ", h("code", {}, "_allow_omegaconf_edit_"), " to True to run the OmegaConf text below as it is instead."),
+    general,
+    h("h2", {}, "Hyperparameters"), names.map((n) => editors[n].el),
+    h("h2", {}, "Configuration objects"),
+    Object.entries(texts).map(([name, t]) => h("section", { class: "config-object" },
+      h("h3", {}, h("label", { for: `editor-${name}` }, name), h("span", { class: "muted type" }, t.obj.type || "")), t.area, t.error)),
+    h("div", { class: "panel-actions sticky" }, saveBtn,
+      h("button", { type: "button", class: "btn", id: "cancel-edit", onclick: () => view(panel, task, () => edit(panel, task, page)) }, "Cancel")));
+
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    replace(general);
+    for (const ed of Object.values(editors)) for (const r of ed.rows()) r.error.textContent = "";
+    for (const t of Object.values(texts)) t.error.textContent = "";
+    const body = {};
+    const located = {};
+    let bad = false;
+    for (const n of names) {
+      const { changes, errors, seen } = sectionChanges(n, hp[n], editors[n]);
+      located[n] = seen;
+      for (const [row, msg] of errors) { row.error.textContent = msg; bad = true; }
+      if (Object.keys(changes).length) body[n] = changes;
+    }
+    if (bad) return;
+    saveBtn.disabled = true;
+    try {
+      if (Object.keys(body).length) await patch(`/tasks/${task.id}/hyperparams`, body);
+      for (const [name, t] of Object.entries(texts)) {
+        if (t.area.value !== (t.obj.value || "")) {
+          await put(`/tasks/${task.id}/configuration/${encodeURIComponent(name)}`,
+            { value: t.area.value, type: t.obj.type || "OmegaConf", description: t.obj.description || "" });
+        }
+      }
+    } catch (err) {
+      saveBtn.disabled = false;
+      showEditErrors(err, located, texts, general);
+      return;
+    }
+    notify("Configuration saved", "ok");
+    page.editRequested = false;
+    await page.reload();
+  });
+  replace(panel, form);
+}
+
+/** Put each 422 detail next to the entry it names; the rest go to the top of the form. */
+function showEditErrors(err, located, texts, general) {
+  const details = Array.isArray(err.details) ? err.details : [];
+  const rest = [];
+  for (const d of details) {
+    const rowMap = located[d.section];
+    const row = rowMap && rowMap.get(d.name);
+    if (row) { row.error.textContent = d.message; row.nameIn.setAttribute("aria-invalid", "true"); continue; }
+    if (d.section === "configuration" || texts[d.section]) {
+      const t = texts[d.name] || texts[d.section] || Object.values(texts)[0];
+      if (t) { t.error.textContent = d.message; continue; }
+    }
+    rest.push(d.field ? `${d.field}: ${d.message}` : (d.name ? `${d.section || ""} ${d.name}: ${d.message}` : d.message));
+  }
+  replace(general, h("p", {}, err.code === "invalid_edit" ? "Not saved: some entries cannot apply." : `Not saved: ${errorText(err)}`),
+    rest.length ? h("ul", {}, rest.map((m) => h("li", {}, m))) : null);
+  const first = document.querySelector(".config-edit .field-error:not(:empty)");
+  if (first) first.scrollIntoView({ block: "center" });
+}
+
+export const configurationTab = {
+  id: "configuration",
+  label: "CONFIGURATION",
+  async render(panel, task, page) {
+    if (task.hyperparams === undefined || task.configuration === undefined) {
+      task.hyperparams = await get(`/tasks/${task.id}/hyperparams`);
+      task.configuration = await get(`/tasks/${task.id}/configuration`);
+    }
+    const startEdit = () => edit(panel, task, page);
+    if (page.editRequested && task.status === "draft") { page.editRequested = false; startEdit(); } else view(panel, task, startEdit);
+  },
+  async refresh(panel, task, page) {
+    if (!panel.querySelector(".config-edit")) await this.render(panel, task, page);
+  },
+};
