@@ -1,0 +1,120 @@
+"""Script facts: entry point, argv, working dir, interpreter, packages, git state.
+
+:func:`quick_script` is what is known for free at ``Task.init`` (no I/O beyond ``cwd``);
+:func:`full_script` adds installed packages and the git state and runs in a background
+thread with a time budget (a slow ``git`` is abandoned, never waited for by the run).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+MAX_DIFF_BYTES = 2 * 1024 * 1024
+
+
+def original_cwd() -> str:
+    """The directory the user started in (Hydra may have changed into its output dir)."""
+    hydra = sys.modules.get("hydra.core.hydra_config")
+    if hydra is not None:
+        try:
+            from hydra.utils import get_original_cwd
+
+            return get_original_cwd()
+        except (ValueError, ImportError):
+            pass
+    return os.getcwd()
+
+
+def entry_point(cwd: str) -> str:
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and getattr(spec, "name", None) and spec.name != "__main__":
+        return f"-m {spec.name.removesuffix('.__main__')}"
+    path = getattr(main, "__file__", None) or (sys.argv[0] if sys.argv else "")
+    if not path:
+        return ""
+    full = os.path.abspath(os.path.join(cwd, path))
+    try:
+        return os.path.relpath(full, cwd)
+    except ValueError:  # another drive (Windows)
+        return full
+
+
+def quick_script() -> dict[str, Any]:
+    cwd = original_cwd()
+    return {
+        "entry_point": entry_point(cwd),
+        "argv": list(sys.argv[1:]),
+        "working_dir": cwd,
+        "binary": f"python{sys.version_info.major}.{sys.version_info.minor}",
+    }
+
+
+def installed_packages() -> dict[str, str]:
+    from importlib import metadata
+
+    out: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata.get("Name") if dist.metadata else None
+        if name:
+            out.setdefault(str(name), str(dist.version))
+    return dict(sorted(out.items(), key=lambda kv: kv[0].lower()))
+
+
+def _git(args: list[str], cwd: str, deadline: float) -> str | None:
+    budget = deadline - time.monotonic()
+    if budget <= 0:
+        return None
+    try:
+        res = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=budget,
+                             env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"})
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if res.returncode != 0:
+        return None
+    return res.stdout.decode("utf-8", errors="replace")
+
+
+def git_state(cwd: str, budget: float = 3.0) -> dict[str, Any]:
+    """Repository URL (or path), branch, commit and uncommitted diff of the tree at ``cwd``."""
+    deadline = time.monotonic() + budget
+    top = _git(["rev-parse", "--show-toplevel"], cwd, deadline)
+    if top is None:
+        return {}
+    top = top.strip()
+    commit = (_git(["rev-parse", "HEAD"], cwd, deadline) or "").strip() or None
+    branch = (_git(["rev-parse", "--abbrev-ref", "HEAD"], cwd, deadline) or "").strip() or None
+    remote = (_git(["config", "--get", "remote.origin.url"], cwd, deadline) or "").strip()
+    diff = _git(["diff", "HEAD", "--no-color", "--no-ext-diff"], cwd, deadline) if commit else None
+    untracked = _git(["ls-files", "--others", "--exclude-standard"], cwd, deadline)
+    out: dict[str, Any] = {
+        "repository": remote or top,
+        "branch": None if branch == "HEAD" else branch,
+        "commit": commit,
+        "diff": diff[:MAX_DIFF_BYTES] if diff else None,
+    }
+    if untracked and untracked.strip():
+        names = untracked.strip().splitlines()
+        note = "# untracked files (not in the diff):\n" + "".join(f"#   {n}\n" for n in names[:200])
+        out["diff"] = (out["diff"] or "") + note
+    if time.monotonic() > deadline:
+        out["capture_note"] = f"git state incomplete: over the {budget:g} s budget"
+    return out
+
+
+def full_script(base: dict[str, Any], budget: float = 3.0) -> dict[str, Any]:
+    script = dict(base)
+    script["requirements"] = {"pip": installed_packages(), "python": sys.version.split()[0]}
+    git = git_state(script.get("working_dir") or os.getcwd(), budget)
+    note = git.pop("capture_note", None)
+    if note:
+        from hydratrack.sdk.sender import warn
+
+        warn(note)
+    script.update(git)
+    return script

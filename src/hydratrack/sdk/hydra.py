@@ -1,0 +1,245 @@
+"""Hydra capture: the composed job config, the overrides as typed, Hydra's runtime facts.
+
+Only public Hydra surfaces are used:
+
+- ``HydraConfig.get()`` for the overrides (``hydra.overrides.task`` / ``.hydra``, the
+  strings as typed), group choices, config name and sources, mode, job number, output dir;
+- ``<output_dir>/<hydra.output_subdir>/config.yaml``, which Hydra writes before the job
+  starts as ``OmegaConf.to_yaml`` of the job config (exactly what ``--cfg job`` prints);
+  when ``hydra.output_subdir=null`` there is no such file and the job config is composed
+  again with ``hydra.compose`` from the same task overrides;
+- ``hydra.core.override_parser`` to split each override into its key as typed (with
+  ``+``/``++``/``~`` and ``@package``) and its value as typed.
+
+:func:`snapshot` copies what is needed out of ``HydraConfig`` on the calling thread (a
+multirun changes it job by job); :func:`capture` turns a snapshot into the task's
+``OmegaConf`` object, ``Hydra`` section and ``runtime.hydra`` facts (file reads and
+parsing, fine on the background thread).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+SECTION = "Hydra"
+CONFIG_OBJECT = "OmegaConf"
+ALLOW_EDIT = "_allow_omegaconf_edit_"
+ALLOW_EDIT_DESCRIPTION = (
+    "How an agent applies edits of a clone of this task: False = every other entry of this "
+    "section is passed to the script as a Hydra command-line override (values win over the "
+    "config files); True = the edited OmegaConf configuration object is the job config as is."
+)
+OWN_CALLBACK_PREFIX = "hydra.callbacks.hydratrack"
+
+
+@dataclasses.dataclass
+class Snapshot:
+    """Plain-data copy of the Hydra facts of one job."""
+
+    task_overrides: list[str]
+    hydra_overrides: list[str]
+    choices: dict[str, Any]
+    config_name: str | None
+    config_sources: list[dict[str, Any]]
+    output_dir: str
+    output_subdir: str | None
+    mode: str | None
+    job_num: int | None
+    job_name: str | None
+    version: str
+    command_line: str
+    config_yaml: str | None = None  # set when composed on the calling thread
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+
+def job_running() -> bool:
+    """True inside a Hydra job (cheap; never imports Hydra)."""
+    mod = sys.modules.get("hydra.core.hydra_config")
+    if mod is None:
+        return False
+    try:
+        return bool(mod.HydraConfig.initialized())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def snapshot(compose_if_needed: bool = True) -> Snapshot:
+    """Copy the facts of the running job out of ``HydraConfig`` (call inside the job)."""
+    import hydra
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import OmegaConf
+
+    hc = HydraConfig.get()
+    rt = hc.runtime
+    mode = OmegaConf.select(hc, "mode", default=None)
+    snap = Snapshot(
+        task_overrides=[str(o) for o in hc.overrides.task],
+        hydra_overrides=[str(o) for o in hc.overrides.hydra],
+        choices=_container(rt.choices),
+        config_name=OmegaConf.select(hc, "job.config_name", default=None),
+        config_sources=_container(rt.config_sources) or [],
+        output_dir=str(OmegaConf.select(hc, "runtime.output_dir", default="") or ""),
+        output_subdir=OmegaConf.select(hc, "output_subdir", default=None),
+        mode=None if mode is None else getattr(mode, "name", str(mode)),
+        job_num=OmegaConf.select(hc, "job.num", default=None),
+        job_name=OmegaConf.select(hc, "job.name", default=None),
+        version=str(getattr(hydra, "__version__", "")),
+        command_line=shlex.join(sys.argv),
+    )
+    if snap.output_subdir is None and compose_if_needed:
+        snap.config_yaml = compose_job_config(snap)
+    return snap
+
+
+def _container(node: Any) -> Any:
+    from omegaconf import OmegaConf
+
+    if node is None:
+        return None
+    return OmegaConf.to_container(node, resolve=False, enum_to_str=True)
+
+
+def compose_job_config(snap: Snapshot) -> str | None:
+    """The job config composed again (for ``hydra.output_subdir=null``), as YAML."""
+    from hydra import compose
+    from omegaconf import OmegaConf
+
+    try:
+        cfg = compose(config_name=snap.config_name, overrides=list(snap.task_overrides))
+    except Exception as exc:  # noqa: BLE001
+        snap.warnings.append(
+            "Hydra capture: hydra.output_subdir=null and composing the config again failed "
+            f"({type(exc).__name__}: {exc}); the OmegaConf configuration object is not recorded")
+        return None
+    return OmegaConf.to_yaml(cfg)
+
+
+def wait_for_job_files(output_dir: str, subdir: str, not_before: float, timeout: float) -> bool:
+    """Wait until Hydra wrote ``overrides.yaml`` (its last file) of this run."""
+    path = Path(output_dir) / subdir / "overrides.yaml"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if path.stat().st_mtime >= not_before:
+                return True
+        except FileNotFoundError:
+            pass
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+
+
+def job_config_yaml(snap: Snapshot) -> str | None:
+    if snap.config_yaml is not None or snap.output_subdir is None:
+        return snap.config_yaml
+    path = Path(snap.output_dir) / snap.output_subdir / "config.yaml"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        snap.warnings.append(f"Hydra capture: cannot read {path} ({exc}); "
+                             "the OmegaConf configuration object is not recorded")
+        return None
+
+
+def hydra_section(task_overrides: list[str], warnings: list[str]) -> dict[str, dict[str, str]]:
+    """One entry per override: key as typed (prefix, ``@package``) -> value as typed."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    section: dict[str, dict[str, str]] = {}
+    for line in task_overrides:
+        try:
+            ov = parser.parse_override(line)
+            key = ov.get_key_element()
+            value = ov.get_value_string() if "=" in line else ""
+        except Exception as exc:  # noqa: BLE001 - Hydra accepted it, so this is unexpected
+            warnings.append(f"Hydra capture: cannot parse override {line!r} ({exc}); "
+                            "it is recorded whole as its key")
+            key, value = line, ""
+        if key in section:
+            warnings.append(f"Hydra capture: override {key!r} given more than once; "
+                            "the last one (the one Hydra applied) is recorded")
+        section[key] = {"value": value, "type": "str", "description": ""}
+    section[ALLOW_EDIT] = {"value": "False", "type": "bool", "description": ALLOW_EDIT_DESCRIPTION}
+    return section
+
+
+def _config_path(sources: list[dict[str, Any]]) -> str | None:
+    for src in sources:
+        if src.get("provider") == "main":
+            schema, path = src.get("schema"), src.get("path")
+            return path if schema == "file" else f"{schema}://{path}"
+    return None
+
+
+def runtime_facts(snap: Snapshot) -> dict[str, Any]:
+    hydra_ovs = [o for o in snap.hydra_overrides
+                 if not o.lstrip("+~").startswith(OWN_CALLBACK_PREFIX)]
+    facts: dict[str, Any] = {
+        "config_name": snap.config_name,
+        "config_path": _config_path(snap.config_sources),
+        "config_sources": snap.config_sources,
+        "choices": snap.choices,
+        "version": snap.version,
+        "output_dir": snap.output_dir,
+        "output_subdir": snap.output_subdir,
+        "overrides": {"hydra": hydra_ovs, "task": list(snap.task_overrides)},
+        "command_line": snap.command_line,
+        "mode": snap.mode,
+        "job_name": snap.job_name,
+    }
+    if snap.mode == "MULTIRUN" and snap.job_num is not None:
+        facts["job_num"] = snap.job_num
+    return facts
+
+
+@dataclasses.dataclass
+class Capture:
+    config_yaml: str | None
+    section: dict[str, dict[str, str]]
+    runtime: dict[str, Any]
+    warnings: list[str]
+
+
+def capture(snap: Snapshot) -> Capture:
+    warnings = list(snap.warnings)
+    text = job_config_yaml(snap)
+    section = hydra_section(snap.task_overrides, warnings)
+    return Capture(text, section, {"hydra": runtime_facts(snap)}, warnings)
+
+
+def ops_for(cap: Capture, remote: bool) -> list[dict[str, Any]]:
+    """Ops that record a capture on an existing task (the remote-run path).
+
+    Order matters for the server's validation: the config and the runtime (choices) first,
+    then the Hydra section, whose plain keys must exist in them. In a remote run the stored
+    ``_allow_omegaconf_edit_`` is kept.
+    """
+    ops: list[dict[str, Any]] = []
+    if cap.config_yaml is not None:
+        ops.append({"op": "put_configuration", "name": CONFIG_OBJECT, "value": cap.config_yaml,
+                    "type": "OmegaConf", "description": "Hydra job config (as --cfg job prints it)"})
+    ops.append({"op": "update_task", "fields": {"runtime": cap.runtime}})
+    ops.append({"op": "put_hyperparams", "section": SECTION, "params": cap.section,
+                "keep": [ALLOW_EDIT] if remote else []})
+    return ops
+
+
+def warn_unrecorded_compose() -> str | None:
+    """A warning when the Compose API was used but no ``@hydra.main`` job ran."""
+    gh = sys.modules.get("hydra.core.global_hydra")
+    if gh is None or job_running():
+        return None
+    try:
+        used = gh.GlobalHydra.instance().is_initialized()
+    except Exception:  # noqa: BLE001
+        return None
+    if used:
+        return ("Hydra capture: the Compose API is not captured automatically; record the "
+                "config with task.connect_configuration(cfg, name='OmegaConf')")
+    return None

@@ -1,0 +1,206 @@
+"""One run of a script recorded as a task: the sender, console, capture and exit status.
+
+``Run`` is what ``Task.init`` starts. Nothing here waits on the network: the calling
+thread takes a snapshot of in-memory facts and queues ops; the sender thread builds and
+delivers them. At exit (``atexit``) the run reports its final status and flushes with a
+bounded wait (``HYDRATRACK_EXIT_TIMEOUT``, default 2 s).
+
+Exit status: an uncaught exception (``sys.excepthook``) or ``sys.exit`` with a non-zero
+code (how Hydra ends a failed job) marks the task ``failed``; ``KeyboardInterrupt``
+marks it ``stopped``; anything else ``completed``. In a remote run (``HYDRATRACK_TASK_ID``,
+set by the agent) the runner owns the status and the run does not report it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from typing import Any, Callable
+
+from hydratrack.sdk import hydra as hydra_capture
+from hydratrack.sdk.capture import full_script, quick_script
+from hydratrack.sdk.console import ConsoleCapture
+from hydratrack.sdk.sender import Sender, notice, warn
+from hydratrack.sdk.spool import SpoolTransport, spool_root
+from hydratrack.sdk.transport import HttpTransport, Op, Transport
+
+
+def _exit_timeout() -> float:
+    try:
+        return float(os.environ.get("HYDRATRACK_EXIT_TIMEOUT", "2"))
+    except ValueError:
+        return 2.0
+
+
+class Run:
+    def __init__(self, project_name: str, task_name: str, task_type: str = "training",
+                 tags: list[str] | None = None, transport: Transport | None = None,
+                 capture_console: bool = True) -> None:
+        from hydratrack.client.config import load_client_config
+
+        self.started = time.time()
+        self.warnings: list[str] = []
+        try:
+            cfg = load_client_config()
+            task_id, offline, has_creds = cfg.task_id, cfg.offline, cfg.has_credentials
+        except ValueError as exc:  # malformed config file: say so, keep the data
+            warn(f"{exc}; the run goes on offline")
+            task_id, offline, has_creds = os.environ.get("HYDRATRACK_TASK_ID"), True, False
+        self.remote = bool(task_id)
+        self.task_id = task_id or uuid.uuid4().hex
+        self.name, self.project, self.task_type = task_name, project_name, task_type
+        self.spool_root = spool_root()
+        self.offline = offline and transport is None
+        self.status: tuple[str, str] | None = None  # (status, message) once decided
+        self.closed = False
+        self.hydra_captured = False
+        self.job_key: tuple[Any, ...] | None = None
+
+        spool = SpoolTransport(self.spool_root)
+        self._spool = spool
+        make_transport: Callable[[], Transport]
+        if transport is not None:
+            make_transport = lambda: transport  # noqa: E731
+        elif self.offline:
+            spool.mark_active(self.task_id)
+            make_transport = lambda: spool  # noqa: E731
+        elif not has_creds:
+            def make_transport() -> Transport:
+                raise RuntimeError("no API credentials configured (HYDRATRACK_ACCESS_KEY / "
+                                   "HYDRATRACK_SECRET_KEY or ~/.hydratrack/config.toml)")
+        else:
+            make_transport = HttpTransport.from_config
+
+        def make_spool() -> Transport:
+            spool.mark_active(self.task_id)
+            return spool
+
+        snap = None
+        if hydra_capture.job_running():
+            snap = hydra_capture.snapshot()
+            self.job_key = (snap.output_dir, snap.job_num)
+        self.script = quick_script()
+        self.sender = Sender(self.task_id, make_transport, make_spool,
+                             startup=lambda: self._startup_ops(snap, tags))
+        self.console: ConsoleCapture | None = None
+        if capture_console and os.environ.get("HYDRATRACK_CONSOLE_BY_AGENT") != "1":
+            self.console = ConsoleCapture(self.sender.events.append)
+            self.console.install()
+        self.sender.start()
+        self._script_thread = threading.Thread(target=self._capture_script, daemon=True,
+                                               name="hydratrack-script")
+        self._script_thread.start()
+        self._watcher: threading.Thread | None = None
+        if snap is None and "hydra" in sys.modules:
+            # Task.init before the @hydra.main function runs: capture when the job starts.
+            self._watcher = threading.Thread(target=self._watch_hydra, daemon=True,
+                                             name="hydratrack-hydra")
+            self._watcher.start()
+
+    # -- startup and capture (sender / helper threads) -----------------------------
+    def _startup_ops(self, snap: hydra_capture.Snapshot | None, tags: list[str] | None) -> list[Op]:
+        cap = None
+        if snap is not None:
+            cap = hydra_capture.capture(snap)
+            self.hydra_captured = True
+            for w in cap.warnings:
+                warn(w)
+        if self.remote:
+            ops: list[Op] = [{"op": "update_task", "fields": {"script": self.script}}]
+            return ops + (hydra_capture.ops_for(cap, remote=True) if cap else [])
+        body: dict[str, Any] = {"name": self.name, "project": self.project,
+                                "type": self.task_type, "status": "in_progress",
+                                "script": self.script, "tags": list(tags or [])}
+        if cap is not None:
+            body["runtime"] = cap.runtime
+            body["hyperparams"] = {hydra_capture.SECTION: cap.section}
+            if cap.config_yaml is not None:
+                body["configuration"] = {hydra_capture.CONFIG_OBJECT: {
+                    "value": cap.config_yaml, "type": "OmegaConf",
+                    "description": "Hydra job config (as --cfg job prints it)"}}
+        return [{"op": "create_task", "body": body}]
+
+    def _capture_script(self) -> None:
+        try:
+            self.script = full_script(self.script)
+            self.sender.put({"op": "update_task", "fields": {"script": self.script}})
+        except Exception as exc:  # noqa: BLE001
+            warn(f"script capture failed: {type(exc).__name__}: {exc}")
+
+    def _watch_hydra(self) -> None:
+        while not self.closed:
+            if hydra_capture.job_running():
+                try:
+                    snap = hydra_capture.snapshot(compose_if_needed=False)
+                except Exception:  # noqa: BLE001 - Hydra is still filling it in
+                    snap = None
+                if snap is not None and snap.output_dir:
+                    self._capture_later(snap)
+                    return
+            time.sleep(0.01)
+
+    def _capture_later(self, snap: hydra_capture.Snapshot) -> None:
+        if self.hydra_captured:
+            return
+        if snap.output_subdir is not None:
+            hydra_capture.wait_for_job_files(snap.output_dir, snap.output_subdir,
+                                             self.started - 1.0, timeout=2.0)
+        else:
+            snap.config_yaml = hydra_capture.compose_job_config(snap)
+        if snap.mode == "MULTIRUN":
+            warn("Hydra capture: Task.init ran before a multirun started, so only the first "
+                 "job is recorded; call Task.init inside the @hydra.main function instead")
+        cap = hydra_capture.capture(snap)
+        self.hydra_captured = True
+        self.job_key = (snap.output_dir, snap.job_num)
+        for w in cap.warnings:
+            warn(w)
+        for op in hydra_capture.ops_for(cap, remote=self.remote):
+            self.sender.put(op)
+
+    # -- exit ------------------------------------------------------------------------
+    def on_exception(self, exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
+        if self.status is None:
+            if issubclass(exc_type, KeyboardInterrupt):
+                self.status = ("stopped", "interrupted (KeyboardInterrupt)")
+            else:
+                self.status = ("failed", "".join(traceback.format_exception_only(exc_type, exc)).strip())
+
+    def on_exit_code(self, code: Any) -> None:
+        if self.status is None and code not in (None, 0):
+            last = self.console.err.last_line if self.console and self.console.err else ""
+            msg = f"exit code {code}" if isinstance(code, int) else str(code)
+            self.status = ("failed", f"{msg}: {last}" if last else msg)
+
+    def close(self, status: str | None = None, message: str = "") -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if not self.hydra_captured and self._watcher is not None and hydra_capture.job_running():
+            try:
+                self._capture_later(hydra_capture.snapshot())
+            except Exception as exc:  # noqa: BLE001
+                warn(f"Hydra capture failed: {type(exc).__name__}: {exc}")
+        elif not self.hydra_captured and self._watcher is not None:
+            note = hydra_capture.warn_unrecorded_compose()
+            if note:
+                warn(note)
+        if self.console is not None:
+            self.console.finish()
+        timeout = _exit_timeout()
+        self._script_thread.join(timeout)
+        if not self.remote:
+            final = (status, message) if status else (self.status or ("completed", ""))
+            self.sender.put({"op": "status", "status": final[0], "message": final[1]})
+        self.sender.close(timeout=timeout)
+        if self.offline or self.sender.spooling:
+            where = self._spool.task_dir(self.task_id)
+            if self.offline:
+                notice(f"offline run: task {self.task_id} spooled to {where}; "
+                     "upload it with `hydratrack sync`")
+            self._spool.mark_done(self.task_id)

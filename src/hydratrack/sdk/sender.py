@@ -1,0 +1,260 @@
+"""The background sender: batches events, delivers ops, retries, falls back to the spool.
+
+The calling thread only appends to deques (``report_scalar`` costs one tuple and one
+``deque.append``). One daemon thread wakes every ``interval`` seconds (or when asked),
+delivers queued ops in order, then drains events into batches of at most ``max_batch``,
+each with its own batch id (kept across retries, so the server stores it once).
+
+Faults: an unreachable server is retried with exponential backoff for ``retry_window``
+seconds, then the sender switches to the spool for the rest of the run. Rejected
+credentials switch to the spool at once with one warning line. An op the server refuses
+(4xx) is reported in one warning line naming it; the run goes on.
+"""
+
+from __future__ import annotations
+
+import collections
+import sys
+import threading
+import time
+import uuid
+from typing import Any, Callable, Deque
+
+from hydratrack.sdk.transport import Op, Rejected, Transport, Unauthorized, Unavailable, describe
+
+EventTuple = tuple[Any, ...]
+
+
+def event_dict(ev: EventTuple) -> dict[str, Any]:
+    """Turn a compact event tuple (made on the hot path) into the API's event object."""
+    kind = ev[0]
+    if kind == "scalar":
+        _, metric, variant, it, value, ts = ev
+        return {"type": "scalar", "metric": metric, "variant": variant, "iter": it,
+                "value": value, "ts": ts}
+    if kind == "console":
+        _, stream, text, ts = ev
+        return {"type": "console", "stream": stream, "text": text, "ts": ts}
+    _, title, text, it, ts = ev
+    return {"type": "text", "title": title, "text": text, "iter": it, "ts": ts}
+
+
+def warn(message: str) -> None:
+    """One warning line on the real stderr (never through our console tee)."""
+    notice(f"warning: {message}")
+
+
+def notice(message: str) -> None:
+    """One line on the real stderr (never through our console tee)."""
+    stream = sys.__stderr__ or sys.stderr
+    try:
+        stream.write(f"hydratrack: {message}\n")
+        stream.flush()
+    except Exception:  # noqa: BLE001 - a closed stderr must not break the run
+        pass
+
+
+class Sender:
+    def __init__(
+        self,
+        task_id: str,
+        make_transport: Callable[[], Transport],
+        make_spool: Callable[[], Transport],
+        *,
+        interval: float = 0.5,
+        max_batch: int = 2000,
+        retry_window: float = 20.0,
+        startup: Callable[[], list[Op]] | None = None,
+    ) -> None:
+        self.task_id = task_id
+        self.events: Deque[EventTuple] = collections.deque()
+        self.ops: Deque[Op] = collections.deque()
+        self._make_transport = make_transport
+        self._make_spool = make_spool
+        self._startup = startup
+        self.interval = interval
+        self.max_batch = max_batch
+        self.retry_window = retry_window
+        self.transport: Transport | None = None
+        self.spool: Transport | None = None
+        self.spooling = False
+        self.spool_reason = ""
+        self.warnings: list[str] = []
+        self.delivered_ops = 0
+        self._inflight: Op | None = None
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._abandoned = False
+        self._idle = threading.Event()
+        self._first_failure: float | None = None
+        self._backoff = 0.25
+        self._offline_lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="hydratrack-sender", daemon=True)
+
+    # -- called from the user's threads ------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def put(self, op: Op) -> None:
+        op.setdefault("task_id", self.task_id)
+        self.ops.append(op)
+        self._wake.set()
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until everything queued so far is delivered (or spooled)."""
+        self._idle.clear()
+        self._wake.set()
+        return self._idle.wait(timeout)
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Deliver what is left within ``timeout`` s; spool whatever did not make it."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        if self._thread.is_alive():
+            with self._lock:
+                self._abandoned = True
+                leftovers: list[Op] = [self._inflight] if self._inflight else []
+                self._inflight = None
+            self._go_offline(f"the server did not take everything within {timeout:g} s")
+            self._spool_all(leftovers)
+        if self.transport is not None:
+            try:
+                self.transport.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    # -- the thread ---------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            self.transport = self._make_transport()
+        except Exception as exc:  # noqa: BLE001 - e.g. a broken config file
+            self._go_offline(f"cannot set up the connection ({exc})")
+        if self._startup is not None:
+            try:
+                for op in reversed(self._startup()):
+                    op.setdefault("task_id", self.task_id)
+                    self.ops.appendleft(op)
+            except Exception as exc:  # noqa: BLE001 - capture bugs must not kill the run
+                warn(f"capture failed: {type(exc).__name__}: {exc}")
+        while True:
+            stopping = self._stop.is_set()
+            self._pump(stopping)
+            if self._abandoned or (stopping and not self.ops and not self.events):
+                break
+            if not self.ops and not self.events:
+                self._idle.set()
+            self._wake.wait(self.interval)
+            self._wake.clear()
+        self._idle.set()
+
+    def _pump(self, stopping: bool) -> None:
+        while not self._abandoned:
+            if not self.ops:
+                if not self.events:
+                    return
+                self.ops.append(self._next_batch())
+            with self._lock:
+                if self._abandoned:
+                    return
+                self._inflight = op = self.ops.popleft()
+            ok = self._deliver(op, stopping)
+            with self._lock:
+                if not ok and self._inflight is not None:
+                    self.ops.appendleft(op)  # first in line again; same batch id on retry
+                self._inflight = None
+            if not ok:
+                return
+
+    def _next_batch(self) -> Op:
+        batch = []
+        pop = self.events.popleft
+        try:
+            for _ in range(self.max_batch):
+                batch.append(event_dict(pop()))
+        except IndexError:
+            pass
+        return {"op": "events", "task_id": self.task_id, "batch_id": uuid.uuid4().hex,
+                "events": batch}
+
+    def _deliver(self, op: Op, stopping: bool) -> bool:
+        """True when the op is done with (delivered, spooled or refused)."""
+        if self.spooling:
+            self._to_spool(op)
+            return True
+        assert self.transport is not None
+        try:
+            self.transport.send(op)
+            self.delivered_ops += 1
+            self._first_failure = None
+            self._backoff = 0.25
+            return True
+        except Unauthorized as exc:
+            self._go_offline(f"the server rejected the API credentials ({exc})")
+            self._to_spool(op)
+            return True
+        except Rejected as exc:
+            return self._on_rejected(op, exc)
+        except Unavailable as exc:
+            now = time.monotonic()
+            self._first_failure = self._first_failure or now
+            if stopping or now - self._first_failure > self.retry_window:
+                self._go_offline(f"server unreachable ({exc})")
+                self._to_spool(op)
+                return True
+            self._stop.wait(self._backoff)
+            self._backoff = min(8.0, self._backoff * 2)
+            return False
+        except Exception as exc:  # noqa: BLE001 - never let a bug kill the sender
+            self._warn_once(f"{describe(op)} not sent: {type(exc).__name__}: {exc}")
+            return True
+
+    def _on_rejected(self, op: Op, exc: Rejected) -> bool:
+        body = op.get("body") or {}
+        if op["op"] == "create_task" and body.get("hyperparams") and exc.code in (
+                "invalid_edit", "validation_error"):
+            # keep the task and its config; send the sections alone so the refusal names them
+            rest = {k: v for k, v in body.items() if k != "hyperparams"}
+            follow = [{"op": "put_hyperparams", "task_id": op["task_id"], "section": s,
+                       "params": p} for s, p in body["hyperparams"].items()]
+            for f in reversed(follow):
+                self.ops.appendleft(f)
+            self.ops.appendleft({**op, "body": rest})
+            return True
+        details = f" {exc.details}" if exc.details else ""
+        self._warn_once(f"server refused {describe(op)} of task {op['task_id']}: {exc}{details}")
+        return True
+
+    def _warn_once(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+            warn(message)
+
+    def _go_offline(self, reason: str) -> None:
+        with self._offline_lock:
+            if self.spooling:
+                return
+            self.spool = self._make_spool()
+            self.spool_reason = reason
+            self.spooling = True
+        where = getattr(self.spool, "task_dir", None)
+        place = f" to {where(self.task_id)}" if where else ""
+        self._warn_once(f"{reason}; the run goes on offline, data is spooled{place}; "
+                        "upload it later with `hydratrack sync`")
+
+    def _to_spool(self, op: Op) -> None:
+        assert self.spool is not None
+        try:
+            self.spool.send(op)
+        except Exception as exc:  # noqa: BLE001 - disk full etc.
+            self._warn_once(f"cannot write to the spool ({exc}); {describe(op)} lost")
+
+    def _spool_all(self, first: list[Op]) -> None:
+        for op in first:
+            self._to_spool(op)
+        while self.ops:
+            self._to_spool(self.ops.popleft())
+        while self.events:
+            self._to_spool(self._next_batch())
