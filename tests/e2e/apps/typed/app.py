@@ -1,0 +1,35 @@
+"""A Hydra app with a structured (dataclass) config: types and struct mode must hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import hydra
+from hydra.core.config_store import ConfigStore
+from omegaconf import OmegaConf
+
+
+@dataclass
+class Optim:
+    lr: float = 0.1
+    steps: int = 10
+
+
+@dataclass
+class Config:
+    optim: Optim = field(default_factory=Optim)
+    name: str = "typed"
+    total: int = "${optim.steps}"  # type: ignore[assignment]
+
+
+ConfigStore.instance().store(name="config", node=Config)
+
+
+@hydra.main(version_base="1.3", config_name="config")
+def main(cfg: Config) -> None:
+    print(f"SAW lr={cfg.optim.lr} steps={cfg.optim.steps} total={cfg.total} name={cfg.name}", flush=True)
+    print(f"TYPE optim={OmegaConf.get_type(cfg.optim).__name__} struct={OmegaConf.is_struct(cfg)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
