@@ -108,7 +108,10 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, str]]:
 
 async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiProblem)
-    headers = {"WWW-Authenticate": 'Basic realm="hydratrack"'} if exc.status == 401 else None
+    headers = None
+    # No Basic challenge for a browser's fetch (it would pop up a password dialog over the UI).
+    if exc.status == 401 and request.headers.get("sec-fetch-mode", "navigate") == "navigate":
+        headers = {"WWW-Authenticate": 'Basic realm="hydratrack"'}
     return error_response(exc.status, exc.code, exc.message, exc.details, headers)
 
 
