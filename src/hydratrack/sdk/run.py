@@ -196,7 +196,8 @@ class Run:
         self._script_thread.join(timeout)
         if not self.remote:
             final = (status, message) if status else (self.status or ("completed", ""))
-            self.sender.put({"op": "status", "status": final[0], "message": final[1]})
+            self.sender.put({"op": "status", "status": final[0], "message": final[1]},
+                            after_events=True)
         self.sender.close(timeout=timeout)
         if self.offline or self.sender.spooling:
             where = self._spool.task_dir(self.task_id)

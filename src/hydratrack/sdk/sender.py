@@ -96,8 +96,11 @@ class Sender:
     def start(self) -> None:
         self._thread.start()
 
-    def put(self, op: Op) -> None:
+    def put(self, op: Op, after_events: bool = False) -> None:
+        """Queue an op; ``after_events``: deliver it after every event reported so far."""
         op.setdefault("task_id", self.task_id)
+        if after_events:
+            op["after_events"] = True
         self.ops.append(op)
         self._wake.set()
 
@@ -156,6 +159,13 @@ class Sender:
                 if not self.events:
                     return
                 self.ops.append(self._next_batch())
+            elif self.ops[0].get("after_events") and self.events:
+                # an op that must land after everything reported before it (final status)
+                batches = []
+                while self.events:
+                    batches.append(self._next_batch())
+                self.ops.extendleft(reversed(batches))
+                continue
             with self._lock:
                 if self._abandoned:
                     return

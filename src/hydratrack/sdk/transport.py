@@ -96,8 +96,16 @@ class HttpTransport:
 
     @classmethod
     def from_config(cls, timeout: float = 10.0) -> "HttpTransport":
+        import logging
+
         from hydratrack.client.api import ApiClient
 
+        # httpx logs every request at INFO; Hydra's default logging would print them all
+        # into the user's console (and so into the recorded console).
+        for name in ("httpx", "httpcore"):
+            lg = logging.getLogger(name)
+            if lg.level == logging.NOTSET:
+                lg.setLevel(logging.WARNING)
         return cls(ApiClient(timeout=timeout))
 
     @property
