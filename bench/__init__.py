@@ -1,0 +1,1 @@
+"""hydratrack benchmarks against ClearML (offline) and MLflow (SQLite); see docs/benchmarks.md."""

@@ -1,0 +1,1 @@
+"""One module per suite; each has ``run(ctx)`` adding figures to ``ctx``."""

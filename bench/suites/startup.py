@@ -1,0 +1,83 @@
+"""Suite 1: whole-process wall time of the same Hydra app, bare and with each tracker.
+
+Every tracker is compared with the bare app run by the same interpreter (peers live in
+their own venvs, whose site-packages change Hydra's start-up too). Runs are interleaved
+round by round, so background load hits all variants alike; the overhead figure is the
+per-round difference tracker - bare.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+from bench.context import APPS_DIR, Context
+from bench.measure import Figure
+from bench.peers import peer_env
+
+OVERRIDES = ["db=postgresql", "model=resnet", "optim.lr=0.01", "train.epochs=3", "+tag=bench"]
+
+# tracker -> interpreter env it runs in
+VARIANTS = {"hydratrack": "hydratrack", "clearml": "clearml", "mlflow": "mlflow"}
+LABEL = {
+    "hydratrack": "hydratrack Task.init (local server)",
+    "clearml": "ClearML Task.init (offline)",
+    "mlflow": "MLflow start_run + log_params (SQLite)",
+}
+
+
+def _run_once(ctx: Context, env_name: str, tracker: str, rnd: int) -> float:
+    work = ctx.scratch(f"startup/{env_name}")
+    if env_name == "hydratrack":
+        env = ctx.server.env()
+    else:
+        env = peer_env(env_name, work)
+    env["BENCH_TRACKER"] = tracker
+    args = [ctx.python(env_name), str(APPS_DIR / "train.py"), *OVERRIDES,
+            f"hydra.run.dir={work}/run-{tracker}-{rnd}"]
+    t0 = time.perf_counter()
+    proc = subprocess.run(args, env=env, cwd=work, capture_output=True, text=True, timeout=600)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"{tracker} app failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return elapsed
+
+
+def run(ctx: Context) -> None:
+    rounds = 3 if ctx.quick else 10
+    envs = ["hydratrack"] + ([] if not ctx.peers else ["clearml", "mlflow"])
+    times: dict[tuple[str, str], list[float]] = {}
+    skipped: dict[str, str] = {}
+    for env_name in list(envs):  # warm-up: first run compiles .pyc files, fills caches
+        _run_once(ctx, env_name, "bare", -1)
+        try:
+            _run_once(ctx, env_name, env_name, -1)
+        except RuntimeError as exc:
+            skipped[env_name] = str(exc).strip().splitlines()[-1][:150]
+    for rnd in range(rounds):
+        for env_name in envs:
+            for tracker in ("bare",) if env_name in skipped else ("bare", env_name):
+                times.setdefault((env_name, tracker), []).append(
+                    _run_once(ctx, env_name, tracker, rnd))
+    bare_main = "startup: bare app (hydratrack env)"
+    ctx.add(Figure("startup", bare_main, [t * 1e3 for t in times[("hydratrack", "bare")]], "ms"))
+    for env_name, why in skipped.items():
+        ctx.add(Figure("startup", f"startup overhead: {LABEL[env_name]}", [], "ms",
+                       goal=30.0 if env_name == "hydratrack" else None,
+                       note=f"not measured: {why}"))
+    for env_name in envs:
+        bare = times[(env_name, "bare")]
+        if env_name != "hydratrack":
+            ctx.add(Figure("startup", f"startup: bare app ({env_name} venv)",
+                           [t * 1e3 for t in bare], "ms"))
+        if env_name in skipped:
+            continue
+        tracked = times[(env_name, env_name)]
+        own_bare = bare_main if env_name == "hydratrack" else f"startup: bare app ({env_name} venv)"
+        ctx.add(Figure("startup", f"startup: + {LABEL[env_name]}",
+                       [t * 1e3 for t in tracked], "ms", ref=own_bare))
+        ctx.add(Figure("startup", f"startup overhead: {LABEL[env_name]}",
+                       [(a - b) * 1e3 for a, b in zip(tracked, bare)], "ms",
+                       goal=30.0 if env_name == "hydratrack" else None,
+                       ref=None if env_name == "hydratrack"
+                       else "startup overhead: " + LABEL["hydratrack"]))
