@@ -75,5 +75,5 @@ export function lineChart(uPlot, { title, series, timeAxis = false, width = 560,
 /** Width for charts in a container: two per row on a wide screen, one on a narrow one. */
 export function chartWidth(container) {
   const w = container.clientWidth || 1100;
-  return w >= 1000 ? Math.floor((w - 24) / 2) - 8 : w - 8;
+  return w >= 1000 ? Math.floor((w - 16) / 2) - 20 : w - 20;
 }

@@ -30,8 +30,8 @@ export function diffLines(a, b) {
     let j = 0;
     while (i < n || j < m) {
       if (i < n && j < m && mx[i] === my[j]) { out.push({ op: " ", text: mx[i] }); i += 1; j += 1; }
-      else if (j < m && (i >= n || lcs[i][j + 1] >= lcs[i + 1][j])) { out.push({ op: "+", text: my[j] }); j += 1; }
-      else { out.push({ op: "-", text: mx[i] }); i += 1; }
+      else if (i < n && (j >= m || lcs[i + 1][j] >= lcs[i][j + 1])) { out.push({ op: "-", text: mx[i] }); i += 1; }
+      else { out.push({ op: "+", text: my[j] }); j += 1; }
     }
   }
   out.push(...x.slice(endX).map((text) => ({ op: " ", text })));

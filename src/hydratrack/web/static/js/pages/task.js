@@ -99,6 +99,10 @@ export async function render(taskId) {
     }, POLL_MS);
   }
 
+  window.addEventListener("hashchange", () => {
+    const tab = TABS.find((t) => t.id === location.hash.slice(1));
+    if (tab && tab !== current) show(tab, false);
+  });
   renderHead();
   await show(current, false);
   schedule();
