@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any, Awaitable, Callable
 
-from hydratrack.server.errors import PayloadTooLarge, error_body
+from hydratrack.server.errors import error_body
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -42,17 +42,30 @@ class BodyLimit:
             await _refuse(send, limit)
             return
         seen = 0
+        refused = False
+        started = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # we already answered 413; drop what the app says after that
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
             message = await receive()
-            if message["type"] == "http.request":
+            if message["type"] == "http.request" and not refused:
                 seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise PayloadTooLarge(limit)
+                if seen > limit and not started:
+                    await _refuse(send, limit)
+                    refused = True
+            if refused:  # the app sees the client go away and stops reading
+                return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counting_receive, send)
+        await self.app(scope, counting_receive, guarded_send)
 
 
 async def _refuse(send: Send, limit: int) -> None:

@@ -1,0 +1,50 @@
+"""Artifacts: multipart upload (sha256, replace by name), list, download, limits."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Callable
+
+import httpx
+
+from hydratrack.client import ApiClient
+from tests.api.conftest import assert_error
+
+Make = Callable[..., dict[str, Any]]
+
+
+def test_upload_list_download_replace(api: ApiClient, http: httpx.Client, make_task: Make,
+                                      tmp_path: Path) -> None:
+    t = make_task(status="in_progress")
+    data = bytes(range(256)) * 4000
+    f = tmp_path / "model.bin"
+    f.write_bytes(data)
+    art = api.upload_artifact(t["id"], "model", f, metadata={"epoch": 3})
+    assert art["name"] == "model" and art["size"] == len(data)
+    assert art["hash"] == hashlib.sha256(data).hexdigest()
+    assert art["metadata"] == {"epoch": 3} and art["created"].endswith("Z")
+    assert api.download_artifact(t["id"], "model") == data
+    assert api.list_artifacts(t["id"])["items"] == [art]
+    f.write_bytes(b"v2")
+    again = api.upload_artifact(t["id"], "model", f)
+    assert again["size"] == 2 and again["metadata"] == {}
+    assert api.download_artifact(t["id"], "model") == b"v2"
+    assert [a["name"] for a in api.list_artifacts(t["id"])["items"]] == ["model"]
+    old_path = Path(art["uri"].removeprefix("file://"))
+    assert not old_path.exists()  # the replaced file is gone
+
+
+def test_bad_uploads(http: httpx.Client, make_task: Make) -> None:
+    t = make_task()
+    url = f"/tasks/{t['id']}/artifacts"
+    assert_error(http.post(url, data={"name": "x"}), 422, "validation_error", "file")
+    assert_error(http.post(url, files={"file": ("a", b"1")}), 422, "validation_error", "name")
+    assert_error(http.post(url, data={"name": "x", "metadata": "{nope"},
+                           files={"file": ("a", b"1")}), 422, "validation_error", "metadata")
+    assert_error(http.post(url, data={"name": "x", "metadata": "[1]"},
+                           files={"file": ("a", b"1")}), 422, "validation_error", "metadata")
+    assert_error(http.post("/tasks/" + "f" * 32 + "/artifacts", data={"name": "x"},
+                           files={"file": ("a", b"1")}), 404, "not_found", "task")
+    assert_error(http.get(f"{url}/nothing/file"), 404, "not_found", "artifact nothing")
+    assert http.get(url).json() == {"items": [], "total": 0}
