@@ -7,7 +7,7 @@ as sent. Other states are not editable (409 naming the status).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Mapping
+from typing import Annotated, Any, Iterable, Mapping
 
 from fastapi import APIRouter, Path, Response
 from sqlalchemy.engine import Connection
@@ -33,29 +33,34 @@ def _plain_section(entries: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _plain(v) for k, v in entries.items()}
 
 
-def _value_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    raw = value.get("value") if isinstance(value, Mapping) else value
-    return "" if raw is None else str(raw)
+def _changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, str | None]:
+    """Entries of one section that a save adds, changes (new value) or deletes (None)."""
+    out: dict[str, str | None] = {n: None for n in before if n not in after}
+    for name, entry in after.items():
+        old = before.get(name)
+        if old is None or old["value"] != entry["value"]:
+            out[name] = entry["value"]
+    return out
 
 
-def _check_hyperparams(conn: Connection, row: Any, merged: Mapping[str, Mapping[str, Any]]) -> None:
-    """Validate sections of a draft task as they will be stored."""
+def _check_hyperparams(conn: Connection, row: Any, before: Mapping[str, Any],
+                       after: Mapping[str, Any], sections: Iterable[str]) -> None:
+    """Validate what a save changes in a draft task (untouched entries were valid before)."""
     if row.status != TaskStatus.DRAFT.value:
         return
     try:
         from hydratrack.edits.validate import validate_hyperparams
-    except ImportError:  # the validator ships with the agent part
+    except ImportError:  # the validator ships with the edits part
         return
     config = params_repo.get_configuration(conn, row.id).get("OmegaConf")
     choices = ((row.runtime or {}).get("hydra") or {}).get("choices")
     problems = []
-    for section, entries in merged.items():
-        problems += validate_hyperparams(
-            section, {k: _value_text(v) for k, v in entries.items()},
-            config_yaml=config["value"] if config else None,
-            choices=choices if isinstance(choices, dict) else None)
+    for section in sections:
+        changed = _changed(before.get(section, {}), after.get(section, {}))
+        if changed:
+            problems += validate_hyperparams(
+                section, changed, config_yaml=config["value"] if config else None,
+                choices=choices if isinstance(choices, dict) else None)
     if problems:
         raise InvalidEdit([{"section": p.section, "name": p.name, "message": p.message}
                            for p in problems])
@@ -88,9 +93,10 @@ def patch_hyperparams(task_id: str, body: Hyperparams, caller: CurrentUser,
     with ctx.db.write() as conn:
         row = tasks_repo.lock_row(conn, task_id)
         tasks_repo.ensure_editable(row)
+        before = params_repo.get_hyperparams(conn, task_id)
         params_repo.patch_hyperparams(conn, task_id, changes)
         after = params_repo.get_hyperparams(conn, task_id)
-        _check_hyperparams(conn, row, {s: after.get(s, {}) for s in changes})
+        _check_hyperparams(conn, row, before, after, changes)
         tasks_repo.touch(conn, task_id)
         return after
 
@@ -102,9 +108,10 @@ def put_section(task_id: str, section: SectionName, body: Section, caller: Curre
     with ctx.db.write() as conn:
         row = tasks_repo.lock_row(conn, task_id)
         tasks_repo.ensure_editable(row)
+        before = params_repo.get_hyperparams(conn, task_id)
         params_repo.put_section(conn, task_id, section, entries)
         after = params_repo.get_hyperparams(conn, task_id)
-        _check_hyperparams(conn, row, {section: after.get(section, {})})
+        _check_hyperparams(conn, row, before, after, [section])
         tasks_repo.touch(conn, task_id)
         return after
 
@@ -123,7 +130,11 @@ def put_configuration(task_id: str, name: SectionName, body: ConfigIn, caller: C
     with ctx.db.write() as conn:
         row = tasks_repo.lock_row(conn, task_id)
         tasks_repo.ensure_editable(row)
-        _check_configuration(row, name, obj.get("type") or "", obj["value"])
+        if not obj.get("type"):  # keep the stored type; "OmegaConf" names its own type
+            stored = params_repo.get_configuration(conn, task_id).get(name)
+            obj["type"] = stored["type"] if stored and stored["type"] else (
+                "OmegaConf" if name == "OmegaConf" else "")
+        _check_configuration(row, name, obj["type"], obj["value"])
         entry = params_repo.put_configuration(conn, task_id, name, obj)
         tasks_repo.touch(conn, task_id)
         return entry
