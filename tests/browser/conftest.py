@@ -78,6 +78,7 @@ class UiSession:
     def screenshot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{self.test_name}--{name}.png"
+        self.page.evaluate("window.scrollTo(0, 0)")  # sticky bars stay at the top of the shot
         self.page.screenshot(path=str(path), full_page=True)
         return path
 

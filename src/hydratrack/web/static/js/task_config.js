@@ -144,6 +144,7 @@ function edit(panel, task, page) {
     }
     notify("Configuration saved", "ok");
     page.editRequested = false;
+    panel.replaceChildren();
     await page.reload();
   });
   replace(panel, form);

@@ -1,0 +1,141 @@
+"""Clone, edit a draft (Hydra section table, OmegaConf text), validation errors, enqueue."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import UiSession
+from tests.browser.runs import hydra_run
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def source(server: Any) -> dict[str, Any]:
+    with server.client() as api:
+        return hydra_run(api, f"edit-{uuid.uuid4().hex[:6]}", "train-src", driver="mysql", number=10)
+
+
+def clone_in_ui(ui: UiSession, task_id: str, name: str) -> str:
+    ui.goto(f"/tasks/{task_id}")
+    ui.page.get_by_role("button", name="Clone").click()
+    ui.page.get_by_label("Name of the clone").fill(name)
+    ui.page.get_by_role("dialog").get_by_role("button", name="Clone").click()
+    ui.page.wait_for_url(re.compile(r"/tasks/[0-9a-f]{32}#configuration"))
+    expect(ui.page.get_by_role("heading", name=name)).to_be_visible()
+    return ui.page.url.split("/tasks/")[1].split("#")[0]
+
+
+def add_hydra_entry(page: Page, name: str, value: str) -> None:
+    page.get_by_role("button", name="Add Hydra parameter").click()
+    page.get_by_label("Hydra parameter name").last.fill(name)
+    page.get_by_label("Hydra parameter value").last.fill(value)
+
+
+def test_clone_add_override_save_and_enqueue(logged_in: UiSession, source: dict[str, Any], server: Any) -> None:
+    ui = logged_in
+    clone_id = clone_in_ui(ui, source["id"], "train-90")
+    ui.page.get_by_role("button", name="Edit configuration").click()
+    add_hydra_entry(ui.page, "dataset.main.number", "90")
+    ui.screenshot("editing")
+    ui.page.get_by_role("button", name="Save").click()
+    expect(ui.page.locator(".notice-ok")).to_contain_text("Configuration saved")
+    # back in the read-only view, with the new entry
+    row = ui.page.locator("#section-Hydra tr[data-name='dataset.main.number']")
+    expect(row.locator("td").nth(1)).to_have_text("90")
+    ui.screenshot("saved")
+    with server.client() as api:
+        hydra = api.get_hyperparams(clone_id)["Hydra"]
+        assert hydra["dataset.main.number"]["value"] == "90"
+        assert hydra["db"]["value"] == "mysql"
+        assert api.get_task(source["id"])["hyperparams"]["Hydra"].get("dataset.main.number") is None
+    ui.page.get_by_role("button", name="Enqueue").click()
+    dialog = ui.page.get_by_role("dialog")
+    dialog.get_by_label("Queue").select_option("default")
+    dialog.get_by_role("button", name="Enqueue").click()
+    expect(ui.page.locator(".title-row .status")).to_have_text("queued")
+    expect(ui.page.get_by_role("button", name="Dequeue")).to_be_visible()
+    ui.screenshot("queued")
+    with server.client() as api:
+        task = api.get_task(clone_id)
+        assert task["status"] == "queued"
+    # dequeue from the page: back to draft, editable again
+    ui.page.get_by_role("button", name="Dequeue").click()
+    expect(ui.page.locator(".title-row .status")).to_have_text("draft")
+    with server.client() as api:
+        assert api.get_task(clone_id)["status"] == "draft"
+
+
+def test_change_and_remove_entries_and_edit_omegaconf_text(logged_in: UiSession, source: dict[str, Any], server: Any) -> None:
+    ui = logged_in
+    clone_id = clone_in_ui(ui, source["id"], "train-edited")
+    ui.page.get_by_role("button", name="Edit configuration").click()
+    names = ui.page.get_by_label("Hydra parameter name")
+    values = ui.page.get_by_label("Hydra parameter value")
+    db_index = names.evaluate_all("els => els.findIndex(e => e.value === 'db')")
+    values.nth(db_index).fill("postgresql")
+    ui.page.get_by_role("button", name="Remove optim.lr").click()
+    editor = ui.page.get_by_label("OmegaConf configuration text")
+    editor.fill(editor.input_value().replace("epochs: 10", "epochs: 3"))
+    ui.page.get_by_role("button", name="Save").click()
+    expect(ui.page.locator(".notice-ok")).to_contain_text("Configuration saved")
+    expect(ui.page.get_by_label("OmegaConf configuration")).to_contain_text("epochs: 3")
+    with server.client() as api:
+        task = api.get_task(clone_id)
+        assert task["hyperparams"]["Hydra"]["db"]["value"] == "postgresql"
+        assert "optim.lr" not in task["hyperparams"]["Hydra"]
+        assert "epochs: 3" in task["configuration"]["OmegaConf"]["value"]
+
+
+def test_bad_entry_shows_the_servers_message_next_to_it_and_saves_nothing(
+    logged_in: UiSession, source: dict[str, Any], server: Any
+) -> None:
+    ui = logged_in
+    clone_id = clone_in_ui(ui, source["id"], "train-bad")
+    ui.page.get_by_role("button", name="Edit configuration").click()
+    add_hydra_entry(ui.page, "dataset.main.numbr", "90")
+    ui.page.get_by_role("button", name="Save").click()
+    expect(ui.page.locator("#edit-errors")).to_contain_text("Not saved")
+    bad_row = ui.page.locator("#section-Hydra tr:has(input[aria-invalid=true])")
+    expect(bad_row).to_have_count(1)
+    expect(bad_row.get_by_label("Hydra parameter name")).to_have_value("dataset.main.numbr")
+    expect(bad_row.locator(".field-error")).to_contain_text("dataset.main.numbr")
+    ui.screenshot("invalid-entry")
+    with server.client() as api:
+        assert "dataset.main.numbr" not in api.get_hyperparams(clone_id)["Hydra"]
+    # the form keeps what was typed; fixing the name saves it
+    bad_row.get_by_label("Hydra parameter name").fill("+dataset.main.extra")
+    ui.page.get_by_role("button", name="Save").click()
+    expect(ui.page.locator(".notice-ok")).to_contain_text("Configuration saved")
+    with server.client() as api:
+        assert api.get_hyperparams(clone_id)["Hydra"]["+dataset.main.extra"]["value"] == "90"
+
+
+def test_bad_yaml_is_shown_next_to_the_editor(logged_in: UiSession, source: dict[str, Any], server: Any) -> None:
+    ui = logged_in
+    clone_id = clone_in_ui(ui, source["id"], "train-bad-yaml")
+    ui.page.get_by_role("button", name="Edit configuration").click()
+    ui.page.get_by_label("OmegaConf configuration text").fill("db: [unclosed\n  driver: mysql\n")
+    ui.page.get_by_role("button", name="Save").click()
+    expect(ui.page.locator("#editor-error-OmegaConf")).not_to_be_empty()
+    ui.screenshot("invalid-yaml")
+    with server.client() as api:
+        assert "driver: mysql" in api.get_configuration(clone_id)["OmegaConf"]["value"]
+        assert "unclosed" not in api.get_configuration(clone_id)["OmegaConf"]["value"]
+
+
+def test_client_side_checks_before_sending(logged_in: UiSession, source: dict[str, Any]) -> None:
+    ui = logged_in
+    clone_in_ui(ui, source["id"], "train-dupe")
+    ui.page.get_by_role("button", name="Edit configuration").click()
+    add_hydra_entry(ui.page, "db", "postgresql")
+    ui.page.get_by_role("button", name="Save").click()
+    expect(ui.page.locator(".field-error", has_text="“db” is listed twice.")).to_be_visible()
+    add_hydra_entry(ui.page, "", "7")
+    ui.page.get_by_role("button", name="Save").click()
+    expect(ui.page.locator(".field-error", has_text="A parameter needs a name.")).to_be_visible()
