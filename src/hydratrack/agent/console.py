@@ -1,0 +1,104 @@
+"""Streaming a child's console to the server as console events, line by line.
+
+Reader threads put lines into a buffer; a sender thread posts what is buffered every
+``interval`` seconds (so lines show within about a second). Each batch carries a batch id
+made once, so a retried post after a network error is stored once. Lines are also echoed
+to a local stream (the agent's log, or the terminal for ``hydratrack rerun``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from typing import IO, Any, Callable
+
+from hydratrack.client import ApiClient, ApiError
+
+log = logging.getLogger("hydratrack.agent")
+MAX_BATCH = 500
+MAX_LINE = 64 * 1024
+
+
+class ConsoleStream:
+    def __init__(self, api: ApiClient, task_id: str, *, interval: float = 0.3,
+                 echo: Callable[[str, str], None] | None = None) -> None:
+        self.api, self.task_id, self.interval, self.echo = api, task_id, interval, echo
+        self._lines: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = threading.Event()
+        self._pending: tuple[str, list[dict[str, Any]]] | None = None
+        self._readers: list[threading.Thread] = []
+        self._sender = threading.Thread(target=self._send_loop, daemon=True, name="hydratrack-console")
+        self._sender.start()
+        self.tail: list[str] = []  # last lines of stderr, for the failure message
+
+    def line(self, stream: str, text: str) -> None:
+        """Queue one line (``text`` ends with a newline)."""
+        if len(text) > MAX_LINE:
+            text = text[:MAX_LINE] + "…[line cut]\n"
+        if self.echo is not None:
+            self.echo(stream, text)
+        if stream == "stderr" and text.strip():
+            self.tail = (self.tail + [text.rstrip()])[-20:]
+        with self._lock:
+            self._lines.append({"type": "console", "stream": stream, "text": text, "ts": time.time()})
+
+    def note(self, text: str) -> None:
+        """A line from the agent itself (on stderr, marked as the agent's)."""
+        self.line("stderr", f"[hydratrack agent] {text}\n")
+
+    def follow(self, pipe: IO[bytes], stream: str) -> None:
+        """Read ``pipe`` line by line in a thread until it closes."""
+        def read() -> None:
+            for raw in iter(pipe.readline, b""):
+                self.line(stream, raw.decode("utf-8", errors="replace"))
+            pipe.close()
+
+        thread = threading.Thread(target=read, daemon=True, name=f"hydratrack-{stream}")
+        thread.start()
+        self._readers.append(thread)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Wait for the pipes to end and send everything left."""
+        for thread in self._readers:
+            thread.join(timeout)
+        self._closed.set()
+        self._wake.set()
+        self._sender.join(timeout)
+
+    def _take(self) -> tuple[str, list[dict[str, Any]]] | None:
+        if self._pending is not None:
+            return self._pending
+        with self._lock:
+            if not self._lines:
+                return None
+            batch, self._lines = self._lines[:MAX_BATCH], self._lines[MAX_BATCH:]
+        self._pending = (uuid.uuid4().hex, batch)
+        return self._pending
+
+    def _send_loop(self) -> None:
+        failures = 0
+        while True:
+            closing = self._closed.is_set()
+            item = self._take()
+            if item is not None:
+                try:
+                    self.api.post_events(self.task_id, item[0], item[1])
+                    self._pending, failures = None, 0
+                    continue
+                except ApiError as exc:
+                    failures += 1
+                    if exc.status in (400, 404, 409, 422) or failures > 20:
+                        log.warning("console of task %s: %d lines not stored: %s", self.task_id,
+                                    len(item[1]), exc.message)
+                        self._pending = None
+                        continue
+            elif closing:
+                return
+            if closing and failures > 3:
+                return
+            self._wake.wait(self.interval if failures == 0 else min(5.0, 0.5 * failures))
+            self._wake.clear()

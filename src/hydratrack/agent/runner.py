@@ -1,0 +1,155 @@
+"""Running one claimed task: code, command, child process, console, final status.
+
+``TaskRunner.run(task)`` reads top to bottom: prepare the code, build the command (edits
+applied), start the child in its own process group, stream its console, wait for it to end
+or for an abort, and report the final status:
+
+* exit code 0 -> ``completed``; non-zero -> ``failed`` with the exit code and the last
+  stderr line as reason;
+* abort (``abort_event`` set by the heartbeat, or by the caller) -> SIGTERM to the child's
+  process group, SIGKILL after ``grace`` seconds -> ``stopped``;
+* a task that already reached a final state meanwhile (e.g. failed by the server's lease
+  sweeper) keeps it.
+
+Code or command problems fail the task at once, with the reason in its console too.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from hydratrack.agent.command import CommandError, RunSpec, build_run_spec
+from hydratrack.agent.console import ConsoleStream
+from hydratrack.agent.workspace import Workspace, WorkspaceError
+from hydratrack.client import ApiClient, ApiError
+from hydratrack.status import TaskStatus
+
+log = logging.getLogger("hydratrack.agent")
+
+
+class TaskRunner:
+    def __init__(
+        self,
+        api: ApiClient,
+        workspace: Workspace,
+        *,
+        python: str = sys.executable,
+        client_env: Mapping[str, str],
+        grace: float = 10.0,
+        echo: Callable[[str, str], None] | None = None,
+        keep_checkout: bool = False,
+    ) -> None:
+        self.api, self.workspace, self.python = api, workspace, python
+        self.client_env = dict(client_env)
+        self.grace, self.echo, self.keep_checkout = grace, echo, keep_checkout
+        self.abort_event = threading.Event()
+        self.abort_reason = "aborted"
+        self.python_for: Callable[[Mapping[str, Any]], str] | None = None
+
+    def abort(self, reason: str) -> None:
+        self.abort_reason = reason
+        self.abort_event.set()
+
+    def run(self, task: Mapping[str, Any]) -> str:
+        """Run ``task`` (already ``in_progress``); return the final status reported."""
+        task_id = str(task["id"])
+        self.abort_event.clear()
+        console = ConsoleStream(self.api, task_id, echo=self.echo)
+        try:
+            spec = self._prepare(task, console)
+            if isinstance(spec, str):
+                return self._finish(task_id, console, TaskStatus.FAILED, spec, spec)
+            code = self._execute(spec, console)
+        finally:
+            if not self.keep_checkout:
+                self.workspace.release(task_id)
+        if self.abort_event.is_set():
+            return self._finish(task_id, console, TaskStatus.STOPPED, self.abort_reason, self.abort_reason)
+        if code == 0:
+            return self._finish(task_id, console, TaskStatus.COMPLETED, "", "")
+        last = console.tail[-1] if console.tail else ""
+        reason = f"exit code {code}" + (f": {last}" if last else "")
+        return self._finish(task_id, console, TaskStatus.FAILED, f"process exited with code {code}", reason)
+
+    # -- steps ------------------------------------------------------------------------
+    def _prepare(self, task: Mapping[str, Any], console: ConsoleStream) -> RunSpec | str:
+        """The command to run, or why the task cannot start."""
+        task_id = str(task["id"])
+        try:
+            cwd = self.workspace.prepare(task)
+            python = self.python_for(task) if self.python_for else self.python
+            edit_file = self.workspace.root / "edits" / f"{task_id}.yaml"
+            spec = build_run_spec(task, cwd=cwd, python=python, base_env=os.environ,
+                                  client_env=self.client_env, edit_file=edit_file)
+        except (WorkspaceError, CommandError) as exc:
+            log.error("task %s cannot start: %s", task_id, exc)
+            console.note(f"task cannot start: {exc}")
+            return str(exc)
+        if spec.edit_text is not None:
+            edit_file.parent.mkdir(parents=True, exist_ok=True)
+            edit_file.write_text(spec.edit_text, encoding="utf-8")
+        return spec
+
+    def _execute(self, spec: RunSpec, console: ConsoleStream) -> int:
+        shown = " ".join(spec.argv)
+        log.info("running (%s mode) in %s: %s", spec.mode, spec.cwd, shown)
+        console.note(f"running in {spec.cwd}: {shown}")
+        try:
+            child = subprocess.Popen(spec.argv, cwd=spec.cwd, env=spec.env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        except OSError as exc:
+            console.note(f"cannot start the process: {exc}")
+            console.tail.append(f"cannot start the process: {exc}")
+            return 127
+        assert child.stdout is not None and child.stderr is not None
+        console.follow(child.stdout, "stdout")
+        console.follow(child.stderr, "stderr")
+        while child.poll() is None:
+            if self.abort_event.wait(0.2):
+                self._terminate(child, console)
+                break
+        code = child.wait()
+        log.info("process %d exited with code %d", child.pid, code)
+        return code
+
+    def _terminate(self, child: subprocess.Popen[bytes], console: ConsoleStream) -> None:
+        console.note(f"{self.abort_reason}: sending SIGTERM, SIGKILL after {self.grace:g} s")
+        log.info("aborting process %d (%s)", child.pid, self.abort_reason)
+        _signal_group(child.pid, signal.SIGTERM)
+        try:
+            child.wait(self.grace)
+        except subprocess.TimeoutExpired:
+            console.note("process did not end: sending SIGKILL")
+            _signal_group(child.pid, signal.SIGKILL)
+        child.wait()
+
+    def _finish(self, task_id: str, console: ConsoleStream, status: TaskStatus, message: str, reason: str) -> str:
+        if status is not TaskStatus.COMPLETED and reason:
+            console.note(f"task {status}: {reason}")
+        console.close()
+        try:
+            current = self.api.get_task(task_id)
+            if TaskStatus(current["status"]).is_final:
+                log.info("task %s already %s; keeping it", task_id, current["status"])
+                return str(current["status"])
+            self.api.set_status(task_id, status.value, message=message, reason=reason)
+        except ApiError as exc:
+            log.error("cannot report task %s as %s: %s", task_id, status, exc)
+        log.info("task %s %s%s", task_id, status, f": {reason}" if reason else "")
+        return status.value
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+    except PermissionError:  # pragma: no cover - a setuid child
+        os.kill(pid, sig)
