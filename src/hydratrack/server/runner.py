@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 
+from sqlalchemy.exc import OperationalError
+
 from hydratrack.server.bootstrap import first_start
 from hydratrack.server.context import ServerContext
 from hydratrack.server.files import open_file_store
@@ -18,7 +20,11 @@ def open_context(settings: ServerSettings) -> ServerContext:
     data.mkdir(parents=True, exist_ok=True)
     files = open_file_store(settings.files, data)
     db = Database(normalize_url(settings.db, data))
-    db.migrate()
+    try:
+        db.migrate()
+    except OperationalError as exc:
+        shown = db.engine.url.render_as_string(hide_password=True)
+        raise ValueError(f"cannot open database {shown}: {exc.orig}") from None
     return ServerContext(settings=settings, db=db, files=files)
 
 

@@ -23,6 +23,11 @@ class Setting:
     def flag(self) -> str:
         return "--" + self.name.replace("_", "-")
 
+    @property
+    def env(self) -> str:
+        """Environment variable that sets it when the flag is not given."""
+        return "HYDRATRACK_SERVER_" + self.name.upper()
+
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", str, "Address to bind (127.0.0.1 keeps the server local)."),

@@ -1,0 +1,46 @@
+"""``hydratrack server``: settings documented, bad settings give one clear line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hydratrack.server.settings import SETTINGS, ServerSettings
+
+DOC = Path(__file__).parents[2] / "docs" / "server.md"
+
+
+def test_every_setting_is_documented_and_a_flag() -> None:
+    doc = DOC.read_text()
+    help_text = subprocess.run([sys.executable, "-m", "hydratrack", "server", "--help"],
+                               capture_output=True, text=True, check=True,
+                               env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"}).stdout
+    for s in SETTINGS:
+        assert f"`{s.flag}`" in doc, f"{s.flag} missing from docs/server.md"
+        assert s.flag in help_text
+        assert getattr(ServerSettings(), s.name) == s.default
+
+
+def test_unknown_setting_name() -> None:
+    with pytest.raises(ValueError, match="colour"):
+        ServerSettings.from_values(colour="red")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--files", "s3://bucket/x"], "s3:// storage is not supported yet"),
+    (["--db", "mysql://u@h/db"], "unsupported database URL"),
+    (["--db", "postgresql://u:secretpw@127.0.0.1:1/x"], "cannot open database"),
+    (["--lease-seconds", "0"], "must be positive"),
+])
+def test_bad_settings_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-m", "hydratrack", "server", "--data-dir",
+                          str(tmp_path / "data"), "--port", "1", *args],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 1
+    assert out.stderr.startswith("hydratrack: error: ") and message in out.stderr
+    assert "Traceback" not in out.stderr and "secretpw" not in out.stderr
+    assert not (tmp_path / ".hydratrack" / "config.toml").exists()
