@@ -1,0 +1,136 @@
+"""One store test suite, run on SQLite and (with HYDRATRACK_TEST_DB) on PostgreSQL.
+
+These drive the repository layer directly: migrations, atomic claims under concurrency,
+console numbering, metric summaries, lease expiry.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import update
+
+from hydratrack.server.store import events, lifecycle, queues, tasks, users, workers
+from hydratrack.server.store.db import Database, normalize_url
+from hydratrack.server.store.migration import current_revision, upgrade
+from hydratrack.server.store.models import metadata
+from hydratrack.server.store.models import tasks as tasks_t
+from tests.support import servers
+
+BACKENDS = ["sqlite"] + (["postgresql"] if servers.test_db_url() else [])
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        database = Database(normalize_url("", tmp_path))
+        url = None
+    else:
+        url = servers.create_pg_database(str(servers.test_db_url()))
+        database = Database(normalize_url(url, tmp_path))
+    database.migrate()
+    try:
+        yield database
+    finally:
+        database.dispose()
+        if url:
+            servers.drop_pg_database(url)
+
+
+@pytest.fixture
+def user_id(db: Database) -> str:
+    with db.write() as conn:
+        return str(users.create_user(conn, "u", "password123")["id"])
+
+
+def test_migrations_match_models_and_rerun_is_noop(db: Database) -> None:
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+    head = current_revision(db.engine)
+    assert head is not None
+    upgrade(db.engine)  # a second start
+    assert current_revision(db.engine) == head
+
+
+def test_claims_are_atomic_under_concurrency(db: Database, user_id: str) -> None:
+    with db.write() as conn:
+        queues.create(conn, "q")
+        ids = [tasks.create(conn, user_id, {"name": f"t{i}", "project": "p"})[0]["id"]
+               for i in range(30)]
+        for tid in ids:
+            lifecycle.enqueue(conn, tid, "q")
+        ws = [workers.register(conn, f"w{i}", ["q"], user_id)["id"] for i in range(6)]
+        qid = queues.get_row(conn, "q").id
+
+    def drain(worker_id: str) -> list[str]:
+        got = []
+        while True:
+            with db.write() as conn:
+                tid = queues.claim(conn, worker_id, [qid], 30)
+            if tid is None:
+                return got
+            got.append(tid)
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        claimed = [t for part in pool.map(drain, ws) for t in part]
+    assert sorted(claimed) == sorted(ids)
+    with db.read() as conn:
+        assert all(tasks.get_row(conn, t).status == "in_progress" for t in ids)
+
+
+def test_console_seq_is_dense_under_concurrent_batches(db: Database, user_id: str) -> None:
+    with db.write() as conn:
+        tid = tasks.create(conn, user_id, {"name": "t", "project": "p",
+                                           "status": "in_progress"})[0]["id"]
+
+    def send(i: int) -> int | None:
+        with db.write() as conn:
+            return events.ingest(conn, tid, f"b{i}", [
+                {"type": "console", "stream": "stdout", "text": f"{i}-{j}\n", "ts": 0.0}
+                for j in range(5)])
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(send, range(20))) == [5] * 20
+    with db.read() as conn:
+        got = events.read_console(conn, tid, -1, 1000, "asc")
+    assert [i["seq"] for i in got["items"]] == list(range(100))
+    by_batch: dict[str, list[int]] = {}
+    for item in got["items"]:  # lines of one batch stay together and in order
+        by_batch.setdefault(item["text"].split("-")[0], []).append(item["seq"])
+    assert all(s == list(range(s[0], s[0] + 5)) for s in by_batch.values())
+
+
+def test_metric_summaries_merge_batches(db: Database, user_id: str) -> None:
+    with db.write() as conn:
+        tid = tasks.create(conn, user_id, {"name": "t", "project": "p"})[0]["id"]
+        pts = [(5, 2.0), (1, -1.0), (3, 7.0)]
+        events.ingest(conn, tid, "a", [{"type": "scalar", "metric": "m", "variant": "v",
+                                        "iter": i, "value": v, "ts": 0.0} for i, v in pts])
+        events.ingest(conn, tid, "b", [{"type": "scalar", "metric": "m", "variant": "v",
+                                        "iter": 4, "value": 9.5, "ts": 0.0}])
+        assert events.ingest(conn, tid, "b", []) is None
+        last = events.last_scalars(conn, tid)
+    assert last == {"m": {"v": {"value": 2.0, "iter": 5, "min": -1.0, "max": 9.5}}}
+
+
+def test_expired_lease_fails_with_reason(db: Database, user_id: str) -> None:
+    with db.write() as conn:
+        tid = tasks.create(conn, user_id, {"name": "t", "project": "p"})[0]["id"]
+        queues.create(conn, "q")
+        wid = workers.register(conn, "box-7", ["q"], user_id)["id"]
+        lifecycle.enqueue(conn, tid, "q")
+        assert queues.claim(conn, wid, [queues.get_row(conn, "q").id], 30) == tid
+        assert lifecycle.fail_expired_leases(conn, 30) == []
+        conn.execute(update(tasks_t).where(tasks_t.c.id == tid).values(
+            lease_expires=dt.datetime(2000, 1, 1)))
+        assert lifecycle.fail_expired_leases(conn, 30) == [tid]
+        row = tasks.get_row(conn, tid)
+    assert row.status == "failed"
+    assert row.status_reason == "worker box-7 lost: no heartbeat for 30 s"
