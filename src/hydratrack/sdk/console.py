@@ -8,10 +8,14 @@ sets some up before the job starts) are pointed at the tee so their lines are ke
 
 from __future__ import annotations
 
+import collections
 import logging
+import re
 import sys
 import time
 from typing import Any, Callable, TextIO
+
+_EXC_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b.*")
 
 
 class Tee:
@@ -23,7 +27,7 @@ class Tee:
         self._append = append
         self._tail = ""
         self.enabled = True
-        self.last_line = ""
+        self.recent: collections.deque[str] = collections.deque(maxlen=50)
 
     def write(self, s: str) -> int:
         n = self._target.write(s)
@@ -34,14 +38,21 @@ class Tee:
                 chunk = text[:cut]
                 self._append(("console", self._stream, chunk, time.time()))
                 self._tail = text[cut:]
-                stripped = chunk.rstrip()
-                if stripped:
-                    self.last_line = stripped.rsplit("\n", 1)[-1][:500]
+                if self._stream == "stderr":
+                    self.recent.extend(chunk.splitlines())
             else:
                 self._tail = text
                 if len(text) > 65536:  # a very long line without newline: ship it anyway
                     self.flush_tail()
         return n
+
+    def error_line(self) -> str:
+        """The last ``SomeError: message`` line written (else the last line), for a status."""
+        lines = [ln.strip() for ln in self.recent if ln.strip()]
+        for line in reversed(lines):
+            if _EXC_LINE.match(line):
+                return line[:500]
+        return lines[-1][:500] if lines else ""
 
     def flush_tail(self) -> None:
         if self._tail:

@@ -58,6 +58,7 @@ class Run:
         self.offline = offline and transport is None
         self.status: tuple[str, str] | None = None  # (status, message) once decided
         self.closed = False
+        self._closing = False
         self.hydra_captured = False
         self.job_key: tuple[Any, ...] | None = None
 
@@ -85,8 +86,12 @@ class Run:
             snap = hydra_capture.snapshot()
             self.job_key = (snap.output_dir, snap.job_num)
         self.script = quick_script()
-        self.sender = Sender(self.task_id, make_transport, make_spool,
-                             startup=lambda: self._startup_ops(snap, tags))
+        self._tags = tags
+        # Task.init before the @hydra.main function runs: hold everything until the job
+        # starts (its capture goes into the create request), or until exit.
+        deferred = snap is None and "hydra" in sys.modules
+        self.sender = Sender(self.task_id, make_transport, make_spool, hold=deferred,
+                             startup=None if deferred else lambda: self._startup_ops(snap, tags))
         self.console: ConsoleCapture | None = None
         if capture_console and os.environ.get("HYDRATRACK_CONSOLE_BY_AGENT") != "1":
             self.console = ConsoleCapture(self.sender.events.append)
@@ -96,8 +101,9 @@ class Run:
                                                name="hydratrack-script")
         self._script_thread.start()
         self._watcher: threading.Thread | None = None
-        if snap is None and "hydra" in sys.modules:
-            # Task.init before the @hydra.main function runs: capture when the job starts.
+        self._saw_job = False
+        self._info_only = deferred and _hydra_info_only()
+        if deferred and not self._info_only:
             self._watcher = threading.Thread(target=self._watch_hydra, daemon=True,
                                              name="hydratrack-hydra")
             self._watcher.start()
@@ -133,8 +139,9 @@ class Run:
             warn(f"script capture failed: {type(exc).__name__}: {exc}")
 
     def _watch_hydra(self) -> None:
-        while not self.closed:
+        while not self._closing:
             if hydra_capture.job_running():
+                self._saw_job = True
                 try:
                     snap = hydra_capture.snapshot(compose_if_needed=False)
                 except Exception:  # noqa: BLE001 - Hydra is still filling it in
@@ -142,7 +149,7 @@ class Run:
                 if snap is not None and snap.output_dir:
                     self._capture_later(snap)
                     return
-            time.sleep(0.01)
+            time.sleep(0.002)  # a job that ends within this is missed (warned at close)
 
     def _capture_later(self, snap: hydra_capture.Snapshot) -> None:
         if self.hydra_captured:
@@ -155,13 +162,8 @@ class Run:
         if snap.mode == "MULTIRUN":
             warn("Hydra capture: Task.init ran before a multirun started, so only the first "
                  "job is recorded; call Task.init inside the @hydra.main function instead")
-        cap = hydra_capture.capture(snap)
-        self.hydra_captured = True
         self.job_key = (snap.output_dir, snap.job_num)
-        for w in cap.warnings:
-            warn(w)
-        for op in hydra_capture.ops_for(cap, remote=self.remote):
-            self.sender.put(op)
+        self.sender.release(self._startup_ops(snap, self._tags))
 
     # -- exit ------------------------------------------------------------------------
     def on_exception(self, exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
@@ -173,7 +175,7 @@ class Run:
 
     def on_exit_code(self, code: Any) -> None:
         if self.status is None and code not in (None, 0):
-            last = self.console.err.last_line if self.console and self.console.err else ""
+            last = self.console.err.error_line() if self.console and self.console.err else ""
             msg = f"exit code {code}" if isinstance(code, int) else str(code)
             self.status = ("failed", f"{msg}: {last}" if last else msg)
 
@@ -181,15 +183,29 @@ class Run:
         if self.closed:
             return
         self.closed = True
-        if not self.hydra_captured and self._watcher is not None and hydra_capture.job_running():
-            try:
-                self._capture_later(hydra_capture.snapshot())
-            except Exception as exc:  # noqa: BLE001
-                warn(f"Hydra capture failed: {type(exc).__name__}: {exc}")
-        elif not self.hydra_captured and self._watcher is not None:
-            note = hydra_capture.warn_unrecorded_compose()
-            if note:
-                warn(note)
+        if self._info_only:  # `--cfg job`, `--help`, ...: Hydra runs no job, so no task
+            self.sender.discard()
+            self.sender.close(0.1)
+            if self.console is not None:
+                self.console.finish()
+            return
+        if self._watcher is not None:
+            self._closing = True
+            self._watcher.join(3.0)  # it may be waiting for Hydra's files of this job
+            if not self.hydra_captured and hydra_capture.job_running():
+                try:
+                    self._capture_later(hydra_capture.snapshot())
+                except Exception as exc:  # noqa: BLE001
+                    warn(f"Hydra capture failed: {type(exc).__name__}: {exc}")
+            if self.sender.hold:
+                self.sender.release(self._startup_ops(None, self._tags))
+            if not self.hydra_captured:
+                note = hydra_capture.warn_unrecorded_compose()
+                if note is None and self._saw_job:
+                    note = ("Hydra capture: the job ended before its config could be read; "
+                            "call Task.init inside the @hydra.main function")
+                if note:
+                    warn(note)
         if self.console is not None:
             self.console.finish()
         timeout = _exit_timeout()
@@ -205,3 +221,12 @@ class Run:
                 notice(f"offline run: task {self.task_id} spooled to {where}; "
                      "upload it with `hydratrack sync`")
             self._spool.mark_done(self.task_id)
+
+
+_HYDRA_INFO_FLAGS = {"--cfg", "-c", "--help", "-h", "--hydra-help", "--info", "-i",
+                     "--shell-completion", "-sc", "--resolve", "-p", "--package"}
+
+
+def _hydra_info_only() -> bool:
+    """Hydra was asked to print something, not to run the job."""
+    return any(a.split("=", 1)[0] in _HYDRA_INFO_FLAGS for a in sys.argv[1:])

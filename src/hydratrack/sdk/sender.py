@@ -65,6 +65,7 @@ class Sender:
         max_batch: int = 2000,
         retry_window: float = 20.0,
         startup: Callable[[], list[Op]] | None = None,
+        hold: bool = False,
     ) -> None:
         self.task_id = task_id
         self.events: Deque[EventTuple] = collections.deque()
@@ -72,6 +73,7 @@ class Sender:
         self._make_transport = make_transport
         self._make_spool = make_spool
         self._startup = startup
+        self.hold = hold  # deliver nothing until release() (the task is not created yet)
         self.interval = interval
         self.max_batch = max_batch
         self.retry_window = retry_window
@@ -103,6 +105,19 @@ class Sender:
             op["after_events"] = True
         self.ops.append(op)
         self._wake.set()
+
+    def release(self, first: list[Op]) -> None:
+        """Put ``first`` at the head of the line and start delivering."""
+        for op in reversed(first):
+            op.setdefault("task_id", self.task_id)
+            self.ops.appendleft(op)
+        self.hold = False
+        self._wake.set()
+
+    def discard(self) -> None:
+        """Forget everything queued (a run that turned out not to be a run)."""
+        self.ops.clear()
+        self.events.clear()
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until everything queued so far is delivered (or spooled)."""
@@ -144,10 +159,11 @@ class Sender:
                 warn(f"capture failed: {type(exc).__name__}: {exc}")
         while True:
             stopping = self._stop.is_set()
-            self._pump(stopping)
-            if self._abandoned or (stopping and not self.ops and not self.events):
+            if not self.hold:
+                self._pump(stopping)
+            if self._abandoned or (stopping and (self.hold or (not self.ops and not self.events))):
                 break
-            if not self.ops and not self.events:
+            if self.hold or (not self.ops and not self.events):
                 self._idle.set()
             self._wake.wait(self.interval)
             self._wake.clear()

@@ -1,0 +1,134 @@
+"""Real Hydra apps against a real server: the stored config equals Hydra's own ``--cfg job``,
+the Hydra section equals the overrides as typed, Hydra's own overrides go to the runtime."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import pytest
+
+from hydratrack.client import ApiClient
+from tests.sdk.apprun import hydra_cfg_job, run_app
+from tests.support.servers import ServerProcess
+
+CASES = [
+    ("groups", []),
+    ("groups", ["db=postgresql"]),
+    ("groups", ["+experiment=fast"]),
+    ("groups", ["+extra.flag=1", "+extra.name=x"]),
+    ("groups", ["++model.depth=50", "++brand.new=yes"]),
+    ("groups", ["~model.dropout"]),
+    ("groups", ["~model.dropout=0.1", "~db"]),
+    ("groups", ["model.layers=[1,2,3]", "seed=9"]),
+    ("groups", ['name="héllo, wörld"', "quoted='x=y'", "+uni='日本語'"]),
+    ("groups", ["hydra.job.name=custom", "db=postgresql", "hydra.verbose=true"]),
+    ("groups", ["db=postgresql", "db.port=6543", "+experiment=fast", "~model.layers"]),
+    ("structured", []),
+    ("structured", ["mode=FAST", "db.timeout=2.5", "tags=[x,y,z]", "label=null"]),
+    ("structured", ["db.port=1234", "ratio=0.25", "+extra=1"]),
+]
+
+
+def typed_key(override: str) -> str:
+    return override.split("=", 1)[0]
+
+
+def typed_value(override: str) -> str:
+    return override.split("=", 1)[1] if "=" in override else ""
+
+
+@pytest.mark.parametrize(("app", "overrides"), CASES, ids=[f"{a}:{' '.join(o) or 'none'}" for a, o in CASES])
+def test_capture_matches_hydra(app: str, overrides: list[str], server: ServerProcess,
+                               api: ApiClient, tmp_path: Path) -> None:
+    env = server.env()
+    run = run_app(app, overrides, env, tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.warnings() == []
+    task = api.get_task(run.task_id)
+    assert task["status"] == "completed"
+
+    expected = hydra_cfg_job(app, overrides, env, tmp_path)
+    assert task["configuration"]["OmegaConf"]["value"] == expected
+    assert task["configuration"]["OmegaConf"]["type"] == "OmegaConf"
+
+    task_ovs = [o for o in overrides if not typed_key(o).lstrip("+~").startswith("hydra")]
+    hydra_ovs = [o for o in overrides if o not in task_ovs]
+    section = task["hyperparams"]["Hydra"]
+    assert {k: v["value"] for k, v in section.items() if k != "_allow_omegaconf_edit_"} == {
+        typed_key(o): typed_value(o) for o in task_ovs}
+    assert section["_allow_omegaconf_edit_"]["value"] == "False"
+    assert section["_allow_omegaconf_edit_"]["description"]
+
+    facts = task["runtime"]["hydra"]
+    assert facts["overrides"]["task"] == task_ovs
+    for o in hydra_ovs:
+        assert o in facts["overrides"]["hydra"]
+    assert facts["config_name"] == "config"
+    assert facts["version"]
+    assert Path(facts["output_dir"]).is_dir()
+    assert facts["mode"] == "RUN"
+    assert shlex.split(facts["command_line"])[1:] == overrides
+    if app == "groups":
+        db = None if "~db" in overrides else "postgresql" if "db=postgresql" in overrides else "mysql"
+        assert facts["choices"].get("db") == db
+        assert facts["config_path"] == str(Path(__file__).parents[1] / "apps" / "groups" / "conf")
+    script = task["script"]
+    assert script["working_dir"] == str(tmp_path)
+    assert script["argv"] == overrides
+
+
+def test_scalars_and_console(server: ServerProcess, api: ApiClient, tmp_path: Path) -> None:
+    run = run_app("groups", ["db=postgresql"], server.env(), tmp_path)
+    assert run.returncode == 0, run.stderr
+    tid = run.task_id
+    scalars = api.get_scalars(tid)
+    assert scalars["loss"]["train"]["x"] == [0, 1, 2, 3, 4]
+    assert scalars["loss"]["train"]["y"] == pytest.approx([1.0, 0.5, 1 / 3, 0.25, 0.2])
+    text = "".join(i["text"] for i in api.get_console(tid)["items"])
+    assert "db=postgresql épsilon ✓\n" in text
+
+
+def test_output_subdir_null_composes_again(server: ServerProcess, api: ApiClient,
+                                           tmp_path: Path) -> None:
+    overrides = ["db=postgresql", "+experiment=fast", "hydra.output_subdir=null"]
+    run = run_app("groups", overrides, server.env(), tmp_path)
+    assert run.returncode == 0, run.stderr
+    task = api.get_task(run.task_id)
+    assert not list(tmp_path.rglob(".hydra"))
+    assert task["configuration"]["OmegaConf"]["value"] == hydra_cfg_job(
+        "groups", overrides, server.env(), tmp_path)
+
+
+def test_init_before_hydra_main(server: ServerProcess, api: ApiClient, tmp_path: Path) -> None:
+    overrides = ["db=postgresql", "+extra=1"]
+    run = run_app("early", overrides, server.env(), tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.warnings() == []
+    task = api.get_task(run.task_id)
+    assert task["status"] == "completed"
+    assert task["configuration"]["OmegaConf"]["value"] == hydra_cfg_job(
+        "early", overrides, server.env(), tmp_path)
+    section = task["hyperparams"]["Hydra"]
+    assert section["db"]["value"] == "postgresql" and section["+extra"]["value"] == "1"
+    assert task["runtime"]["hydra"]["choices"]["db"] == "postgresql"
+
+
+def test_init_before_hydra_main_info_flags_make_no_task(server: ServerProcess, api: ApiClient,
+                                                        tmp_path: Path) -> None:
+    before = api.list_tasks(project="tests", name="early", limit=1000)["total"]
+    out = hydra_cfg_job("early", ["db=postgresql"], server.env(), tmp_path)
+    assert out.startswith("db:\n")
+    assert api.list_tasks(project="tests", name="early", limit=1000)["total"] == before
+
+
+def test_exception_marks_failed_with_traceback(server: ServerProcess, api: ApiClient,
+                                               tmp_path: Path) -> None:
+    run = run_app("groups", ["crash=true"], server.env(), tmp_path)
+    assert run.returncode == 1
+    task = api.get_task(run.task_id)
+    assert task["status"] == "failed"
+    assert "boom: crash requested for mysql" in task["status_message"]
+    console = "".join(i["text"] for i in api.get_console(run.task_id)["items"])
+    assert "Traceback" in console or "Error executing job" in console
+    assert "RuntimeError: boom: crash requested for mysql" in console
