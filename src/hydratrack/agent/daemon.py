@@ -102,7 +102,9 @@ class Agent:
         finally:
             self._in_claim = False
         if task is not None:
-            log.info("claimed task %s (%s) from queue %s", task["id"], task.get("name"), task.get("queue"))
+            queue = task.get("queue")
+            queue_name = queue.get("name") if isinstance(queue, dict) else queue
+            log.info("claimed task %s (%s) from queue %s", task["id"], task.get("name"), queue_name)
         return task
 
     def _run(self, task: dict[str, Any]) -> None:

@@ -109,6 +109,7 @@ class TaskRunner:
             console.tail.append(f"cannot start the process: {exc}")
             return 127
         assert child.stdout is not None and child.stderr is not None
+        log.info("started process %d", child.pid)
         console.follow(child.stdout, "stdout")
         console.follow(child.stderr, "stderr")
         while child.poll() is None:
