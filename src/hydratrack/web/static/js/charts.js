@@ -35,6 +35,15 @@ export function alignSeries(series) {
   return [xs, ...columns];
 }
 
+const DASHES = [null, [6, 4], [2, 3], [10, 3, 2, 3]];
+
+/** uPlot options of one line: its own colour, or `color`/`dash` indexes set by the caller. */
+function seriesOpts(s, i) {
+  const dash = s.dash ? DASHES[s.dash % DASHES.length] : null;
+  return { label: s.label, stroke: COLORS[(s.color ?? i) % COLORS.length], width: 1.5, spanGaps: true,
+    dash: dash || undefined, points: { show: s.x.length < 60 } };
+}
+
 /**
  * A chart of several lines. series: [{label, x: [...], y: [...]}]; timeAxis: x are epoch seconds.
  * Answers {el, update(series)}; drag on the plot zooms, double-click resets.
@@ -45,9 +54,7 @@ export function lineChart(uPlot, { title, series, timeAxis = false, width = 560,
     title, width, height,
     scales: { x: { time: timeAxis } },
     axes: [{ label: timeAxis ? "time" : "iteration" }, {}],
-    series: [{ label: timeAxis ? "time" : "iter" },
-      ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: true,
-        points: { show: s.x.length < 60 } }))],
+    series: [{ label: timeAxis ? "time" : "iter" }, ...series.map(seriesOpts)],
     cursor: { drag: { x: true, y: false } },
     legend: { live: true },
     hooks: { setSelect: [(u) => { if (u.select.width > 0) zoomed = true; }] },
@@ -65,7 +72,7 @@ export function lineChart(uPlot, { title, series, timeAxis = false, width = 560,
         return;
       }
       plot.destroy();
-      opts.series = [opts.series[0], ...next.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: true }))];
+      opts.series = [opts.series[0], ...next.map(seriesOpts)];
       plot = new uPlot(opts, alignSeries(next), el);
       labels = nextLabels;
     },

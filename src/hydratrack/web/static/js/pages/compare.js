@@ -65,9 +65,11 @@ async function scalarCharts(container, tasks) {
   const width = chartWidth(container);
   for (const metric of metrics) {
     const series = [];
+    const variants = [...new Set(datas.flatMap((d) => Object.keys(d[metric] || {})))].sort();
     datas.forEach((d, i) => {
       for (const [variant, s] of Object.entries(d[metric] || {}).sort(([a], [b]) => a.localeCompare(b))) {
-        series.push({ label: `${tasks[i].name} · ${variant}`, x: s.x, y: s.y });
+        // one colour per experiment, one dash pattern per variant
+        series.push({ label: `${tasks[i].name} · ${variant}`, x: s.x, y: s.y, color: i, dash: variants.indexOf(variant) });
       }
     });
     container.append(lineChart(uPlot, { title: metric, series, width }).el);
