@@ -113,6 +113,8 @@ tasks = Table(
     Index(None, "archived", "created"),
     Index(None, "name"),
     Index(None, "last_update"),
+    Index(None, "archived", "last_update"),
+    Index(None, "archived", "name"),
     Index(None, "worker_id"),
     Index(None, "lease_expires"),
 )

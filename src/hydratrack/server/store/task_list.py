@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
 from hydratrack.server.errors import BadRequest
@@ -48,20 +48,21 @@ def _split_key(text: str, what: str) -> tuple[str, str]:
     return section, name
 
 
-def _conditions(f: TaskFilter) -> list[Any]:
+def _conditions(conn: Connection, f: TaskFilter) -> list[Any]:
+    """WHERE terms; sub-selects are ``IN`` lists so the planner starts from their indexes."""
     c = tasks.c
     where: list[Any] = []
     if f.project_id:
         where.append(c.project_id == f.project_id)
-    if f.project:
-        where.append(c.project_id == select(projects.c.id)
-                     .where(projects.c.name == f.project).scalar_subquery())
+    if f.project:  # resolved first: an equality on project_id uses its index
+        pid = conn.execute(select(projects.c.id).where(projects.c.name == f.project)).scalar()
+        where.append(c.project_id == (pid or ""))
     if f.status:
         where.append(c.status.in_(f.status))
     if f.name:
         where.append(c.name.ilike(contains_pattern(f.name), escape="\\"))
     for tag in f.tag:
-        where.append(exists().where(task_tags.c.task_id == c.id, task_tags.c.tag == tag))
+        where.append(c.id.in_(select(task_tags.c.task_id).where(task_tags.c.tag == tag)))
     if f.q:
         pat = contains_pattern(f.q)
         where.append(or_(c.name.ilike(pat, escape="\\"), c.comment.ilike(pat, escape="\\")))
@@ -71,8 +72,9 @@ def _conditions(f: TaskFilter) -> list[Any]:
             raise BadRequest(f"bad param filter {item!r}: expected Section/name=value")
         section, name = _split_key(key, "param filter")
         h = hyperparams.c
-        where.append(exists().where(h.task_id == c.id, h.section == section, h.name == name,
-                                    h.value_prefix == value[:PREFIX_LEN], h.value == value))
+        where.append(c.id.in_(select(h.task_id).where(
+            h.section == section, h.name == name, h.value_prefix == value[:PREFIX_LEN],
+            h.value == value)))
     if f.parent:
         where.append(c.parent_id == f.parent)
     if f.archived is not None:
@@ -90,7 +92,7 @@ def _order(order_by: str) -> list[Any]:
 
 
 def list_(conn: Connection, f: TaskFilter) -> tuple[list[dict[str, Any]], int]:
-    where = _conditions(f)
+    where = _conditions(conn, f)
     order = _order(f.order_by)
     total = int(conn.execute(select(func.count()).select_from(tasks).where(*where)).scalar_one())
     ids_q = select(tasks.c.id).where(*where).order_by(*order).offset(f.offset).limit(f.limit)
