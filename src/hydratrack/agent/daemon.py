@@ -147,6 +147,8 @@ class Agent:
             answer = self.api.heartbeat(worker_id, task_id)
         except ApiError as exc:
             log.warning("heartbeat failed: %s", exc)
+            if exc.status == 404 and task_id is None and not self.stopping.is_set():
+                self._register()  # the server forgot this worker: register again
             return
         if task_id and task_id in (answer or {}).get("abort", []):
             log.info("server asks to stop task %s", task_id)
