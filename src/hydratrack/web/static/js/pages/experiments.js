@@ -51,7 +51,9 @@ export async function render(projectId) {
     showError(pageFrame("Experiments"), err, "Could not load this project");
     return;
   }
-  const filters = filterBar(state, () => { state.offset = 0; load(); });
+  const suggestions = {};
+  let suggested = false;
+  const filters = filterBar(state, () => { state.offset = 0; load(); }, suggestions);
   const actions = h("div", { class: "selection-actions", role: "toolbar", "aria-label": "Selected experiments" });
   const body = pageFrame(project.name,
     h("span", { class: "muted" }, project.description || ""),
@@ -138,6 +140,10 @@ export async function render(projectId) {
       return;
     }
     items = answer.items;
+    if (!suggested && items.length) {
+      suggested = true;
+      suggestColumns(items[0].id, suggestions).catch(() => { suggested = false; });
+    }
     const allBox = h("input", { type: "checkbox", "aria-label": "Select all on this page",
       checked: items.length > 0 && items.every((t) => selected.has(t.id)),
       onchange: (ev) => { for (const t of items) ev.target.checked ? selected.add(t.id) : selected.delete(t.id); load(); } });
@@ -162,7 +168,18 @@ export async function render(projectId) {
   await load();
 }
 
-function filterBar(state, onChange) {
+/** Fill the column pickers with the names found on one experiment of the list. */
+async function suggestColumns(taskId, suggestions) {
+  const [hp, last] = await Promise.all([get(`/tasks/${taskId}/hyperparams`), get(`/tasks/${taskId}/scalars/last`)]);
+  const params = Object.entries(hp).flatMap(([sec, ps]) => Object.keys(ps || {}).map((n) => `${sec}/${n}`)).sort();
+  const metrics = Object.entries(last).flatMap(([m, vs]) => Object.keys(vs || {}).map((v) => `${m}/${v}`)).sort();
+  for (const [key, names] of [["params", params], ["metrics", metrics]]) {
+    const picker = suggestions[key];
+    if (picker) replace(picker, h("option", { value: "" }, names.length ? "add…" : "none found"), names.map((n) => h("option", { value: n }, n)));
+  }
+}
+
+function filterBar(state, onChange, suggestions) {
   let timer = null;
   const later = () => { clearTimeout(timer); timer = setTimeout(onChange, 250); };
   const text = (id, label, key, placeholder) => {
@@ -173,7 +190,16 @@ function filterBar(state, onChange) {
   const columns = (id, label, key, placeholder) => {
     const input = h("input", { id, type: "text", value: state[key].join(", "), placeholder,
       onchange: () => { state[key] = splitList(input.value); onChange(); } });
-    return h("label", { for: id, class: "filter wide" }, label, input);
+    const picker = h("select", { id: `${id}-add`, class: "column-picker", "aria-label": `Add to ${label.toLowerCase()}`,
+      onchange: () => {
+        if (!picker.value) return;
+        state[key] = [...new Set([...state[key], picker.value])];
+        input.value = state[key].join(", ");
+        picker.value = "";
+        onChange();
+      } }, h("option", { value: "" }, "add…"));
+    suggestions[key] = picker;
+    return h("div", { class: "filter-with-picker" }, h("label", { for: id, class: "filter wide" }, label, input), picker);
   };
   const status = h("select", { id: "filter-status", onchange: () => { state.status = status.value; onChange(); } },
     h("option", { value: "" }, "any"),
