@@ -1,0 +1,186 @@
+"""Reading and steering tasks from code (Task.get_task, clone, set_parameter, enqueue...),
+and the remote-run path the agent uses (HYDRATRACK_TASK_ID)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from hydratrack.client import ApiClient, ApiError
+from tests.sdk.apprun import hydra_cfg_job, run_app
+from tests.support.servers import ServerProcess
+
+
+@pytest.fixture
+def sdk_env(server: ServerProcess, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Point the in-process SDK (reads/steering) at the test server."""
+    import hydratrack.sdk.task as task_mod
+
+    for key, value in server.env().items():
+        if key.startswith("HYDRATRACK_") or key == "HOME":
+            monkeypatch.setenv(key, value)
+    monkeypatch.setattr(task_mod, "_client", None)
+    yield
+    if task_mod._client is not None:
+        task_mod._client.close()
+    monkeypatch.setattr(task_mod, "_client", None)
+
+
+@pytest.fixture(scope="module")
+def recorded(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> str:
+    cwd = tmp_path_factory.mktemp("recorded")
+    run = run_app("groups", ["db=postgresql", "+experiment=fast"], server.env(), cwd)
+    assert run.returncode == 0, run.stderr
+    return run.task_id
+
+
+def test_read_api(recorded: str, sdk_env: None) -> None:
+    from hydratrack import Task
+
+    t = Task.get_task(task_id=recorded)
+    assert t.id == recorded and t.name == "groups"
+    assert t.get_status() == "completed"
+    params = t.get_parameters()
+    assert params["Hydra/db"] == "postgresql"
+    assert params["Hydra/+experiment"] == "fast"
+    assert params["Hydra/_allow_omegaconf_edit_"] == "False"
+    text = t.get_configuration_object("OmegaConf")
+    assert text is not None and "driver: postgresql" in text
+    assert t.get_configuration_object("nope") is None
+    scalars = t.get_reported_scalars()
+    assert scalars["loss"]["train"]["x"] == [0, 1, 2, 3, 4]
+    console = t.get_reported_console_output()
+    assert any("épsilon" in chunk for chunk in console)
+    by_name = Task.get_task(project_name="tests", task_name="groups")
+    assert by_name.name == "groups"
+    assert recorded in {x.id for x in Task.get_tasks(project_name="tests")}
+    with pytest.raises(ValueError, match="no task named 'no-such-task'"):
+        Task.get_task(project_name="tests", task_name="no-such-task")
+
+
+def test_clone_edit_enqueue_dequeue_abort(recorded: str, sdk_env: None) -> None:
+    from hydratrack import Task
+
+    src = Task.get_task(task_id=recorded)
+    c = Task.clone(source_task=src, name="try 2")
+    assert c.id != src.id and c.name == "try 2"
+    assert c.get_status() == "draft"
+    assert c.data["parent"] == src.id
+    c.set_parameter("Hydra/model.depth", 99)
+    assert c.get_parameters()["Hydra/model.depth"] == "99"
+    c.set_configuration_object("OmegaConf", "seed: 3\n")
+    assert c.get_configuration_object("OmegaConf") == "seed: 3\n"
+    with pytest.raises(ValueError, match="Section/name"):
+        c.set_parameter("nosection", 1)
+    with pytest.raises(ApiError) as err:
+        c.set_parameter("Hydra/no.such.key", 1)
+    assert err.value.status == 422
+    Task.enqueue(c, queue_name="default")
+    assert c.get_status() == "queued"
+    Task.dequeue(c)
+    assert c.get_status() == "draft"
+    Task.enqueue(c.id)
+    c.abort(reason="test")
+    assert c.get_status() == "stopped"
+    with pytest.raises(ApiError) as err2:
+        c.set_parameter("Hydra/db", "mysql")
+    assert err2.value.status == 409
+
+
+def test_remote_run_attaches_and_keeps_edit_flag(server: ServerProcess, api: ApiClient,
+                                                 recorded: str, tmp_path: Path) -> None:
+    clone = api.clone_task(recorded, "remote")
+    api.patch_hyperparams(clone["id"], {"Hydra": {"_allow_omegaconf_edit_": {"value": "True"},
+                                                  "db": {"value": "mysql"}}})
+    api.set_status(clone["id"], "in_progress")  # what the agent's claim does
+    before = api.list_tasks(limit=1000)["total"]
+    overrides = ["db=mysql", "+experiment=fast", "seed=11"]
+    env = server.env(HYDRATRACK_TASK_ID=clone["id"])
+    run = run_app("groups", overrides, env, tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.task_id == clone["id"]
+    assert api.list_tasks(limit=1000)["total"] == before  # no new task
+    task = api.get_task(clone["id"])
+    assert task["configuration"]["OmegaConf"]["value"] == hydra_cfg_job("groups", overrides, env, tmp_path)
+    section = task["hyperparams"]["Hydra"]
+    assert section["_allow_omegaconf_edit_"]["value"] == "True"  # kept, not reset
+    assert {k: v["value"] for k, v in section.items() if k != "_allow_omegaconf_edit_"} == {
+        "db": "mysql", "+experiment": "fast", "seed": "11"}
+    assert task["runtime"]["hydra"]["overrides"]["task"] == overrides
+    assert task["status"] == "in_progress"  # the runner (agent) reports the end
+    assert task["script"]["working_dir"] == str(tmp_path)
+    assert api.get_scalars(clone["id"])["loss"]["train"]["x"] == [0, 1, 2, 3, 4]
+
+
+def test_console_by_agent_sends_no_console(server: ServerProcess, api: ApiClient,
+                                           tmp_path: Path) -> None:
+    run = run_app("groups", ["db=postgresql"], server.env(HYDRATRACK_CONSOLE_BY_AGENT="1"), tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "épsilon" in run.stdout
+    assert api.get_console(run.task_id)["items"] == []
+    assert api.get_scalars(run.task_id)["loss"]["train"]["x"] == [0, 1, 2, 3, 4]
+
+
+def test_plain_script_connect_and_artifacts(server: ServerProcess, api: ApiClient,
+                                            tmp_path: Path) -> None:
+    script = tmp_path / "plain.py"
+    data = tmp_path / "weights.bin"
+    data.write_bytes(b"\x00\x01weights")
+    script.write_text(
+        "import argparse, dataclasses\n"
+        "from hydratrack import Task\n"
+        "@dataclasses.dataclass\n"
+        "class Opt:\n"
+        "    lr: float = 0.1\n"
+        "    name: str = 'adam'\n"
+        "t = Task.init(project_name='tests', task_name='plain')\n"
+        "print(f'HYDRATRACK_TASK={t.id}')\n"
+        "ns = argparse.Namespace(epochs=3, tag='x')\n"
+        "assert t.connect(ns, name='Args') is ns\n"
+        "t.connect(Opt(), name='Opt')\n"
+        "t.connect({'a': {'b': 1}}, name='General')\n"
+        "t.connect_configuration({'model': {'depth': 3}}, name='Model')\n"
+        f"t.upload_artifact('weights', {str(data)!r})\n"
+        "t.upload_artifact('stats', {'acc': 0.9})\n"
+        "try:\n"
+        "    t.connect({}, name='Hydra')\n"
+        "except ValueError as e:\n"
+        "    print('refused:', e)\n"
+    )
+    proc = subprocess.run([sys.executable, str(script)], env=server.env(), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "refused: section 'Hydra' is reserved" in proc.stdout
+    tid = proc.stdout.split("HYDRATRACK_TASK=")[1].split()[0]
+    task = api.get_task(tid)
+    assert task["status"] == "completed"
+    hp = task["hyperparams"]
+    assert hp["Args"]["epochs"] == {"value": "3", "type": "int", "description": ""}
+    assert hp["Opt"]["lr"]["value"] == "0.1" and hp["General"]["a.b"]["value"] == "1"
+    assert task["configuration"]["Model"]["value"] == "model:\n  depth: 3\n"
+    assert api.download_artifact(tid, "weights") == b"\x00\x01weights"
+    assert api.download_artifact(tid, "stats").startswith(b"{")
+    assert task["script"]["entry_point"] == "plain.py"
+
+
+def test_uncaught_exception_in_plain_script(server: ServerProcess, api: ApiClient,
+                                            tmp_path: Path) -> None:
+    script = tmp_path / "crash.py"
+    script.write_text(
+        "from hydratrack import Task\n"
+        "t = Task.init(project_name='tests', task_name='crash')\n"
+        "print(f'HYDRATRACK_TASK={t.id}')\n"
+        "raise ValueError('bad value 42')\n")
+    proc = subprocess.run([sys.executable, str(script)], env=server.env(), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    tid = proc.stdout.split("HYDRATRACK_TASK=")[1].split()[0]
+    task = api.get_task(tid)
+    assert task["status"] == "failed"
+    assert task["status_message"] == "ValueError: bad value 42"
+    console = "".join(i["text"] for i in api.get_console(tid)["items"])
+    assert "Traceback (most recent call last)" in console and "ValueError: bad value 42" in console
