@@ -173,3 +173,23 @@ def test_lease_expiry_fails_task(tmp_path: Path) -> None:
             assert api.heartbeat(w["id"], t["id"]) == {"abort": [t["id"]]}
     finally:
         servers.close()
+
+
+def test_hung_up_claim_takes_nothing(server: ServerProcess, api: ApiClient,
+                                     make_task: Make) -> None:
+    qname = unique("q")
+    api.create_queue(qname)
+    w = api.register_worker(unique("w"), [qname])
+    with server.client() as c:
+        try:  # the worker gives up after 1 s of a 10 s long poll
+            c.request("POST", f"/workers/{w['id']}/claim", json={"timeout": 10},
+                      timeout=httpx.Timeout(1.0))
+        except Exception:  # noqa: BLE001 - the client-side timeout is the point
+            pass
+    time.sleep(0.5)
+    t = make_task()
+    api.enqueue_task(t["id"], qname)
+    time.sleep(1.5)
+    assert api.get_task(t["id"])["status"] == "queued"
+    other = api.register_worker(unique("w"), [qname])
+    assert api.claim(other["id"], timeout=2)["id"] == t["id"]  # type: ignore[index]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
@@ -64,11 +64,17 @@ def _try_claim(ctx: ServerContext, worker_id: str) -> dict[str, Any] | None:
 
 
 @router.post("/{worker_id}/claim", response_model=None)
-async def claim(worker_id: str, caller: CurrentUser, ctx: Ctx,
+async def claim(worker_id: str, request: Request, caller: CurrentUser, ctx: Ctx,
                 body: ClaimIn | None = None) -> dict[str, Any] | Response:
-    """Long-poll: answer as soon as a task can be claimed, else 204 after the timeout."""
+    """Long-poll: answer as soon as a task can be claimed, else 204 after the timeout.
+
+    A worker that hung up (Ctrl-C while waiting) claims nothing: a task taken for a gone
+    client would sit in_progress until its lease ran out.
+    """
     deadline = time.monotonic() + (body.timeout if body else 20.0)
     while True:
+        if await request.is_disconnected():
+            return Response(status_code=204)
         seen = ctx.wakeup.generation
         task = await run_in_threadpool(_try_claim, ctx, worker_id)
         if task is not None:
