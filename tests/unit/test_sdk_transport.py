@@ -1,0 +1,199 @@
+"""The background sender and the transports, driven through MockTransport and a real spool."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hydratrack.sdk.sender import Sender
+from hydratrack.sdk.spool import SpoolTransport, replay, spooled_tasks
+from hydratrack.sdk.transport import MockTransport, Op, Rejected, Unauthorized, Unavailable
+
+TID = "a" * 32
+
+
+def scalar(i: int) -> tuple[Any, ...]:
+    return ("scalar", "loss", "train", i, float(i), 1.0)
+
+
+def make_sender(transport: Any, tmp_path: Path, **kw: Any) -> tuple[Sender, SpoolTransport]:
+    spool = SpoolTransport(tmp_path / "spool")
+    sender = Sender(TID, lambda: transport, lambda: spool, interval=0.05, **kw)
+    return sender, spool
+
+
+def test_batches_are_bounded_by_size_and_keep_order(tmp_path: Path) -> None:
+    mock = MockTransport()
+    sender, _ = make_sender(mock, tmp_path, max_batch=100)
+    sender.put({"op": "create_task", "body": {"name": "t", "project": "p"}})
+    for i in range(450):
+        sender.events.append(scalar(i))
+    sender.start()
+    sender.close(timeout=5)
+    batches = [op for op in mock.ops if op["op"] == "events"]
+    assert [len(b["events"]) for b in batches] == [100, 100, 100, 100, 50]
+    assert mock.ops[0]["op"] == "create_task"
+    assert [s[2] for s in mock.scalars(TID)] == list(range(450))
+
+
+def test_time_bound_delivers_without_close(tmp_path: Path) -> None:
+    mock = MockTransport()
+    sender, _ = make_sender(mock, tmp_path)
+    sender.start()
+    sender.events.append(scalar(1))
+    deadline = time.monotonic() + 3
+    while not mock.scalars(TID) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert mock.scalars(TID) == [("loss", "train", 1, 1.0)]
+    sender.close()
+
+
+def test_retry_after_unavailable_reuses_the_batch_id(tmp_path: Path) -> None:
+    class Flaky(MockTransport):
+        def __init__(self) -> None:
+            super().__init__()
+            self.attempts: list[str] = []
+
+        def send(self, op: Op) -> None:
+            if op["op"] == "events":
+                self.attempts.append(op["batch_id"])
+                if len(self.attempts) <= 2:
+                    raise Unavailable("down for a moment")
+            super().send(op)
+
+    flaky = Flaky()
+    sender, spool = make_sender(flaky, tmp_path)
+    sender.events.append(scalar(7))
+    sender.start()
+    assert sender.flush(10)
+    sender.close()
+    assert len(flaky.attempts) == 3 and len(set(flaky.attempts)) == 1
+    assert flaky.scalars(TID) == [("loss", "train", 7, 7.0)]
+    assert spool.count == 0
+
+
+def test_unauthorized_switches_to_spool_with_one_warning(tmp_path: Path,
+                                                         capfd: pytest.CaptureFixture[str]) -> None:
+    mock = MockTransport(fail_with=Unauthorized("unauthorized"), fail_count=1000)
+    sender, spool = make_sender(mock, tmp_path)
+    sender.put({"op": "create_task", "body": {"name": "t", "project": "p"}})
+    for i in range(3):
+        sender.events.append(scalar(i))
+    sender.start()
+    sender.flush(5)
+    sender.put({"op": "status", "status": "completed"})
+    sender.close()
+    err = capfd.readouterr().err
+    assert err.count("hydratrack: warning") == 1 and "rejected the API credentials" in err
+    ops = [json.loads(line) for line in (spool.task_dir(TID) / "ops.jsonl").read_text().splitlines()]
+    assert [o["op"] for o in ops] == ["create_task", "events", "status"]
+
+
+def test_unreachable_at_exit_spools_at_once(tmp_path: Path) -> None:
+    mock = MockTransport(fail_with=Unavailable("connection refused"), fail_count=1000)
+    sender, spool = make_sender(mock, tmp_path)
+    sender.start()
+    sender.events.append(scalar(1))
+    start = time.monotonic()
+    sender.close(timeout=2)
+    assert time.monotonic() - start < 2.5
+    assert spool.count >= 1 and sender.spooling
+
+
+def test_rejected_op_warns_and_the_run_goes_on(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    class Picky(MockTransport):
+        def send(self, op: Op) -> None:
+            if op["op"] == "put_configuration":
+                raise Rejected("not valid YAML", "invalid_edit")
+            super().send(op)
+
+    picky = Picky()
+    sender, _ = make_sender(picky, tmp_path)
+    sender.put({"op": "put_configuration", "name": "X", "value": ":", "type": "yaml"})
+    sender.events.append(scalar(2))
+    sender.start()
+    sender.close()
+    assert "server refused configuration object 'X'" in capfd.readouterr().err
+    assert picky.scalars(TID) == [("loss", "train", 2, 2.0)]
+
+
+def test_slow_server_is_abandoned_at_the_deadline_and_spooled(tmp_path: Path) -> None:
+    gate = threading.Event()
+
+    class Slow(MockTransport):
+        def send(self, op: Op) -> None:
+            gate.wait(10)
+            super().send(op)
+
+    sender, spool = make_sender(Slow(), tmp_path)
+    sender.events.append(scalar(1))
+    sender.start()
+    time.sleep(0.2)
+    start = time.monotonic()
+    sender.close(timeout=0.5)
+    assert time.monotonic() - start < 1.5
+    gate.set()
+    ops = (spool.task_dir(TID) / "ops.jsonl").read_text().splitlines()
+    assert len(ops) == 1 and json.loads(ops[0])["op"] == "events"
+
+
+def test_spool_replay_is_exactly_once(tmp_path: Path) -> None:
+    spool = SpoolTransport(tmp_path)
+    spool.send({"op": "create_task", "task_id": TID, "body": {"name": "t"}})
+    for b in range(3):
+        spool.send({"op": "events", "task_id": TID, "batch_id": f"b{b}",
+                    "events": [{"type": "scalar", "metric": "m", "variant": "v", "iter": b,
+                                "value": 1.0, "ts": 0.0}]})
+    (tasks,) = list(spooled_tasks(tmp_path))
+    assert tasks.pending() == 4
+
+    class DiesAfterTwo(MockTransport):
+        def send(self, op: Op) -> None:
+            if len(self.ops) == 2:
+                raise Unavailable("gone")
+            super().send(op)
+
+    first = DiesAfterTwo()
+    with pytest.raises(Unavailable):
+        replay(tasks, first)
+    assert tasks.sent == 2 and tasks.pending() == 2
+    second = MockTransport()
+    result = replay(tasks, second)
+    assert result.delivered == 2 and not result.rejected
+    assert [o.get("batch_id") for o in second.ops] == ["b1", "b2"]
+    assert not (tmp_path / TID).exists()
+
+
+def test_spool_copies_artifacts_and_skips_a_torn_last_line(tmp_path: Path) -> None:
+    src = tmp_path / "w.bin"
+    src.write_bytes(b"abc")
+    spool = SpoolTransport(tmp_path / "spool")
+    spool.send({"op": "artifact", "task_id": TID, "name": "w", "path": str(src)})
+    src.unlink()
+    with open(spool.task_dir(TID) / "ops.jsonl", "a") as fh:
+        fh.write('{"op": "eve')
+    (task,) = list(spooled_tasks(tmp_path / "spool"))
+    mock = MockTransport()
+    replay(task, mock)
+    assert mock.tasks[TID]["artifacts"]["w"] == b"abc"
+
+
+def test_mock_transport_in_a_users_unit_test() -> None:
+    from hydratrack.sdk.task import Task
+
+    mock = MockTransport()
+    task = Task.init(project_name="p", task_name="unit", transport=mock, auto_connect_streams=False)
+    try:
+        task.get_logger().report_scalar("loss", "train", value=0.5, iteration=1)
+        task.connect({"lr": 0.1}, name="General")
+    finally:
+        task.close()
+    assert mock.scalars(task.id) == [("loss", "train", 1, 0.5)]
+    assert mock.tasks[task.id]["status"] == "completed"
+    assert mock.tasks[task.id]["hyperparams"]["General"]["lr"]["value"] == "0.1"
+    assert mock.tasks[task.id]["name"] == "unit"
