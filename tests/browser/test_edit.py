@@ -139,3 +139,22 @@ def test_client_side_checks_before_sending(logged_in: UiSession, source: dict[st
     add_hydra_entry(ui.page, "", "7")
     ui.page.get_by_role("button", name="Save").click()
     expect(ui.page.locator(".field-error", has_text="A parameter needs a name.")).to_be_visible()
+
+
+def test_leaving_the_tab_with_unsaved_edits_asks_first(logged_in: UiSession, source: dict[str, Any]) -> None:
+    ui = logged_in
+    clone_in_ui(ui, source["id"], "train-unsaved")
+    ui.page.get_by_role("button", name="Edit configuration").click()
+    add_hydra_entry(ui.page, "+extra", "1")
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss() if len(asked) == 1 else dialog.accept()
+
+    ui.page.on("dialog", answer)
+    ui.page.get_by_role("tab", name="INFO").click()  # dismissed: stay, edits kept
+    expect(ui.page.get_by_label("Hydra parameter name").last).to_have_value("+extra")
+    ui.page.get_by_role("tab", name="INFO").click()  # accepted: leave
+    expect(ui.page.locator("#info-facts")).to_be_visible()
+    assert asked == ["Discard the unsaved configuration changes?"] * 2

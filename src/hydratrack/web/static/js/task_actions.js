@@ -35,7 +35,11 @@ export function actionBar(task, page) {
     }, { cls: "btn-primary" }),
   ];
   if (s === "draft") {
-    buttons.push(button("Edit", () => { page.editRequested = true; page.show("configuration"); }));
+    buttons.push(button("Edit", () => {
+      if (document.querySelector(".config-edit")) return; // already editing
+      page.editRequested = true;
+      page.show("configuration");
+    }));
     buttons.push(button("Enqueue", async () => {
       const values = await dialog({ title: "Enqueue experiment", submit: "Enqueue",
         fields: [{ name: "queue", label: "Queue", options: await queueOptions() }] });

@@ -88,6 +88,11 @@ function sectionChanges(name, original, ed) {
   return { changes, errors, seen };
 }
 
+let dirty = false;
+window.addEventListener("beforeunload", (ev) => {
+  if (dirty && document.querySelector(".config-edit")) ev.preventDefault();
+});
+
 function edit(panel, task, page) {
   const hp = task.hyperparams || {};
   const cfg = task.configuration || {};
@@ -111,8 +116,11 @@ function edit(panel, task, page) {
     Object.entries(texts).map(([name, t]) => h("section", { class: "config-object" },
       h("h3", {}, h("label", { for: `editor-${name}` }, name), h("span", { class: "muted type" }, t.obj.type || "")), t.area, t.error)),
     h("div", { class: "panel-actions sticky" }, saveBtn,
-      h("button", { type: "button", class: "btn", id: "cancel-edit", onclick: () => view(panel, task, () => edit(panel, task, page)) }, "Cancel")));
+      h("button", { type: "button", class: "btn", id: "cancel-edit", onclick: () => { dirty = false; view(panel, task, () => edit(panel, task, page)); } }, "Cancel")));
 
+  dirty = false;
+  form.addEventListener("input", () => { dirty = true; });
+  form.addEventListener("click", (ev) => { if (ev.target.closest("button[aria-label^='Remove']")) dirty = true; });
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     replace(general);
@@ -142,6 +150,7 @@ function edit(panel, task, page) {
       showEditErrors(err, located, texts, general);
       return;
     }
+    dirty = false;
     notify("Configuration saved", "ok");
     page.editRequested = false;
     panel.replaceChildren();
@@ -181,6 +190,11 @@ export const configurationTab = {
     const startEdit = () => edit(panel, task, page);
     if (page.editRequested && task.status === "draft") { page.editRequested = false; startEdit(); } else view(panel, task, startEdit);
   },
+  /** False when the user keeps unsaved edits (asked before leaving the tab). */
+  canLeave() {
+    return !(dirty && document.querySelector(".config-edit")) || window.confirm("Discard the unsaved configuration changes?");
+  },
+  stop() { dirty = false; },
   async refresh(panel, task, page) {
     if (!panel.querySelector(".config-edit")) await this.render(panel, task, page);
   },

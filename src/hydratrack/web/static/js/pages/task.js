@@ -62,6 +62,7 @@ export async function render(taskId) {
   }
 
   async function show(tab, focus) {
+    if (tab !== current && current.canLeave && !current.canLeave()) return;
     if (current.stop) current.stop();
     current = tab;
     if (focus) history.replaceState(null, "", `#${tab.id}`);
