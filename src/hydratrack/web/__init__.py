@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["mount"]
 
 
-def mount(app: "fastapi.FastAPI") -> None:
+def mount(app: fastapi.FastAPI) -> None:
     """Add the UI's page routes and its static files (``/static``) to ``app``."""
     from hydratrack.web.pages import add_page_routes, mount_static
 
