@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 APPS = Path(__file__).resolve().parents[1] / "apps"
+
+
+def hydra_pythons() -> list[str]:
+    """Interpreters to run the apps with: this one (Hydra 1.3) plus any listed in
+    ``HYDRATRACK_TEST_PYTHONS`` (e.g. a Python 3.10 venv with hydra-core==1.2.0 and
+    hydratrack installed; docs/hydra.md says how). ``/tmp/hydra12-venv`` is used if present."""
+    extra = [p for p in os.environ.get("HYDRATRACK_TEST_PYTHONS", "").split(os.pathsep) if p]
+    if not extra and Path("/tmp/hydra12-venv/bin/python").exists():
+        extra = ["/tmp/hydra12-venv/bin/python"]
+    return [sys.executable, *extra]
 
 
 def app_path(name: str) -> Path:
@@ -32,16 +43,22 @@ class AppRun:
 
 
 def run_app(name: str, overrides: list[str], env: dict[str, str], cwd: Path,
-            timeout: float = 60.0) -> AppRun:
+            timeout: float = 60.0, python: str = sys.executable) -> AppRun:
     """Run ``tests/apps/<name>/app.py`` with ``overrides`` (Hydra writes outputs under cwd)."""
-    proc = subprocess.run([sys.executable, str(app_path(name)), *overrides], cwd=cwd, env=env,
+    proc = subprocess.run([python, str(app_path(name)), *overrides], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
     return AppRun(proc.returncode, proc.stdout, proc.stderr)
 
 
-def hydra_cfg_job(name: str, overrides: list[str], env: dict[str, str], cwd: Path) -> str:
+def hydra_version(python: str) -> str:
+    return subprocess.run([python, "-c", "import hydra; print(hydra.__version__)"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def hydra_cfg_job(name: str, overrides: list[str], env: dict[str, str], cwd: Path,
+                  python: str = sys.executable) -> str:
     """The oracle: what Hydra itself prints for ``--cfg job`` with the same overrides."""
-    proc = subprocess.run([sys.executable, str(app_path(name)), "--cfg", "job", *overrides],
+    proc = subprocess.run([python, str(app_path(name)), "--cfg", "job", *overrides],
                           cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout

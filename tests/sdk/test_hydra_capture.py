@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hydratrack.client import ApiClient
-from tests.sdk.apprun import hydra_cfg_job, run_app
+from tests.sdk.apprun import hydra_cfg_job, hydra_pythons, hydra_version, run_app
 from tests.support.servers import ServerProcess
 
 CASES = [
@@ -38,17 +38,25 @@ def typed_value(override: str) -> str:
     return override.split("=", 1)[1] if "=" in override else ""
 
 
+PYTHONS = hydra_pythons()
+
+
+@pytest.fixture(scope="module", params=PYTHONS, ids=[f"py{i}" for i in range(len(PYTHONS))])
+def python(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.mark.parametrize(("app", "overrides"), CASES, ids=[f"{a}:{' '.join(o) or 'none'}" for a, o in CASES])
 def test_capture_matches_hydra(app: str, overrides: list[str], server: ServerProcess,
-                               api: ApiClient, tmp_path: Path) -> None:
+                               api: ApiClient, tmp_path: Path, python: str) -> None:
     env = server.env()
-    run = run_app(app, overrides, env, tmp_path)
+    run = run_app(app, overrides, env, tmp_path, python=python)
     assert run.returncode == 0, run.stderr
     assert run.warnings() == []
     task = api.get_task(run.task_id)
     assert task["status"] == "completed"
 
-    expected = hydra_cfg_job(app, overrides, env, tmp_path)
+    expected = hydra_cfg_job(app, overrides, env, tmp_path, python=python)
     assert task["configuration"]["OmegaConf"]["value"] == expected
     assert task["configuration"]["OmegaConf"]["type"] == "OmegaConf"
 
@@ -65,7 +73,7 @@ def test_capture_matches_hydra(app: str, overrides: list[str], server: ServerPro
     for o in hydra_ovs:
         assert o in facts["overrides"]["hydra"]
     assert facts["config_name"] == "config"
-    assert facts["version"]
+    assert facts["version"] == hydra_version(python)
     assert Path(facts["output_dir"]).is_dir()
     assert facts["mode"] == "RUN"
     assert shlex.split(facts["command_line"])[1:] == overrides
@@ -90,25 +98,26 @@ def test_scalars_and_console(server: ServerProcess, api: ApiClient, tmp_path: Pa
 
 
 def test_output_subdir_null_composes_again(server: ServerProcess, api: ApiClient,
-                                           tmp_path: Path) -> None:
+                                           tmp_path: Path, python: str) -> None:
     overrides = ["db=postgresql", "+experiment=fast", "hydra.output_subdir=null"]
-    run = run_app("groups", overrides, server.env(), tmp_path)
+    run = run_app("groups", overrides, server.env(), tmp_path, python=python)
     assert run.returncode == 0, run.stderr
     task = api.get_task(run.task_id)
     assert not list(tmp_path.rglob(".hydra"))
     assert task["configuration"]["OmegaConf"]["value"] == hydra_cfg_job(
-        "groups", overrides, server.env(), tmp_path)
+        "groups", overrides, server.env(), tmp_path, python=python)
 
 
-def test_init_before_hydra_main(server: ServerProcess, api: ApiClient, tmp_path: Path) -> None:
+def test_init_before_hydra_main(server: ServerProcess, api: ApiClient, tmp_path: Path,
+                                python: str) -> None:
     overrides = ["db=postgresql", "+extra=1"]
-    run = run_app("early", overrides, server.env(), tmp_path)
+    run = run_app("early", overrides, server.env(), tmp_path, python=python)
     assert run.returncode == 0, run.stderr
     assert run.warnings() == []
     task = api.get_task(run.task_id)
     assert task["status"] == "completed"
     assert task["configuration"]["OmegaConf"]["value"] == hydra_cfg_job(
-        "early", overrides, server.env(), tmp_path)
+        "early", overrides, server.env(), tmp_path, python=python)
     section = task["hyperparams"]["Hydra"]
     assert section["db"]["value"] == "postgresql" and section["+extra"]["value"] == "1"
     assert task["runtime"]["hydra"]["choices"]["db"] == "postgresql"
@@ -123,8 +132,8 @@ def test_init_before_hydra_main_info_flags_make_no_task(server: ServerProcess, a
 
 
 def test_exception_marks_failed_with_traceback(server: ServerProcess, api: ApiClient,
-                                               tmp_path: Path) -> None:
-    run = run_app("groups", ["crash=true"], server.env(), tmp_path)
+                                               tmp_path: Path, python: str) -> None:
+    run = run_app("groups", ["crash=true"], server.env(), tmp_path, python=python)
     assert run.returncode == 1
     task = api.get_task(run.task_id)
     assert task["status"] == "failed"
