@@ -10,7 +10,8 @@ from hydratrack.client import ApiClient
 from tests.api.conftest import assert_error
 
 Make = Callable[..., dict[str, Any]]
-RECORDED = "db:\n  driver: mysql\n  pass: secret\ndataset:\n  main:\n    number: 10\nextra:\n  flag: true\n"
+RECORDED = ("db:\n  driver: mysql\n  pass: secret\n"
+            "dataset:\n  main:\n    number: 10\nextra:\n  flag: true\n")
 
 
 def recorded_draft(api: ApiClient, make_task: Make) -> dict[str, Any]:

@@ -13,7 +13,8 @@ from tests.api.conftest import assert_error, unique
 Make = Callable[..., dict[str, Any]]
 
 
-def scalars(n: int, metric: str = "loss", variant: str = "train", start: int = 0) -> list[dict[str, Any]]:
+def scalars(n: int, metric: str = "loss", variant: str = "train",
+            start: int = 0) -> list[dict[str, Any]]:
     return [{"type": "scalar", "metric": metric, "variant": variant, "iter": i,
              "value": float(i % 97), "ts": 1764392400.0 + i} for i in range(start, start + n)]
 
@@ -83,7 +84,8 @@ def test_texts(api: ApiClient, http: httpx.Client, make_task: Make) -> None:
         "items": [{"title": "notes", "text": "hello", "iter": 2, "ts": 5.0}]}
 
 
-def test_events_refused_after_end_window(api: ApiClient, http: httpx.Client, make_task: Make) -> None:
+def test_events_refused_after_end_window(api: ApiClient, http: httpx.Client,
+                                         make_task: Make) -> None:
     t = make_task(status="in_progress")
     api.set_status(t["id"], "completed")
     # a final flush right after the end still lands

@@ -63,7 +63,8 @@ def test_create_bad_bodies(http: httpx.Client) -> None:
                  404, "not_found", "project", "0" * 32)
     assert_error(http.post("/tasks", json={"name": "x", "project": "p", "parent": "f" * 32}),
                  404, "not_found", "task", "f" * 32)
-    assert_error(http.post("/tasks", content=b"{nope", headers={"content-type": "application/json"}),
+    assert_error(http.post("/tasks", content=b"{nope",
+                           headers={"content-type": "application/json"}),
                  400, "bad_request", "JSON")
 
 

@@ -24,7 +24,7 @@ def test_budget_order_and_extremes(n: int, budget: int) -> None:
     dx, dy = downsample(xs, ys, budget)
     assert len(dx) == len(dy) <= budget
     assert dx == sorted(dx) and len(set(dx)) == len(dx)
-    assert all(ys[int(x)] == y for x, y in zip(dx, dy))  # real points, never invented
+    assert all(ys[int(x)] == y for x, y in zip(dx, dy, strict=True))  # real points, never invented
     assert max(ys) in dy and min(ys) in dy
 
 

@@ -11,7 +11,17 @@ from fastapi import FastAPI
 
 import hydratrack
 from hydratrack.server.api import (
-    actions, artifacts, events, health, params, projects, queues, sessions, tasks, users, workers,
+    actions,
+    artifacts,
+    events,
+    health,
+    params,
+    projects,
+    queues,
+    sessions,
+    tasks,
+    users,
+    workers,
 )
 from hydratrack.server.context import ServerContext
 from hydratrack.server.errors import install_error_handlers
@@ -49,7 +59,7 @@ def create_app(ctx: ServerContext) -> FastAPI:
     for module in ROUTERS:
         app.include_router(module.router, prefix=API_PREFIX)
     _mount_web(app)
-    app.add_middleware(BodyLimit, max_body=ctx.settings.max_body_bytes,  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, max_body=ctx.settings.max_body_bytes,
                        max_artifact=ctx.settings.max_artifact_bytes)
     return app
 
@@ -59,7 +69,7 @@ def _mount_web(app: FastAPI) -> None:
     try:
         from hydratrack import web
 
-        mount: Any = getattr(web, "mount")
+        mount: Any = web.mount
     except (ImportError, AttributeError):
         log.info("web UI not available; serving the API only")
         return

@@ -69,7 +69,8 @@ class Conflict(ApiProblem):
 
 class InvalidState(ApiProblem):
     def __init__(self, task_id: str, current: str, action: str, needs: str) -> None:
-        super().__init__(409, "invalid_state", f"task {task_id} is {current}; {action} needs {needs}")
+        super().__init__(409, "invalid_state",
+                         f"task {task_id} is {current}; {action} needs {needs}")
 
 
 class InvalidEdit(ApiProblem):
@@ -121,7 +122,8 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     if any(e.get("type") == "json_invalid" for e in errors):
         detail = next(e for e in errors if e.get("type") == "json_invalid")
         ctx = detail.get("ctx") or {}
-        return error_response(400, "bad_request", f"malformed JSON body: {ctx.get('error', 'invalid')}")
+        return error_response(400, "bad_request",
+                              f"malformed JSON body: {ctx.get('error', 'invalid')}")
     details = _validation_details(exc)
     first = details[0] if details else {"field": "", "message": "invalid"}
     more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""

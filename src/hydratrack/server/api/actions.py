@@ -47,7 +47,8 @@ class Empty(Strict):
 
 
 @router.post("/clone", status_code=201)
-def clone(task_id: str, caller: CurrentUser, ctx: Ctx, body: CloneIn | None = None) -> dict[str, Any]:
+def clone(task_id: str, caller: CurrentUser, ctx: Ctx,
+          body: CloneIn | None = None) -> dict[str, Any]:
     with ctx.db.write() as conn:
         return tasks_repo.clone(conn, caller.id, task_id, dump(body) if body else {})
 
@@ -64,21 +65,24 @@ def enqueue(task_id: str, caller: CurrentUser, ctx: Ctx,
 
 
 @router.post("/dequeue")
-def dequeue(task_id: str, caller: CurrentUser, ctx: Ctx, body: Empty | None = None) -> dict[str, Any]:
+def dequeue(task_id: str, caller: CurrentUser, ctx: Ctx,
+            body: Empty | None = None) -> dict[str, Any]:
     with ctx.db.write() as conn:
         lifecycle.dequeue(conn, task_id)
         return tasks_repo.get(conn, task_id)
 
 
 @router.post("/abort")
-def abort(task_id: str, caller: CurrentUser, ctx: Ctx, body: AbortIn | None = None) -> dict[str, Any]:
+def abort(task_id: str, caller: CurrentUser, ctx: Ctx,
+          body: AbortIn | None = None) -> dict[str, Any]:
     with ctx.db.write() as conn:
         lifecycle.abort(conn, task_id, body.reason if body else None)
         return tasks_repo.get(conn, task_id)
 
 
 @router.post("/reset")
-def reset(task_id: str, caller: CurrentUser, ctx: Ctx, body: Empty | None = None) -> dict[str, Any]:
+def reset(task_id: str, caller: CurrentUser, ctx: Ctx,
+          body: Empty | None = None) -> dict[str, Any]:
     with ctx.db.write() as conn:
         uris = artifacts_repo.uris(conn, task_id)
         lifecycle.reset(conn, task_id)
@@ -89,7 +93,8 @@ def reset(task_id: str, caller: CurrentUser, ctx: Ctx, body: Empty | None = None
 
 
 @router.post("/publish")
-def publish(task_id: str, caller: CurrentUser, ctx: Ctx, body: Empty | None = None) -> dict[str, Any]:
+def publish(task_id: str, caller: CurrentUser, ctx: Ctx,
+            body: Empty | None = None) -> dict[str, Any]:
     with ctx.db.write() as conn:
         lifecycle.publish(conn, task_id)
         return tasks_repo.get(conn, task_id)

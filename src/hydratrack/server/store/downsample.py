@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 
-def downsample(xs: list[float], ys: list[float], max_points: int) -> tuple[list[float], list[float]]:
+def downsample(xs: list[float], ys: list[float],
+               max_points: int) -> tuple[list[float], list[float]]:
     """At most ``max_points`` points, each bucket's extremes kept.
 
     The series is cut into ``max_points // 2`` buckets of consecutive points; from each the

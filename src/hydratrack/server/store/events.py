@@ -18,7 +18,12 @@ from hydratrack.server.store import tasks as tasks_repo
 from hydratrack.server.store.clock import utcnow
 from hydratrack.server.store.downsample import downsample
 from hydratrack.server.store.models import (
-    console, event_batches, metric_summaries, scalars, tasks, texts,
+    console,
+    event_batches,
+    metric_summaries,
+    scalars,
+    tasks,
+    texts,
 )
 from hydratrack.status import TaskStatus
 
@@ -37,7 +42,8 @@ def _check_accepting(row: Any) -> None:
                    "in_progress (or within 60 s after it ended)")
 
 
-def ingest(conn: Connection, task_id: str, batch_id: str, events: list[dict[str, Any]]) -> int | None:
+def ingest(conn: Connection, task_id: str, batch_id: str,
+           events: list[dict[str, Any]]) -> int | None:
     """Store a batch; the number accepted, or None when the batch id was seen before."""
     row = tasks_repo.lock_row(conn, task_id)
     seen = conn.execute(select(event_batches.c.batch_id).where(
@@ -89,17 +95,17 @@ def _update_summaries(conn: Connection, task_id: str, points: Iterable[dict[str,
         s["min"], s["max"], s["count"] = min(s["min"], v), max(s["max"], v), s["count"] + 1
     ms = metric_summaries.c
     stmt = select(metric_summaries).where(ms.task_id == task_id, or_(*[
-        and_(ms.metric == m, ms.variant == v) for m, v in batch]))
+        and_(ms.metric == metric, ms.variant == variant) for metric, variant in batch]))
     stored = {(r.metric, r.variant): r for r in conn.execute(stmt)}
     new_rows = []
-    for (m, v), s in batch.items():
-        old = stored.get((m, v))
+    for (metric, variant), s in batch.items():
+        old = stored.get((metric, variant))
         if old is None:
-            new_rows.append({"task_id": task_id, "metric": m, "variant": v, **s})
+            new_rows.append({"task_id": task_id, "metric": metric, "variant": variant, **s})
             continue
         take_new = s["iter"] >= old.iter
         conn.execute(update(metric_summaries).where(
-            ms.task_id == task_id, ms.metric == m, ms.variant == v).values(
+            ms.task_id == task_id, ms.metric == metric, ms.variant == variant).values(
             value=s["value"] if take_new else old.value,
             iter=s["iter"] if take_new else old.iter,
             min=min(old.min, s["min"]), max=max(old.max, s["max"]),

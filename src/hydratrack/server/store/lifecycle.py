@@ -16,7 +16,14 @@ from hydratrack.server.store import queues as queues_repo
 from hydratrack.server.store import tasks as tasks_repo
 from hydratrack.server.store.clock import utcnow
 from hydratrack.server.store.models import (
-    artifacts, console, event_batches, metric_summaries, queue_entries, scalars, tasks, texts,
+    artifacts,
+    console,
+    event_batches,
+    metric_summaries,
+    queue_entries,
+    scalars,
+    tasks,
+    texts,
     workers,
 )
 from hydratrack.status import TaskStatus, can_transition

@@ -7,8 +7,18 @@ as sent by clients. Ids are 32-char hex strings.
 from __future__ import annotations
 
 from sqlalchemy import (
-    JSON, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String,
-    Table, Text,
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
 )
 
 metadata = MetaData(naming_convention={

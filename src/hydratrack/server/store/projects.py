@@ -77,7 +77,8 @@ def patch(conn: Connection, project_id: str, changes: dict[str, Any]) -> dict[st
     return get(conn, project_id)
 
 
-def list_(conn: Connection, q: str | None, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+def list_(conn: Connection, q: str | None, offset: int,
+          limit: int) -> tuple[list[dict[str, Any]], int]:
     where = []
     if q:
         like = contains_pattern(q)

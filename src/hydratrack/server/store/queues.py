@@ -33,8 +33,9 @@ def _view(row: Any, length: int) -> dict[str, Any]:
 
 
 def list_(conn: Connection) -> list[dict[str, Any]]:
-    counts = dict(conn.execute(select(queue_entries.c.queue_id, func.count())
-                               .group_by(queue_entries.c.queue_id)).all())
+    rows = conn.execute(select(queue_entries.c.queue_id, func.count())
+                        .group_by(queue_entries.c.queue_id)).all()
+    counts = {str(qid): int(n) for qid, n in rows}
     return [_view(r, int(counts.get(r.id, 0)))
             for r in conn.execute(select(queues).order_by(queues.c.name))]
 

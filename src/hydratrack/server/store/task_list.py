@@ -12,7 +12,11 @@ from hydratrack.server.errors import BadRequest
 from hydratrack.server.store import tasks as tasks_repo
 from hydratrack.server.store.db import contains_pattern
 from hydratrack.server.store.models import (
-    hyperparams, metric_summaries, projects, task_tags, tasks,
+    hyperparams,
+    metric_summaries,
+    projects,
+    task_tags,
+    tasks,
 )
 from hydratrack.server.store.params import PREFIX_LEN
 

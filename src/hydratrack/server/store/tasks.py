@@ -12,7 +12,14 @@ from hydratrack.server.errors import Conflict, NotFound
 from hydratrack.server.store import params, projects
 from hydratrack.server.store.clock import iso, new_id, utcnow
 from hydratrack.server.store.models import (
-    projects as projects_t, queues, task_tags, tasks, users, workers,
+    projects as projects_t,
+)
+from hydratrack.server.store.models import (
+    queues,
+    task_tags,
+    tasks,
+    users,
+    workers,
 )
 from hydratrack.status import TaskStatus
 

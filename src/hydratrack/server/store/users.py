@@ -58,7 +58,8 @@ def count_users(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
 
 
-def create_user(conn: Connection, name: str, password: str, is_admin: bool = False) -> dict[str, Any]:
+def create_user(conn: Connection, name: str, password: str,
+                is_admin: bool = False) -> dict[str, Any]:
     if conn.execute(select(users.c.id).where(users.c.name == name)).first():
         raise Conflict(f"user {name} already exists")
     row = {"id": new_id(), "name": name, "password_hash": hash_password(password),
