@@ -156,22 +156,34 @@ def test_abort_of_a_running_task_stops_it(api: ApiClient, source: dict, queue: s
 
 
 def test_agent_killed_mid_task_fails_the_task_after_the_lease(
-    server: ServerProcess, api: ApiClient, source: dict, queue: str, tmp_path: Path
+    server: ServerProcess, api: ApiClient, queue: str, tmp_path: Path
 ) -> None:
+    # a plain script (no Hydra, no SDK) that sleeps without a word: a child that prints
+    # would die of a broken pipe anyway; this one must be ended because its agent died
+    (tmp_path / "sleeper.py").write_text("import time\ntime.sleep(60)\n")
+    draft = api.create_task({"name": "agent dies", "project": "e2e-plain",
+                             "script": {"entry_point": "sleeper.py", "argv": [], "working_dir": str(tmp_path)}})
     agent = AgentProcess(server, tmp_path / "doomed", "--queue", queue, name="doomed")
     try:
-        draft = api.clone_task(source["id"], name="agent dies")
-        api.patch_hyperparams(draft["id"], {"Hydra": {"train.sleep": {"value": "60"}}})
         api.enqueue_task(draft["id"], queue)
         wait_status(api, draft["id"], {"in_progress"})
-        wait_until(agent.child_pids, 20, "the child process to start")
+        child = wait_until(agent.child_pids, 20, "the child process to start")[0]
         agent.proc.send_signal(signal.SIGKILL)
         agent.proc.wait(10)
         done = wait_status(api, draft["id"], FINAL, timeout=20)
         assert done["status"] == "failed"
         assert "doomed" in done["status_reason"] and "heartbeat" in done["status_reason"]
+        # the task's process did not outlive its agent (it gets SIGTERM when the agent dies)
+        wait_until(lambda: _ended(child), 10, "the child to end")
     finally:
         agent.stop()
+
+
+def _ended(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except OSError:
+        return True
 
 
 def test_two_agents_on_one_queue_never_run_the_same_task(

@@ -100,10 +100,13 @@ class TaskRunner:
     def _execute(self, spec: RunSpec, console: ConsoleStream) -> int:
         shown = " ".join(spec.argv)
         log.info("running (%s mode) in %s: %s", spec.mode, spec.cwd, shown)
+        if self.abort_event.is_set():  # aborted while the code was being prepared
+            return -1
         console.note(f"running in {spec.cwd}: {shown}")
         try:
             child = subprocess.Popen(spec.argv, cwd=spec.cwd, env=spec.env, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                                     preexec_fn=_die_with_parent)
         except OSError as exc:
             console.note(f"cannot start the process: {exc}")
             console.tail.append(f"cannot start the process: {exc}")
@@ -145,6 +148,17 @@ class TaskRunner:
             log.error("cannot report task %s as %s: %s", task_id, status, exc)
         log.info("task %s %s%s", task_id, status, f": {reason}" if reason else "")
         return status.value
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child
+    """Linux: the child gets SIGTERM if the agent dies (no task left running unseen)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

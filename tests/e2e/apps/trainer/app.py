@@ -31,7 +31,8 @@ def main(cfg: DictConfig) -> None:
         log.report_scalar("seen", "port", value=float(cfg.db.port), iteration=0)
     deadline = time.monotonic() + float(cfg.train.sleep)
     while time.monotonic() < deadline:
-        print("working", flush=True)
+        if not cfg.train.quiet:
+            print("working", flush=True)
         time.sleep(0.2)
     if cfg.train.fail:
         print("failing on purpose", file=sys.stderr, flush=True)
