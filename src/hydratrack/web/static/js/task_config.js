@@ -154,6 +154,7 @@ function edit(panel, task, page) {
     notify("Configuration saved", "ok");
     page.editRequested = false;
     panel.replaceChildren();
+    delete panel.dataset.status;
     await page.reload();
   });
   replace(panel, form);
@@ -187,6 +188,7 @@ export const configurationTab = {
       task.hyperparams = await get(`/tasks/${task.id}/hyperparams`);
       task.configuration = await get(`/tasks/${task.id}/configuration`);
     }
+    panel.dataset.status = task.status;
     const startEdit = () => edit(panel, task, page);
     if (page.editRequested && task.status === "draft") { page.editRequested = false; startEdit(); } else view(panel, task, startEdit);
   },
@@ -196,6 +198,7 @@ export const configurationTab = {
   },
   stop() { dirty = false; },
   async refresh(panel, task, page) {
-    if (!panel.querySelector(".config-edit")) await this.render(panel, task, page);
+    // while a task runs its configuration does not change: redraw only when the status does
+    if (!panel.querySelector(".config-edit") && panel.dataset.status !== task.status) await this.render(panel, task, page);
   },
 };

@@ -17,6 +17,7 @@ const mono = (text) => (text ? h("code", {}, text) : "—");
 export const executionTab = {
   id: "execution",
   label: "EXECUTION",
+  keepOnUpdate: true, // redrawn when the status changes (queue, worker), not on every poll
   async render(panel, task) {
     if (task.script === undefined) {
       Object.assign(task, await get(`/tasks/${task.id}`));
