@@ -145,3 +145,26 @@ def test_bulk_enqueue_reports_what_could_not_be_enqueued(logged_in: UiSession, p
         assert api.get_task(draft["id"])["status"] == "queued"
         api.dequeue_task(draft["id"])
         api.delete_task(draft["id"])
+
+
+def test_server_side_paging(logged_in: UiSession, server: Any) -> None:
+    ui = logged_in
+    name = f"paging-{uuid.uuid4().hex[:6]}"
+    with server.client() as api:
+        for i in range(55):
+            api.create_task({"name": f"run-{i:03d}", "project": name})
+        proj = next(p for p in api.list_projects(q=name)["items"] if p["name"] == name)
+    ui.goto(f"/projects/{proj['id']}?order_by=name")
+    expect(ui.page.locator("#experiments-table tbody tr")).to_have_count(50)
+    expect(ui.page.locator(".pager")).to_contain_text("1–50 of 55 experiments")
+    expect(ui.page.get_by_role("button", name="Previous page")).to_be_disabled()
+    ui.page.get_by_role("button", name="Next page").click()
+    expect(ui.page.locator("#experiments-table tbody tr")).to_have_count(5)
+    expect(ui.page.locator(".pager")).to_contain_text("51–55 of 55 experiments")
+    assert rows(ui) == [f"run-{i:03d}" for i in range(50, 55)]
+    expect(ui.page.get_by_role("button", name="Next page")).to_be_disabled()
+    assert "offset=50" in ui.page.url
+    # a filter starts again at the first page
+    ui.page.get_by_label("Text").fill("run-00")
+    expect(ui.page.locator("#experiments-table tbody tr")).to_have_count(10)
+    assert "offset" not in ui.page.url
