@@ -126,3 +126,21 @@ def test_bad_events_store_nothing(api: ApiClient, http: httpx.Client, make_task:
     assert_error(http.get(f"/tasks/{t['id']}/console", params={"after": "z"}), 400, "bad_request")
     for path in ("scalars", "scalars/last", "console", "texts"):
         assert_error(http.get(f"/tasks/{'e' * 32}/{path}"), 404, "not_found")
+
+
+def test_nan_and_infinity_become_null(api: ApiClient, http: httpx.Client, make_task: Make) -> None:
+    import json
+
+    t = make_task(status="in_progress")
+    values = [1.0, float("nan"), float("inf"), 0.5, float("-inf")]
+    body = {"batch_id": unique("b"), "events": [
+        {"type": "scalar", "metric": "loss", "variant": "train", "iter": i, "value": v}
+        for i, v in enumerate(values)]}
+    resp = http.post(f"/tasks/{t['id']}/events", content=json.dumps(body),
+                     headers={"content-type": "application/json"})
+    assert resp.status_code == 200 and resp.json()["accepted"] == 5
+    got = api.get_scalars(t["id"])["loss"]["train"]
+    assert got == {"x": [0, 1, 2, 3, 4], "y": [1.0, None, None, 0.5, None]}
+    last = http.get(f"/tasks/{t['id']}/scalars/last").json()["loss"]["train"]
+    assert last == {"value": 0.5, "iter": 3, "min": 0.5, "max": 1.0}
+    assert len(api.get_scalars(t["id"], max_points=2)["loss"]["train"]["y"]) <= 2

@@ -20,6 +20,7 @@ from hydratrack.server.store import events, lifecycle, queues, tasks, users, wor
 from hydratrack.server.store.db import Database, normalize_url
 from hydratrack.server.store.migration import current_revision, upgrade
 from hydratrack.server.store.models import metadata
+from hydratrack.server.store.models import scalars as scalars_t
 from hydratrack.server.store.models import tasks as tasks_t
 from tests.support import servers
 
@@ -27,20 +28,25 @@ BACKENDS = ["sqlite"] + (["postgresql"] if servers.test_db_url() else [])
 
 
 @pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     if request.param == "sqlite":
         database = Database(normalize_url("", tmp_path))
         url = None
     else:
         url = servers.create_pg_database(str(servers.test_db_url()))
         database = Database(normalize_url(url, tmp_path))
-    database.migrate()
     try:
         yield database
     finally:
         database.dispose()
         if url:
             servers.drop_pg_database(url)
+
+
+@pytest.fixture
+def db(empty_db: Database) -> Database:
+    empty_db.migrate()
+    return empty_db
 
 
 @pytest.fixture
@@ -57,6 +63,25 @@ def test_migrations_match_models_and_rerun_is_noop(db: Database) -> None:
     assert head is not None
     upgrade(db.engine)  # a second start
     assert current_revision(db.engine) == head
+
+
+def test_upgrade_from_first_schema_keeps_data(empty_db: Database) -> None:
+    upgrade(empty_db.engine, "0001")
+    with empty_db.write() as conn:
+        uid = users.create_user(conn, "old", "password123")["id"]
+        tid = tasks.create(conn, uid, {"name": "old run", "project": "p",
+                                       "hyperparams": {"Hydra": {"db": "x"}}})[0]["id"]
+        conn.execute(scalars_t.insert().values(task_id=tid, metric="m", variant="v", iter=0,
+                                               value=1.5, ts=0.0))
+    empty_db.migrate()
+    with empty_db.write() as conn:
+        assert tasks.get(conn, tid)["hyperparams"] == {
+            "Hydra": {"db": {"value": "x", "type": "str", "description": ""}}}
+        assert events.read_scalars(conn, tid, 10, "iter", None) == {
+            "m": {"v": {"x": [0], "y": [1.5]}}}
+        events.ingest(conn, tid, "b", [{"type": "scalar", "metric": "m", "variant": "v",
+                                        "iter": 1, "value": float("nan"), "ts": 0.0}])
+        assert events.read_scalars(conn, tid, 10, "iter", None)["m"]["v"]["y"] == [1.5, None]
 
 
 def test_claims_are_atomic_under_concurrency(db: Database, user_id: str) -> None:

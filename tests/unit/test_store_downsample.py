@@ -34,3 +34,11 @@ def test_spike_survives_heavy_reduction() -> None:
     ys[12] = -5.0
     dx, dy = downsample(list(range(100_000)), ys, 50)  # type: ignore[arg-type]
     assert 99.0 in dy and -5.0 in dy and dx[dy.index(99.0)] == 54_321
+
+
+def test_null_values_are_never_extremes_but_gaps_stay() -> None:
+    xs = [float(i) for i in range(12)]
+    ys: list[float | None] = [1.0, None, 3.0, None, None, None, None, 2.0, 9.0, None, 0.0, 5.0]
+    dx, dy = downsample(xs, ys, 8)  # buckets of 3: [1,N,3] [N,N,N] [N,2,9] [N,0,5]
+    assert dx == [0.0, 2.0, 3.0, 7.0, 8.0, 10.0, 11.0]
+    assert dy == [1.0, 3.0, None, 2.0, 9.0, 0.0, 5.0]

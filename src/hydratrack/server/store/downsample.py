@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 
-def downsample(xs: list[float], ys: list[float],
-               max_points: int) -> tuple[list[float], list[float]]:
+def downsample(xs: list[float], ys: list[float | None],
+               max_points: int) -> tuple[list[float], list[float | None]]:
     """At most ``max_points`` points, each bucket's extremes kept.
+
+    ``None`` values (NaN/inf reported by the run) are never an extreme; a bucket of only
+    ``None`` keeps its first point, so the gap stays visible.
 
     The series is cut into ``max_points // 2`` buckets of consecutive points; from each the
     minimum and the maximum are kept, in x order, so spikes survive any reduction.
@@ -19,8 +22,11 @@ def downsample(xs: list[float], ys: list[float],
         lo, hi = b * n // buckets, (b + 1) * n // buckets
         if lo >= hi:
             continue
-        seg = range(lo, hi)
-        i_min = min(seg, key=ys.__getitem__)
-        i_max = max(seg, key=ys.__getitem__)
+        seg = [i for i in range(lo, hi) if ys[i] is not None]
+        if not seg:
+            keep.append(lo)
+            continue
+        i_min = min(seg, key=lambda i: ys[i])  # type: ignore[arg-type,return-value]
+        i_max = max(seg, key=lambda i: ys[i])  # type: ignore[arg-type,return-value]
         keep.extend(sorted({i_min, i_max}))
     return [xs[i] for i in keep], [ys[i] for i in keep]

@@ -7,6 +7,7 @@ Console lines get increasing ``seq`` numbers per task from a counter on the task
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any, Iterable
 
 from sqlalchemy import and_, or_, select, update
@@ -61,6 +62,9 @@ def ingest(conn: Connection, task_id: str, batch_id: str,
     lines = [e for e in events if e["type"] == "console"]
     tx = [e for e in events if e["type"] == "text"]
     if sc:
+        for e in sc:  # JSON has no NaN/inf: they are kept as null (a gap in the plot)
+            if not math.isfinite(e["value"]):
+                e["value"] = None
         conn.execute(scalars.insert(), [
             {"task_id": task_id, "metric": e["metric"], "variant": e["variant"],
              "iter": e["iter"], "value": e["value"], "ts": e["ts"]} for e in sc])
@@ -84,6 +88,8 @@ def ingest(conn: Connection, task_id: str, batch_id: str,
 def _update_summaries(conn: Connection, task_id: str, points: Iterable[dict[str, Any]]) -> None:
     batch: dict[tuple[str, str], dict[str, Any]] = {}
     for p in points:
+        if p["value"] is None:
+            continue
         key = (p["metric"], p["variant"])
         s = batch.get(key)
         v = float(p["value"])
@@ -93,6 +99,8 @@ def _update_summaries(conn: Connection, task_id: str, points: Iterable[dict[str,
         if p["iter"] >= s["iter"]:
             s["value"], s["iter"] = v, p["iter"]
         s["min"], s["max"], s["count"] = min(s["min"], v), max(s["max"], v), s["count"] + 1
+    if not batch:
+        return
     ms = metric_summaries.c
     stmt = select(metric_summaries).where(ms.task_id == task_id, or_(*[
         and_(ms.metric == metric, ms.variant == variant) for metric, variant in batch]))
@@ -126,7 +134,7 @@ def _wanted(metrics: list[str] | None) -> Any:
 
 
 def read_scalars(conn: Connection, task_id: str, max_points: int, x_axis: str,
-                 metrics: list[str] | None) -> dict[str, dict[str, dict[str, list[float]]]]:
+                 metrics: list[str] | None) -> dict[str, dict[str, dict[str, list[Any]]]]:
     c = scalars.c
     x_col = c.iter if x_axis == "iter" else c.ts
     stmt = select(c.metric, c.variant, x_col.label("x"), c.value).where(c.task_id == task_id)
@@ -134,12 +142,12 @@ def read_scalars(conn: Connection, task_id: str, max_points: int, x_axis: str,
     if cond is not None:
         stmt = stmt.where(cond)
     stmt = stmt.order_by(c.metric, c.variant, x_col, c.id)
-    series: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
+    series: dict[tuple[str, str], tuple[list[float], list[float | None]]] = {}
     for metric, variant, x, y in conn.execute(stmt):
         xs, ys = series.setdefault((metric, variant), ([], []))
         xs.append(x)
         ys.append(y)
-    out: dict[str, dict[str, dict[str, list[float]]]] = {}
+    out: dict[str, dict[str, dict[str, list[Any]]]] = {}
     for (metric, variant), (xs, ys) in series.items():
         dx, dy = downsample(xs, ys, max_points)
         out.setdefault(metric, {})[variant] = {"x": dx, "y": dy}

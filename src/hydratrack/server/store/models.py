@@ -166,7 +166,7 @@ scalars = Table(
     Column("metric", NAME, nullable=False),
     Column("variant", NAME, nullable=False),
     Column("iter", Integer, nullable=False),
-    Column("value", Float, nullable=False),
+    Column("value", Float),  # NULL: the run reported NaN or an infinity
     Column("ts", Float, nullable=False),
     Index(None, "task_id", "metric", "variant", "iter"),
 )
