@@ -14,6 +14,7 @@ import yaml
 
 from hydratrack.client import ApiClient, ApiError
 from tests.e2e.agents import (
+    APPS,
     AgentProcess,
     console_text,
     copy_trainer,
@@ -245,3 +246,55 @@ def test_rerun_runs_a_task_here_as_a_new_child(server: ServerProcess, api: ApiCl
     new = api.list_tasks(parent=draft["id"])["items"]
     assert [t["name"] for t in new] == ["rerun here"] and new[0]["status"] == "completed"
     assert seen(api, new[0]["id"])["number"] == 12.0
+
+
+def test_structured_config_edit_keeps_types_and_a_wrong_type_fails_loudly(
+    server: ServerProcess, api: ApiClient, queue: str, agent: AgentProcess, tmp_path: Path
+) -> None:
+    import shutil
+
+    app = tmp_path / "typed"
+    shutil.copytree(APPS / "typed", app, ignore=shutil.ignore_patterns("__pycache__"))
+    project = "e2e-typed-" + uuid.uuid4().hex[:6]
+    done = subprocess.run([sys.executable, "app.py", f"hydra.run.dir={app}/outputs/local"], cwd=app,
+                          env=server.env(TRAINER_PROJECT=project), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    recorded = wait_until(lambda: [t for t in api.list_tasks(project=project)["items"]
+                                   if t["status"] == "completed"], 30, "the typed run")[0]
+    text = api.get_task(recorded["id"])["configuration"]["OmegaConf"]["value"]
+    assert "steps: 10" in text
+    good, bad = (api.clone_task(recorded["id"], name=n) for n in ("typed ok", "typed bad"))
+    for draft, new in ((good, text.replace("steps: 10", "steps: 3")), (bad, text.replace("steps: 10", "steps: abc"))):
+        api.patch_hyperparams(draft["id"], {"Hydra": {"_allow_omegaconf_edit_": {"value": "True"}}})
+        api.put_configuration(draft["id"], "OmegaConf", new)
+        api.enqueue_task(draft["id"], queue)
+    ok = wait_status(api, good["id"], FINAL)
+    assert ok["status"] == "completed", console_text(api, good["id"])
+    assert "SAW lr=0.1 steps=3 total=3" in console_text(api, good["id"])
+    assert "TYPE optim=Optim struct=True" in console_text(api, good["id"])
+    failed = wait_status(api, bad["id"], FINAL)
+    console = console_text(api, bad["id"])
+    assert failed["status"] == "failed"
+    assert "optim.steps" in console and "abc" in console and "SAW" not in console
+    assert "optim.steps" in failed["status_reason"]
+
+
+def test_a_job_of_a_multirun_is_rerun_as_one_job_with_its_edits(
+    server: ServerProcess, api: ApiClient, queue: str, agent: AgentProcess, tmp_path: Path
+) -> None:
+    app = copy_trainer(tmp_path / "trainer")
+    project = "e2e-multi-" + uuid.uuid4().hex[:6]
+    done = subprocess.run([sys.executable, "app.py", "-m", f"hydra.sweep.dir={app}/multirun",
+                           "dataset.main.number=1,2"], cwd=app, env=server.env(TRAINER_PROJECT=project),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    jobs = wait_until(lambda: (lambda items: items if len(items) == 2 and all(
+        t["status"] == "completed" for t in items) else None)(api.list_tasks(project=project)["items"]),
+        30, "both multirun jobs")
+    second = next(t for t in jobs if seen(api, t["id"])["number"] == 2.0)
+    clone = api.clone_task(second["id"], name="one job, edited")
+    api.patch_hyperparams(clone["id"], {"Hydra": {"db": {"value": "postgresql"}}})
+    api.enqueue_task(clone["id"], queue)
+    assert wait_status(api, clone["id"], FINAL)["status"] == "completed", console_text(api, clone["id"])
+    assert seen(api, clone["id"]) == {"number": 2.0, "derived": 2.0, "port": 5432.0}
+    assert console_text(api, clone["id"]).count("SAW number=") == 1  # one job, not a sweep

@@ -1,16 +1,19 @@
-"""The lease sweeper: fails tasks whose worker stopped sending heartbeats."""
+"""The sweeper: fails tasks whose worker stopped sending heartbeats; drops old logins."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from starlette.concurrency import run_in_threadpool
 
 from hydratrack.server.context import ServerContext
 from hydratrack.server.store import lifecycle
+from hydratrack.server.store import users as users_repo
 
 log = logging.getLogger("hydratrack.server")
+CLEANUP_SECONDS = 3600.0
 
 
 def sweep_once(ctx: ServerContext) -> list[str]:
@@ -22,10 +25,20 @@ def sweep_once(ctx: ServerContext) -> list[str]:
     return failed
 
 
+def forget_expired_logins(ctx: ServerContext) -> None:
+    with ctx.db.write() as conn:
+        users_repo.delete_expired(conn)
+
+
 async def sweep_forever(ctx: ServerContext) -> None:
+    """Expired leases every ``--sweep-seconds``; expired sessions/login links hourly."""
+    last_cleanup = 0.0
     while True:
         await asyncio.sleep(ctx.settings.sweep_seconds)
         try:
             await run_in_threadpool(sweep_once, ctx)
+            if time.monotonic() - last_cleanup > CLEANUP_SECONDS:
+                last_cleanup = time.monotonic()
+                await run_in_threadpool(forget_expired_logins, ctx)
         except Exception:  # keep sweeping; a DB hiccup must not stop leases forever
             log.exception("lease sweep failed")

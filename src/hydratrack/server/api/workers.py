@@ -56,10 +56,12 @@ def heartbeat(worker_id: str, caller: CurrentUser, ctx: Ctx,
 
 
 def _try_claim(ctx: ServerContext, worker_id: str) -> dict[str, Any] | None:
+    with ctx.db.read() as conn:
+        queue_ids = list(workers_repo.get_row(conn, worker_id).queues)
+        if not queues_repo.has_entries(conn, queue_ids):
+            return None
     with ctx.db.write() as conn:
-        worker = workers_repo.get_row(conn, worker_id)
-        task_id = queues_repo.claim(conn, worker_id, list(worker.queues),
-                                    ctx.settings.lease_seconds)
+        task_id = queues_repo.claim(conn, worker_id, queue_ids, ctx.settings.lease_seconds)
         return tasks_repo.get(conn, task_id) if task_id else None
 
 

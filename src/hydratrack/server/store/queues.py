@@ -79,6 +79,15 @@ def delete_(conn: Connection, id_or_name: str) -> None:
     conn.execute(delete(queues).where(queues.c.id == row.id))
 
 
+def has_entries(conn: Connection, queue_ids: list[str]) -> bool:
+    """Cheap read first, so idle long-polls do not queue up for the write lock."""
+    if not queue_ids:
+        return False
+    first = conn.execute(select(queue_entries.c.task_id)
+                         .where(queue_entries.c.queue_id.in_(queue_ids)).limit(1)).first()
+    return first is not None
+
+
 def claim(conn: Connection, worker_id: str, queue_ids: list[str],
           lease_seconds: float) -> str | None:
     """Take the first entry (priority, then age) of the worker's queues; the task id or None.

@@ -158,6 +158,14 @@ def delete_session(conn: Connection, token: str) -> None:
     conn.execute(delete(sessions).where(sessions.c.token_hash == token_hash(token)))
 
 
+def delete_expired(conn: Connection) -> int:
+    """Remove expired sessions and login tokens; returns how many rows went."""
+    now = utcnow()
+    gone = conn.execute(delete(sessions).where(sessions.c.expires < now)).rowcount
+    gone += conn.execute(delete(login_tokens).where(login_tokens.c.expires < now)).rowcount
+    return int(gone)
+
+
 # -- one-click login tokens --------------------------------------------------------------
 def create_login_token(conn: Connection, user_id: str) -> str:
     token = secrets.token_urlsafe(32)

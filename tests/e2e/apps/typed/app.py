@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import hydra
@@ -27,6 +28,10 @@ ConfigStore.instance().store(name="config", node=Config)
 
 @hydra.main(version_base="1.3", config_name="config")
 def main(cfg: Config) -> None:
+    if not os.environ.get("HYDRATRACK_TEST_NO_SDK"):
+        from hydratrack import Task
+
+        Task.init(project_name=os.environ.get("TRAINER_PROJECT", "agent-e2e"), task_name="typed")
     print(f"SAW lr={cfg.optim.lr} steps={cfg.optim.steps} total={cfg.total} name={cfg.name}", flush=True)
     print(f"TYPE optim={OmegaConf.get_type(cfg.optim).__name__} struct={OmegaConf.is_struct(cfg)}", flush=True)
 

@@ -5,7 +5,10 @@ import { fmtNumber, fmtSize, fmtTime } from "./format.js";
 import { chartWidth, lineChart, loadChartLibrary, missingChartsNote } from "./charts.js";
 
 const CONSOLE_PAGE = 1000;
+const CONSOLE_TAIL = 5000;
 const CONSOLE_MAX_LINES = 20000;
+
+const consoleChunk = (item) => h("span", { class: item.stream === "stderr" ? "stderr" : null }, item.text);
 
 export const consoleTab = {
   id: "console",
@@ -17,7 +20,17 @@ export const consoleTab = {
     this.empty = h("p", { class: "muted", id: "console-empty" }, "No console output yet.");
     this.live = h("p", { class: "muted live" });
     replace(panel, this.live, this.empty, this.pre);
+    // the newest output first (a long run can have millions of lines), then follow it
+    const tail = await get(`/tasks/${task.id}/console`, { order: "desc", limit: CONSOLE_TAIL });
+    const items = tail.items.slice().reverse();
+    if (items.length === CONSOLE_TAIL) {
+      panel.insertBefore(h("p", { class: "muted", id: "console-truncated" },
+        `Showing the last ${CONSOLE_TAIL} console chunks; earlier output is not shown.`), this.pre);
+    }
+    for (const item of items) this.pre.append(consoleChunk(item));
+    if (items.length) this.after = items[items.length - 1].seq;
     await this.fetchMore(task);
+    this.pre.scrollTop = this.pre.scrollHeight;
   },
   async refresh(panel, task) {
     if (!this.pre || !panel.contains(this.pre)) return this.render(panel, task);
@@ -28,9 +41,7 @@ export const consoleTab = {
     const atBottom = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 40;
     for (;;) {
       const answer = await get(`/tasks/${task.id}/console`, { after: this.after, limit: CONSOLE_PAGE });
-      for (const item of answer.items) {
-        pre.append(h("span", { class: item.stream === "stderr" ? "stderr" : null }, item.text));
-      }
+      for (const item of answer.items) pre.append(consoleChunk(item));
       if (answer.next_after !== undefined && answer.next_after !== null) this.after = answer.next_after;
       else if (answer.items.length) this.after = answer.items[answer.items.length - 1].seq;
       if (answer.items.length < CONSOLE_PAGE) break;
