@@ -103,3 +103,25 @@ def test_unknown_and_malformed_ids_say_so(logged_in: UiSession) -> None:
     expect(ui.page.get_by_role("alert")).to_contain_text("Could not load this experiment")
     ui.goto("/tasks/not-an-id")
     expect(ui.page.get_by_text('"not-an-id" is not a valid id.')).to_be_visible()
+
+
+def test_long_console_shows_its_newest_part_then_follows(logged_in: UiSession, server: Any) -> None:
+    ui = logged_in
+    with server.client() as api:
+        task = api.create_task({"name": "chatty", "project": f"chatty-{uuid.uuid4().hex[:6]}",
+                                "status": "in_progress"})
+        lines = [{"type": "console", "stream": "stdout", "text": f"line {i}\n", "ts": float(i)} for i in range(6000)]
+        api.post_events(task["id"], uuid.uuid4().hex, lines)
+    ui.goto(f"/tasks/{task['id']}#console")
+    console = ui.page.locator("#console")
+    expect(console).to_contain_text("line 5999")
+    expect(ui.page.locator("#console-truncated")).to_contain_text("last 5000")
+    assert console.locator("span").count() == 5000
+    assert "line 999\n" not in console.inner_text()
+    with server.client() as api:
+        api.post_events(task["id"], uuid.uuid4().hex,
+                        [{"type": "console", "stream": "stderr", "text": "late line\n", "ts": 7000.0}])
+    expect(console.locator(".stderr")).to_have_text("late line\n")
+    with server.client() as api:
+        api.set_status(task["id"], "completed")
+    expect(ui.page.locator(".title-row .status")).to_have_text("completed")
