@@ -159,3 +159,19 @@ def test_expired_lease_fails_with_reason(db: Database, user_id: str) -> None:
         row = tasks.get_row(conn, tid)
     assert row.status == "failed"
     assert row.status_reason == "worker box-7 lost: no heartbeat for 30 s"
+
+
+def test_expired_sessions_and_login_links_are_dropped(db: Database, user_id: str) -> None:
+    from hydratrack.server.store.models import login_tokens, sessions
+
+    with db.write() as conn:
+        live, _ = users.create_session(conn, user_id)
+        old, _ = users.create_session(conn, user_id)
+        token = users.create_login_token(conn, user_id)
+        conn.execute(update(sessions).where(sessions.c.token_hash == users.token_hash(old))
+                     .values(expires=dt.datetime(2000, 1, 1)))
+        conn.execute(update(login_tokens).values(expires=dt.datetime(2000, 1, 1)))
+        assert users.session_user(conn, old) is None
+        assert users.delete_expired(conn) == 2
+        assert users.session_user(conn, live) is not None
+        assert users.use_login_token(conn, token) is None
