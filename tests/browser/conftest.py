@@ -60,6 +60,11 @@ class UiSession:
         self.errors: list[str] = []
         self.test_name = re.sub(r"[^\w.-]+", "_", test_name)
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.on("console", self._console)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.errors.append(message.text)
 
     def url(self, path: str) -> str:
         return self.base + path

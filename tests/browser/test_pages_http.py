@@ -18,6 +18,8 @@ def test_pages_are_shells_without_data(server: Any, path: str, page: str) -> Non
     assert resp.status_code == 200
     assert resp.headers["content-type"].startswith("text/html")
     assert resp.headers["cache-control"] == "no-store"
+    assert "script-src 'self';" in resp.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in resp.headers["content-security-policy"]
     assert f'data-page="{page}"' in resp.text
     assert '<script type="module" src="/static/js/main.js' in resp.text
 
