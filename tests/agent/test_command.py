@@ -13,19 +13,33 @@ import yaml
 from hydratrack.agent.command import CALLBACK_OVERRIDE, CommandError, build_run_spec, hydra_flags
 
 APP_DIR = Path(__file__).resolve().parents[1] / "e2e" / "apps" / "trainer"
-RECORDED = subprocess.run([sys.executable, str(APP_DIR / "app.py"), "--cfg", "job"],
-                          capture_output=True, text=True, check=True).stdout
+RECORDED = subprocess.run(
+    [sys.executable, str(APP_DIR / "app.py"), "--cfg", "job"],
+    capture_output=True,
+    text=True,
+    check=True,
+).stdout
 
 
-def task(section: dict[str, str], *, allow: str = "False", config: str | None = RECORDED,
-         hydra_overrides: list[str] | None = None, argv: list[str] | None = None) -> dict[str, Any]:
+def task(
+    section: dict[str, str],
+    *,
+    allow: str = "False",
+    config: str | None = RECORDED,
+    hydra_overrides: list[str] | None = None,
+    argv: list[str] | None = None,
+) -> dict[str, Any]:
     params = {k: {"value": v, "type": "str", "description": ""} for k, v in section.items()}
     params["_allow_omegaconf_edit_"] = {"value": allow}
     out: dict[str, Any] = {
         "id": "t" * 32,
         "script": {"entry_point": "app.py", "argv": argv or [], "working_dir": str(APP_DIR)},
-        "runtime": {"hydra": {"overrides": {"hydra": hydra_overrides or ["hydra.mode=RUN"], "task": []},
-                              "choices": {"db": "mysql"}}},
+        "runtime": {
+            "hydra": {
+                "overrides": {"hydra": hydra_overrides or ["hydra.mode=RUN"], "task": []},
+                "choices": {"db": "mysql"},
+            }
+        },
         "hyperparams": {"Hydra": params},
         "configuration": {},
     }
@@ -35,20 +49,32 @@ def task(section: dict[str, str], *, allow: str = "False", config: str | None = 
 
 
 def spec_for(t: dict[str, Any], tmp_path: Path):  # type: ignore[no-untyped-def]
-    return build_run_spec(t, cwd=APP_DIR, python=sys.executable, base_env={"PATH": "/usr/bin:/bin"},
-                          client_env={"HYDRATRACK_API_HOST": "http://x"}, edit_file=tmp_path / "edit.yaml")
+    return build_run_spec(
+        t,
+        cwd=APP_DIR,
+        python=sys.executable,
+        base_env={"PATH": "/usr/bin:/bin"},
+        client_env={"HYDRATRACK_API_HOST": "http://x"},
+        edit_file=tmp_path / "edit.yaml",
+    )
 
 
 def run(spec, *extra: str) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
     env = {**spec.env, "HYDRATRACK_TEST_NO_SDK": "1"}
-    return subprocess.run([*spec.argv, *extra], cwd=spec.cwd, env=env, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        [*spec.argv, *extra], cwd=spec.cwd, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_override_mode_passes_each_entry_and_beats_a_hard_coded_value(tmp_path: Path) -> None:
-    t = task({"db": "postgresql", "dataset.main.number": "90", "+new.key": "1", "~db.pass": ""},
-             hydra_overrides=["hydra.mode=RUN", f"hydra.run.dir={tmp_path}/out",
-                              "+hydra.callbacks.hydratrack_x._target_=nowhere.Callback"])
+    t = task(
+        {"db": "postgresql", "dataset.main.number": "90", "+new.key": "1", "~db.pass": ""},
+        hydra_overrides=[
+            "hydra.mode=RUN",
+            f"hydra.run.dir={tmp_path}/out",
+            "+hydra.callbacks.hydratrack_x._target_=nowhere.Callback",
+        ],
+    )
     spec = spec_for(t, tmp_path)
     assert spec.mode == "overrides"
     assert spec.argv[-4:] == ["db=postgresql", "dataset.main.number=90", "+new.key=1", "~db.pass"]
@@ -66,8 +92,12 @@ def test_override_mode_passes_each_entry_and_beats_a_hard_coded_value(tmp_path: 
 
 def test_omegaconf_mode_runs_the_edited_text(tmp_path: Path) -> None:
     edited = RECORDED.replace("number: 10", "number: 55").replace("port: 3306", "port: 1111")
-    t = task({"db": "mysql"}, allow="True", config=edited,
-             hydra_overrides=[f"hydra.run.dir={tmp_path}/out"])
+    t = task(
+        {"db": "mysql"},
+        allow="True",
+        config=edited,
+        hydra_overrides=[f"hydra.run.dir={tmp_path}/out"],
+    )
     spec = spec_for(t, tmp_path)
     assert spec.mode == "omegaconf" and spec.argv[-1] == CALLBACK_OVERRIDE
     assert spec.edit_text == edited
@@ -98,6 +128,8 @@ def test_plain_script_runs_its_recorded_argv(tmp_path: Path) -> None:
         ({"id": "b" * 32, "script": {}}, "no recorded entry point"),
     ],
 )
-def test_unusable_records_are_refused_with_a_reason(t: dict[str, Any], message: str, tmp_path: Path) -> None:
+def test_unusable_records_are_refused_with_a_reason(
+    t: dict[str, Any], message: str, tmp_path: Path
+) -> None:
     with pytest.raises(CommandError, match=message):
         spec_for(t, tmp_path)

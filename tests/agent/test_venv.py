@@ -16,7 +16,9 @@ def task(pip: dict[str, str]) -> dict:
 
 
 def test_requirements_are_pinned_sorted_and_skip_tooling() -> None:
-    pins = pinned_requirements(task({"omegaconf": "2.3.0", "pip": "24.0", "hydratrack": "0.1.0", "Attrs": "23.1"}))
+    pins = pinned_requirements(
+        task({"omegaconf": "2.3.0", "pip": "24.0", "hydratrack": "0.1.0", "Attrs": "23.1"})
+    )
     assert pins == ["Attrs==23.1", "omegaconf==2.3.0"]
     assert venv_key(pins, "3.11") == venv_key(list(pins), "3.11") != venv_key(pins, "3.12")
 
@@ -28,8 +30,12 @@ def test_venv_is_built_once_and_runs_hydratrack(tmp_path: Path) -> None:
     first = marker.stat().st_mtime_ns
     assert cache.python_for(task({"pip": "1"})) == python  # same packages after skipping: cached
     assert marker.stat().st_mtime_ns == first
-    out = subprocess.run([python, "-c", "import sys, hydratrack.edits; print(sys.prefix)"],
-                         capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [python, "-c", "import sys, hydratrack.edits; print(sys.prefix)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert out == str(Path(python).parents[1])
 
 

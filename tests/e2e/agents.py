@@ -24,17 +24,27 @@ def copy_trainer(dest: Path) -> Path:
     return dest
 
 
-def run_locally(server: ServerProcess, app_dir: Path, project: str, *overrides: str) -> dict[str, Any]:
+def run_locally(
+    server: ServerProcess, app_dir: Path, project: str, *overrides: str
+) -> dict[str, Any]:
     """Run the trainer app with the SDK, as a user would; return its task once it ended."""
     args = [sys.executable, "app.py", f"hydra.run.dir={app_dir}/outputs/local", *overrides]
-    done = subprocess.run(args, cwd=app_dir, env=server.env(TRAINER_PROJECT=project),
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        args,
+        cwd=app_dir,
+        env=server.env(TRAINER_PROJECT=project),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     api = server.client()
     try:
+
         def ended() -> dict[str, Any] | None:
             items = api.list_tasks(project=project)["items"]
             return items[0] if items and items[0]["status"] == "completed" else None
+
         task = wait_until(ended, 30, f"local run in project {project} to complete")
         return api.get_task(task["id"])
     finally:
@@ -52,10 +62,13 @@ def wait_until(probe: Callable[[], Any], timeout: float, what: str, step: float 
         time.sleep(step)
 
 
-def wait_status(api: ApiClient, task_id: str, statuses: set[str], timeout: float = 60) -> dict[str, Any]:
+def wait_status(
+    api: ApiClient, task_id: str, statuses: set[str], timeout: float = 60
+) -> dict[str, Any]:
     def probe() -> dict[str, Any] | None:
         task = api.get_task(task_id)
         return task if task["status"] in statuses else None
+
     return wait_until(probe, timeout, f"task {task_id} to be {'/'.join(sorted(statuses))}")
 
 
@@ -64,13 +77,32 @@ def console_text(api: ApiClient, task_id: str) -> str:
 
 
 class AgentProcess:
-    def __init__(self, server: ServerProcess, workdir: Path, *args: str, name: str = "agent") -> None:
+    def __init__(
+        self, server: ServerProcess, workdir: Path, *args: str, name: str = "agent"
+    ) -> None:
         self.log_path = workdir.parent / f"{name}-{os.getpid()}-{time.monotonic_ns()}.log"
         workdir.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "hydratrack", "agent", "--workdir", str(workdir), "--name", name,
-               "--heartbeat-seconds", "0.5", "--poll-seconds", "5", "--grace-seconds", "3", *args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "hydratrack",
+            "agent",
+            "--workdir",
+            str(workdir),
+            "--name",
+            name,
+            "--heartbeat-seconds",
+            "0.5",
+            "--poll-seconds",
+            "5",
+            "--grace-seconds",
+            "3",
+            *args,
+        ]
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=server.env())
+            self.proc = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, env=server.env()
+            )
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

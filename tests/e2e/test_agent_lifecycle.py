@@ -12,7 +12,14 @@ from typing import Iterator
 import pytest
 
 from hydratrack.client import ApiClient
-from tests.e2e.agents import AgentProcess, console_text, copy_trainer, run_locally, wait_status, wait_until
+from tests.e2e.agents import (
+    AgentProcess,
+    console_text,
+    copy_trainer,
+    run_locally,
+    wait_status,
+    wait_until,
+)
 from tests.support.servers import ServerProcess, running_server
 
 pytestmark = pytest.mark.slow
@@ -21,7 +28,9 @@ FINAL = {"completed", "failed", "stopped"}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    yield from running_server(tmp_path_factory.mktemp("lifecycle-server"), extra_args=["--lease-seconds", "5"])
+    yield from running_server(
+        tmp_path_factory.mktemp("lifecycle-server"), extra_args=["--lease-seconds", "5"]
+    )
 
 
 @pytest.fixture
@@ -50,11 +59,18 @@ def sleeper(api: ApiClient, source: dict, seconds: float, name: str) -> dict:
     return draft
 
 
-def test_idle_agent_stops_at_once_and_unregisters(server: ServerProcess, api: ApiClient, queue: str,
-                                                  tmp_path: Path) -> None:
-    agent = AgentProcess(server, tmp_path / "idle", "--queue", queue, "--poll-seconds", "30", name="idle")
+def test_idle_agent_stops_at_once_and_unregisters(
+    server: ServerProcess, api: ApiClient, queue: str, tmp_path: Path
+) -> None:
+    agent = AgentProcess(
+        server, tmp_path / "idle", "--queue", queue, "--poll-seconds", "30", name="idle"
+    )
     try:
-        wait_until(lambda: any(w["name"] == "idle" for w in api.list_workers()["items"]), 20, "registration")
+        wait_until(
+            lambda: any(w["name"] == "idle" for w in api.list_workers()["items"]),
+            20,
+            "registration",
+        )
         worker = next(w for w in api.list_workers()["items"] if w["name"] == "idle")
         assert worker["queues"] == [queue] and worker["task"] is None
         time.sleep(0.5)  # now inside the 30 s long-poll
@@ -67,16 +83,23 @@ def test_idle_agent_stops_at_once_and_unregisters(server: ServerProcess, api: Ap
         agent.stop()
 
 
-def test_first_signal_drains_the_running_task(server: ServerProcess, api: ApiClient, source: dict,
-                                              queue: str, tmp_path: Path) -> None:
+def test_first_signal_drains_the_running_task(
+    server: ServerProcess, api: ApiClient, source: dict, queue: str, tmp_path: Path
+) -> None:
     task = sleeper(api, source, 2, "drained")
     waiting = api.clone_task(source["id"], name="not taken")
     agent = AgentProcess(server, tmp_path / "drain", "--queue", queue, name="drain")
     try:
         api.enqueue_task(task["id"], queue)
         wait_status(api, task["id"], {"in_progress"})
-        wait_until(lambda: any(w["name"] == "drain" and (w["task"] or {}).get("id") == task["id"]
-                               for w in api.list_workers()["items"]), 10, "the worker to show its task")
+        wait_until(
+            lambda: any(
+                w["name"] == "drain" and (w["task"] or {}).get("id") == task["id"]
+                for w in api.list_workers()["items"]
+            ),
+            10,
+            "the worker to show its task",
+        )
         api.enqueue_task(waiting["id"], queue)
         agent.proc.send_signal(signal.SIGINT)
         assert agent.proc.wait(30) == 0
@@ -87,8 +110,9 @@ def test_first_signal_drains_the_running_task(server: ServerProcess, api: ApiCli
         api.dequeue_task(waiting["id"])
 
 
-def test_second_signal_aborts_the_running_task(server: ServerProcess, api: ApiClient, source: dict,
-                                               queue: str, tmp_path: Path) -> None:
+def test_second_signal_aborts_the_running_task(
+    server: ServerProcess, api: ApiClient, source: dict, queue: str, tmp_path: Path
+) -> None:
     task = sleeper(api, source, 60, "aborted by ctrl-c")
     agent = AgentProcess(server, tmp_path / "twice", "--queue", queue, name="twice")
     try:
@@ -104,11 +128,16 @@ def test_second_signal_aborts_the_running_task(server: ServerProcess, api: ApiCl
         agent.stop()
 
 
-def test_console_shows_within_a_second_and_start_is_quick(server: ServerProcess, api: ApiClient,
-                                                          source: dict, queue: str, tmp_path: Path) -> None:
+def test_console_shows_within_a_second_and_start_is_quick(
+    server: ServerProcess, api: ApiClient, source: dict, queue: str, tmp_path: Path
+) -> None:
     agent = AgentProcess(server, tmp_path / "fast", "--queue", queue, name="fast")
     try:
-        wait_until(lambda: any(w["name"] == "fast" for w in api.list_workers()["items"]), 20, "registration")
+        wait_until(
+            lambda: any(w["name"] == "fast" for w in api.list_workers()["items"]),
+            20,
+            "registration",
+        )
         task = sleeper(api, source, 30, "live console")
         enqueued = time.monotonic()
         api.enqueue_task(task["id"], queue)

@@ -74,14 +74,19 @@ def test_clone_edit_in_both_modes_and_the_agent_runs_the_edits(
 ) -> None:
     assert source["hyperparams"]["Hydra"]["_allow_omegaconf_edit_"]["value"] == "False"
     by_override = api.clone_task(source["id"], name="edited by override")
-    api.patch_hyperparams(by_override["id"], {"Hydra": {"dataset.main.number": {"value": "90"},
-                                                        "db": {"value": "postgresql"}}})
+    api.patch_hyperparams(
+        by_override["id"],
+        {"Hydra": {"dataset.main.number": {"value": "90"}, "db": {"value": "postgresql"}}},
+    )
     by_text = api.clone_task(source["id"], name="edited as text")
     api.patch_hyperparams(by_text["id"], {"Hydra": {"_allow_omegaconf_edit_": {"value": "True"}}})
     text = source["configuration"]["OmegaConf"]["value"]
     assert "number: 10" in text and "port: 3306" in text
-    api.put_configuration(by_text["id"], "OmegaConf",
-                          text.replace("number: 10", "number: 77").replace("port: 3306", "port: 4242"))
+    api.put_configuration(
+        by_text["id"],
+        "OmegaConf",
+        text.replace("number: 10", "number: 77").replace("port: 3306", "port: 4242"),
+    )
     for task in (by_override, by_text):
         api.enqueue_task(task["id"], queue)
     done_a = wait_status(api, by_override["id"], FINAL)
@@ -123,7 +128,9 @@ def test_bad_edits_are_refused_with_the_entry_named(api: ApiClient, source: dict
     # nothing was lost: the draft still has its recorded values
     kept = api.get_task(draft["id"])
     assert "dataset.main.numbr" not in kept["hyperparams"]["Hydra"]
-    assert kept["configuration"]["OmegaConf"]["value"] == source["configuration"]["OmegaConf"]["value"]
+    assert (
+        kept["configuration"]["OmegaConf"]["value"] == source["configuration"]["OmegaConf"]["value"]
+    )
 
 
 def test_an_edit_that_fails_at_run_time_fails_the_task_with_its_message(
@@ -140,7 +147,9 @@ def test_an_edit_that_fails_at_run_time_fails_the_task_with_its_message(
     assert "SAW" not in console  # never ran with the old values
 
 
-def test_abort_of_a_running_task_stops_it(api: ApiClient, source: dict, queue: str, agent: AgentProcess) -> None:
+def test_abort_of_a_running_task_stops_it(
+    api: ApiClient, source: dict, queue: str, agent: AgentProcess
+) -> None:
     draft = api.clone_task(source["id"], name="to abort")
     api.patch_hyperparams(draft["id"], {"Hydra": {"train.sleep": {"value": "60"}}})
     api.enqueue_task(draft["id"], queue)
@@ -162,8 +171,13 @@ def test_agent_killed_mid_task_fails_the_task_after_the_lease(
     # a plain script (no Hydra, no SDK) that sleeps without a word: a child that prints
     # would die of a broken pipe anyway; this one must be ended because its agent died
     (tmp_path / "sleeper.py").write_text("import time\ntime.sleep(60)\n")
-    draft = api.create_task({"name": "agent dies", "project": "e2e-plain",
-                             "script": {"entry_point": "sleeper.py", "argv": [], "working_dir": str(tmp_path)}})
+    draft = api.create_task(
+        {
+            "name": "agent dies",
+            "project": "e2e-plain",
+            "script": {"entry_point": "sleeper.py", "argv": [], "working_dir": str(tmp_path)},
+        }
+    )
     agent = AgentProcess(server, tmp_path / "doomed", "--queue", queue, name="doomed")
     try:
         api.enqueue_task(draft["id"], queue)
@@ -191,7 +205,10 @@ def test_two_agents_on_one_queue_never_run_the_same_task(
     server: ServerProcess, api: ApiClient, source: dict, queue: str, tmp_path: Path
 ) -> None:
     tasks = [api.clone_task(source["id"], name=f"shared {i}") for i in range(6)]
-    agents = [AgentProcess(server, tmp_path / f"a{i}", "--queue", queue, name=f"pair{i}") for i in range(2)]
+    agents = [
+        AgentProcess(server, tmp_path / f"a{i}", "--queue", queue, name=f"pair{i}")
+        for i in range(2)
+    ]
     try:
         for task in tasks:
             api.enqueue_task(task["id"], queue)
@@ -208,7 +225,9 @@ def test_two_agents_on_one_queue_never_run_the_same_task(
 
 def git(cwd: Path, *args: str) -> str:
     base = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    return subprocess.run([*base, *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        [*base, *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def test_task_in_a_git_repo_runs_its_uncommitted_changes(
@@ -234,13 +253,28 @@ def test_task_in_a_git_repo_runs_its_uncommitted_changes(
     assert "/runs/" in console_text(api, clone["id"])  # ran from the agent's checkout
 
 
-def test_rerun_runs_a_task_here_as_a_new_child(server: ServerProcess, api: ApiClient, source: dict,
-                                               tmp_path: Path) -> None:
+def test_rerun_runs_a_task_here_as_a_new_child(
+    server: ServerProcess, api: ApiClient, source: dict, tmp_path: Path
+) -> None:
     draft = api.clone_task(source["id"], name="to rerun")
     api.patch_hyperparams(draft["id"], {"Hydra": {"dataset.main.number": {"value": "12"}}})
-    done = subprocess.run([sys.executable, "-m", "hydratrack", "rerun", draft["id"], "--name", "rerun here",
-                           "--workdir", str(tmp_path / "rerun")],
-                          env=server.env(), capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hydratrack",
+            "rerun",
+            draft["id"],
+            "--name",
+            "rerun here",
+            "--workdir",
+            str(tmp_path / "rerun"),
+        ],
+        env=server.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "SAW number=12" in done.stdout  # console shown in the terminal
     new = api.list_tasks(parent=draft["id"])["items"]
@@ -256,15 +290,27 @@ def test_structured_config_edit_keeps_types_and_a_wrong_type_fails_loudly(
     app = tmp_path / "typed"
     shutil.copytree(APPS / "typed", app, ignore=shutil.ignore_patterns("__pycache__"))
     project = "e2e-typed-" + uuid.uuid4().hex[:6]
-    done = subprocess.run([sys.executable, "app.py", f"hydra.run.dir={app}/outputs/local"], cwd=app,
-                          env=server.env(TRAINER_PROJECT=project), capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "app.py", f"hydra.run.dir={app}/outputs/local"],
+        cwd=app,
+        env=server.env(TRAINER_PROJECT=project),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
-    recorded = wait_until(lambda: [t for t in api.list_tasks(project=project)["items"]
-                                   if t["status"] == "completed"], 30, "the typed run")[0]
+    recorded = wait_until(
+        lambda: [t for t in api.list_tasks(project=project)["items"] if t["status"] == "completed"],
+        30,
+        "the typed run",
+    )[0]
     text = api.get_task(recorded["id"])["configuration"]["OmegaConf"]["value"]
     assert "steps: 10" in text
     good, bad = (api.clone_task(recorded["id"], name=n) for n in ("typed ok", "typed bad"))
-    for draft, new in ((good, text.replace("steps: 10", "steps: 3")), (bad, text.replace("steps: 10", "steps: abc"))):
+    for draft, new in (
+        (good, text.replace("steps: 10", "steps: 3")),
+        (bad, text.replace("steps: 10", "steps: abc")),
+    ):
         api.patch_hyperparams(draft["id"], {"Hydra": {"_allow_omegaconf_edit_": {"value": "True"}}})
         api.put_configuration(draft["id"], "OmegaConf", new)
         api.enqueue_task(draft["id"], queue)
@@ -284,17 +330,38 @@ def test_a_job_of_a_multirun_is_rerun_as_one_job_with_its_edits(
 ) -> None:
     app = copy_trainer(tmp_path / "trainer")
     project = "e2e-multi-" + uuid.uuid4().hex[:6]
-    done = subprocess.run([sys.executable, "app.py", "-m", f"hydra.sweep.dir={app}/multirun",
-                           "dataset.main.number=1,2"], cwd=app, env=server.env(TRAINER_PROJECT=project),
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "app.py",
+            "-m",
+            f"hydra.sweep.dir={app}/multirun",
+            "dataset.main.number=1,2",
+        ],
+        cwd=app,
+        env=server.env(TRAINER_PROJECT=project),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
-    jobs = wait_until(lambda: (lambda items: items if len(items) == 2 and all(
-        t["status"] == "completed" for t in items) else None)(api.list_tasks(project=project)["items"]),
-        30, "both multirun jobs")
+    jobs = wait_until(
+        lambda: (
+            lambda items: (
+                items
+                if len(items) == 2 and all(t["status"] == "completed" for t in items)
+                else None
+            )
+        )(api.list_tasks(project=project)["items"]),
+        30,
+        "both multirun jobs",
+    )
     second = next(t for t in jobs if seen(api, t["id"])["number"] == 2.0)
     clone = api.clone_task(second["id"], name="one job, edited")
     api.patch_hyperparams(clone["id"], {"Hydra": {"db": {"value": "postgresql"}}})
     api.enqueue_task(clone["id"], queue)
-    assert wait_status(api, clone["id"], FINAL)["status"] == "completed", console_text(api, clone["id"])
+    assert wait_status(api, clone["id"], FINAL)["status"] == "completed", console_text(
+        api, clone["id"]
+    )
     assert seen(api, clone["id"]) == {"number": 2.0, "derived": 2.0, "port": 5432.0}
     assert console_text(api, clone["id"]).count("SAW number=") == 1  # one job, not a sweep

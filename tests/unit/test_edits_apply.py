@@ -11,7 +11,12 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from hydratrack.edits.config_edit import EDIT_FILE_ENV, ConfigEditError, apply_config_edit, load_edit
+from hydratrack.edits.config_edit import (
+    EDIT_FILE_ENV,
+    ConfigEditError,
+    apply_config_edit,
+    load_edit,
+)
 
 APPS = Path(__file__).resolve().parents[1] / "e2e" / "apps"
 CALLBACK = "+hydra.callbacks.hydratrack_edit._target_=hydratrack.edits.callback.ApplyConfigEdit"
@@ -72,14 +77,18 @@ def structured_cfg():
 
 def test_structured_types_hold() -> None:
     cfg = structured_cfg()
-    apply_config_edit(cfg, load_edit("optim:\n  lr: 2\n  steps: '7'\nname: n\ntotal: ${optim.steps}\n"))
+    apply_config_edit(
+        cfg, load_edit("optim:\n  lr: 2\n  steps: '7'\nname: n\ntotal: ${optim.steps}\n")
+    )
     assert cfg.optim.lr == 2.0 and isinstance(cfg.optim.lr, float)
     assert cfg.optim.steps == 7 and cfg.total == 7
     assert OmegaConf.get_type(cfg.optim).__name__ == "Optim"
     with pytest.raises(ConfigEditError, match="optim.steps"):
         apply_config_edit(cfg, load_edit("optim:\n  lr: 2\n  steps: abc\nname: n\ntotal: 1\n"))
     with pytest.raises(ConfigEditError, match="optim.extra"):
-        apply_config_edit(cfg, load_edit("optim:\n  lr: 2\n  steps: 1\n  extra: 1\nname: n\ntotal: 1\n"))
+        apply_config_edit(
+            cfg, load_edit("optim:\n  lr: 2\n  steps: 1\n  extra: 1\nname: n\ntotal: 1\n")
+        )
     with pytest.raises(ConfigEditError, match="cannot remove"):
         apply_config_edit(cfg, load_edit("optim:\n  lr: 2\nname: n\ntotal: 1\n"))
 
@@ -88,7 +97,12 @@ def run_app(app: str, edit: str, tmp_path: Path) -> subprocess.CompletedProcess[
     path = tmp_path / "edit.yaml"
     path.write_text(edit)
     env = {**os.environ, EDIT_FILE_ENV: str(path), "HYDRATRACK_TEST_NO_SDK": "1"}
-    args = [sys.executable, str(APPS / app / "app.py"), f"hydra.run.dir={tmp_path / 'out'}", CALLBACK]
+    args = [
+        sys.executable,
+        str(APPS / app / "app.py"),
+        f"hydra.run.dir={tmp_path / 'out'}",
+        CALLBACK,
+    ]
     return subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
 
 

@@ -31,7 +31,9 @@ from hydratrack.edits.overrides import (
     parse_override,
 )
 
-CALLBACK_OVERRIDE = "+hydra.callbacks.hydratrack_edit._target_=hydratrack.edits.callback.ApplyConfigEdit"
+CALLBACK_OVERRIDE = (
+    "+hydra.callbacks.hydratrack_edit._target_=hydratrack.edits.callback.ApplyConfigEdit"
+)
 OWN_CALLBACK_PREFIX = "hydra.callbacks.hydratrack"
 CONSOLE_BY_AGENT_ENV = "HYDRATRACK_CONSOLE_BY_AGENT"
 # Hydra's command-line flags that take a value and shape the composition.
@@ -99,7 +101,9 @@ def check_overrides(overrides: list[str]) -> None:
         try:
             parse_override(text)
         except ValueError as exc:
-            raise CommandError(f"edited entry {text!r} is not a valid Hydra override: {exc}") from None
+            raise CommandError(
+                f"edited entry {text!r} is not a valid Hydra override: {exc}"
+            ) from None
 
 
 def build_run_spec(
@@ -116,14 +120,18 @@ def build_run_spec(
     argv = [python, *entry_args(script)]
     env = {k: v for k, v in base_env.items() if k not in ("HYDRATRACK_OFFLINE", EDIT_FILE_ENV)}
     env.update(client_env)
-    env.update({"HYDRATRACK_TASK_ID": str(task["id"]), CONSOLE_BY_AGENT_ENV: "1", "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {"HYDRATRACK_TASK_ID": str(task["id"]), CONSOLE_BY_AGENT_ENV: "1", "PYTHONUNBUFFERED": "1"}
+    )
     runtime_hydra = (task.get("runtime") or {}).get("hydra")
     if not runtime_hydra:
         return RunSpec(argv + [str(a) for a in script.get("argv") or []], env, cwd, "plain")
     section = section_values(task)
     allow = parse_allow_edit(section.get(ALLOW_EDIT_KEY) or "False")
     if allow is None:
-        raise CommandError(f"{ALLOW_EDIT_KEY} must be True or False, not {section.get(ALLOW_EDIT_KEY)!r}")
+        raise CommandError(
+            f"{ALLOW_EDIT_KEY} must be True or False, not {section.get(ALLOW_EDIT_KEY)!r}"
+        )
     overrides = hydra_section_overrides(section)
     check_overrides(overrides)
     argv += hydra_flags([str(a) for a in script.get("argv") or []])
@@ -134,6 +142,8 @@ def build_run_spec(
     conf = (task.get("configuration") or {}).get("OmegaConf") or {}
     text = conf.get("value") if isinstance(conf, dict) else None
     if text is None:
-        raise CommandError(f"{ALLOW_EDIT_KEY} is True but the task has no OmegaConf configuration to apply")
+        raise CommandError(
+            f"{ALLOW_EDIT_KEY} is True but the task has no OmegaConf configuration to apply"
+        )
     env[EDIT_FILE_ENV] = str(edit_file)
     return RunSpec(argv + [CALLBACK_OVERRIDE], env, cwd, "omegaconf", edit_text=text)

@@ -22,8 +22,14 @@ MAX_LINE = 64 * 1024
 
 
 class ConsoleStream:
-    def __init__(self, api: ApiClient, task_id: str, *, interval: float = 0.3,
-                 echo: Callable[[str, str], None] | None = None) -> None:
+    def __init__(
+        self,
+        api: ApiClient,
+        task_id: str,
+        *,
+        interval: float = 0.3,
+        echo: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.api, self.task_id, self.interval, self.echo = api, task_id, interval, echo
         self._lines: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -31,7 +37,9 @@ class ConsoleStream:
         self._closed = threading.Event()
         self._pending: tuple[str, list[dict[str, Any]]] | None = None
         self._readers: list[threading.Thread] = []
-        self._sender = threading.Thread(target=self._send_loop, daemon=True, name="hydratrack-console")
+        self._sender = threading.Thread(
+            target=self._send_loop, daemon=True, name="hydratrack-console"
+        )
         self._sender.start()
         self.tail: list[str] = []  # last lines of stderr, for the failure message
 
@@ -44,7 +52,9 @@ class ConsoleStream:
         if stream == "stderr" and text.strip():
             self.tail = (self.tail + [text.rstrip()])[-20:]
         with self._lock:
-            self._lines.append({"type": "console", "stream": stream, "text": text, "ts": time.time()})
+            self._lines.append(
+                {"type": "console", "stream": stream, "text": text, "ts": time.time()}
+            )
 
     def note(self, text: str) -> None:
         """A line from the agent itself (on stderr, marked as the agent's)."""
@@ -52,6 +62,7 @@ class ConsoleStream:
 
     def follow(self, pipe: IO[bytes], stream: str) -> None:
         """Read ``pipe`` line by line in a thread until it closes."""
+
         def read() -> None:
             for raw in iter(pipe.readline, b""):
                 self.line(stream, raw.decode("utf-8", errors="replace"))
@@ -92,8 +103,12 @@ class ConsoleStream:
                 except ApiError as exc:
                     failures += 1
                     if exc.status in (400, 404, 409, 422) or failures > 20:
-                        log.warning("console of task %s: %d lines not stored: %s", self.task_id,
-                                    len(item[1]), exc.message)
+                        log.warning(
+                            "console of task %s: %d lines not stored: %s",
+                            self.task_id,
+                            len(item[1]),
+                            exc.message,
+                        )
                         self._pending = None
                         continue
             elif closing:

@@ -60,7 +60,9 @@ class Agent:
     def run(self) -> int:
         self._install_signals()
         self._register()
-        beat = threading.Thread(target=self._heartbeat_loop, daemon=True, name="hydratrack-heartbeat")
+        beat = threading.Thread(
+            target=self._heartbeat_loop, daemon=True, name="hydratrack-heartbeat"
+        )
         beat.start()
         done = 0
         try:
@@ -83,8 +85,12 @@ class Agent:
     def _register(self) -> None:
         worker = self.api.register_worker(self.settings.name, list(self.settings.queues))
         self.worker_id = str(worker["id"])
-        log.info("registered as worker %s (%s) on queues %s", self.settings.name, self.worker_id,
-                 ", ".join(self.settings.queues))
+        log.info(
+            "registered as worker %s (%s) on queues %s",
+            self.settings.name,
+            self.worker_id,
+            ", ".join(self.settings.queues),
+        )
 
     def _claim(self) -> dict[str, Any] | None:
         assert self.worker_id is not None
@@ -115,7 +121,9 @@ class Agent:
         except Exception as exc:  # noqa: BLE001 - report and keep serving the queue
             log.exception("task %s: agent error", task["id"])
             try:
-                self.api.set_status(str(task["id"]), "failed", message="agent error", reason=f"agent error: {exc}")
+                self.api.set_status(
+                    str(task["id"]), "failed", message="agent error", reason=f"agent error: {exc}"
+                )
             except ApiError:
                 pass
         finally:
@@ -184,5 +192,3 @@ def configure_logging(level: int = logging.INFO, stream: Any = None) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
-
-

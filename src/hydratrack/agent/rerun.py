@@ -20,8 +20,14 @@ from hydratrack.status import TaskStatus
 log = logging.getLogger("hydratrack.agent")
 
 
-def rerun(api: ApiClient, runner: TaskRunner, source_id: str, *, name: str | None = None,
-          poll_seconds: float = 1.0) -> dict[str, Any]:
+def rerun(
+    api: ApiClient,
+    runner: TaskRunner,
+    source_id: str,
+    *,
+    name: str | None = None,
+    poll_seconds: float = 1.0,
+) -> dict[str, Any]:
     """Clone ``source_id``, run the clone here; return the clone as it ended."""
     source = api.get_task(source_id)
     clone = api.clone_task(source_id, name=name or f"{source['name']} (rerun)")

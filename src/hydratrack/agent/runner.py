@@ -22,7 +22,6 @@ import signal
 import subprocess
 import sys
 import threading
-from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from hydratrack.agent.command import CommandError, RunSpec, build_run_spec
@@ -71,12 +70,16 @@ class TaskRunner:
             if not self.keep_checkout:
                 self.workspace.release(task_id)
         if self.abort_event.is_set():
-            return self._finish(task_id, console, TaskStatus.STOPPED, self.abort_reason, self.abort_reason)
+            return self._finish(
+                task_id, console, TaskStatus.STOPPED, self.abort_reason, self.abort_reason
+            )
         if code == 0:
             return self._finish(task_id, console, TaskStatus.COMPLETED, "", "")
         last = console.tail[-1] if console.tail else ""
         reason = f"exit code {code}" + (f": {last}" if last else "")
-        return self._finish(task_id, console, TaskStatus.FAILED, f"process exited with code {code}", reason)
+        return self._finish(
+            task_id, console, TaskStatus.FAILED, f"process exited with code {code}", reason
+        )
 
     # -- steps ------------------------------------------------------------------------
     def _prepare(self, task: Mapping[str, Any], console: ConsoleStream) -> RunSpec | str:
@@ -86,8 +89,14 @@ class TaskRunner:
             cwd = self.workspace.prepare(task)
             python = self.python_for(task) if self.python_for else self.python
             edit_file = self.workspace.root / "edits" / f"{task_id}.yaml"
-            spec = build_run_spec(task, cwd=cwd, python=python, base_env=os.environ,
-                                  client_env=self.client_env, edit_file=edit_file)
+            spec = build_run_spec(
+                task,
+                cwd=cwd,
+                python=python,
+                base_env=os.environ,
+                client_env=self.client_env,
+                edit_file=edit_file,
+            )
         except (WorkspaceError, CommandError) as exc:
             log.error("task %s cannot start: %s", task_id, exc)
             console.note(f"task cannot start: {exc}")
@@ -104,9 +113,16 @@ class TaskRunner:
             return -1
         console.note(f"running in {spec.cwd}: {shown}")
         try:
-            child = subprocess.Popen(spec.argv, cwd=spec.cwd, env=spec.env, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-                                     preexec_fn=_die_with_parent)
+            child = subprocess.Popen(
+                spec.argv,
+                cwd=spec.cwd,
+                env=spec.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
         except OSError as exc:
             console.note(f"cannot start the process: {exc}")
             console.tail.append(f"cannot start the process: {exc}")
@@ -134,7 +150,9 @@ class TaskRunner:
             _signal_group(child.pid, signal.SIGKILL)
         child.wait()
 
-    def _finish(self, task_id: str, console: ConsoleStream, status: TaskStatus, message: str, reason: str) -> str:
+    def _finish(
+        self, task_id: str, console: ConsoleStream, status: TaskStatus, message: str, reason: str
+    ) -> str:
         if status is not TaskStatus.COMPLETED and reason:
             console.note(f"task {status}: {reason}")
         console.close()

@@ -29,8 +29,11 @@ INSTALL_TIMEOUT = 1800.0
 
 def pinned_requirements(task: Mapping[str, Any]) -> list[str]:
     pip = ((task.get("script") or {}).get("requirements") or {}).get("pip") or {}
-    return sorted(f"{name}=={version}" for name, version in pip.items()
-                  if name.lower().replace("_", "-") not in SKIPPED and version)
+    return sorted(
+        f"{name}=={version}"
+        for name, version in pip.items()
+        if name.lower().replace("_", "-") not in SKIPPED and version
+    )
 
 
 def venv_key(requirements: list[str], python: str) -> str:
@@ -72,18 +75,36 @@ class VenvCache:
             if uv:
                 _run([uv, "pip", "install", "--quiet", "--python", str(python), *requirements])
             else:
-                _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                      *requirements])
-        site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                              capture_output=True, text=True, check=True).stdout.strip()
+                _run(
+                    [
+                        str(python),
+                        "-m",
+                        "pip",
+                        "install",
+                        "--quiet",
+                        "--disable-pip-version-check",
+                        *requirements,
+                    ]
+                )
+        site = subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         own = Path(__file__).resolve().parents[2]  # the directory holding the hydratrack package
         Path(site, "hydratrack_agent.pth").write_text(str(own) + "\n")
 
 
 def _run(args: list[str]) -> None:
     try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=INSTALL_TIMEOUT,
-                              env={**os.environ, "PIP_NO_INPUT": "1"})
+        done = subprocess.run(
+            args,
+            capture_output=True,
+            text=True,
+            timeout=INSTALL_TIMEOUT,
+            env={**os.environ, "PIP_NO_INPUT": "1"},
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise WorkspaceError(f"cannot build the task's venv: {exc}") from None
     if done.returncode != 0:

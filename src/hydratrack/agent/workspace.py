@@ -31,8 +31,15 @@ class WorkspaceError(Exception):
 def _git(args: list[str], cwd: Path | None = None, stdin: str | None = None) -> str:
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, text=True,
-                              timeout=GIT_TIMEOUT, env=env)
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT,
+            env=env,
+        )
     except FileNotFoundError:
         raise WorkspaceError("git is not installed on the agent's machine") from None
     except subprocess.TimeoutExpired:
@@ -75,7 +82,9 @@ class Workspace:
             try:
                 _git(["apply", "--whitespace=nowarn", "-"], cwd=run_dir, stdin=diff)
             except WorkspaceError as exc:
-                raise WorkspaceError(f"cannot apply the recorded uncommitted changes: {exc}") from None
+                raise WorkspaceError(
+                    f"cannot apply the recorded uncommitted changes: {exc}"
+                ) from None
         return run_dir / _relative_working_dir(script)
 
     def release(self, task_id: str) -> None:
@@ -94,8 +103,16 @@ class Workspace:
             _git(["clone", "--quiet", "--bare", repository, str(tmp)])
             tmp.rename(cache)
         if not self._has_commit(cache, commit):
-            _git(["fetch", "--quiet", repository, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"],
-                 cwd=cache)
+            _git(
+                [
+                    "fetch",
+                    "--quiet",
+                    repository,
+                    "+refs/heads/*:refs/heads/*",
+                    "+refs/tags/*:refs/tags/*",
+                ],
+                cwd=cache,
+            )
             if not self._has_commit(cache, commit):
                 raise WorkspaceError(f"commit {commit} is not in repository {repository}")
         return cache
@@ -115,7 +132,9 @@ class Workspace:
             raise WorkspaceError("the task records no repository and no working_dir to run in")
         path = Path(working_dir)
         if not path.is_dir():
-            raise WorkspaceError(f"recorded working_dir {working_dir} does not exist on this machine")
+            raise WorkspaceError(
+                f"recorded working_dir {working_dir} does not exist on this machine"
+            )
         return path
 
 

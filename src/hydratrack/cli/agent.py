@@ -20,14 +20,20 @@ def _parts(workdir: str, grace: float, venv: bool, echo: bool):  # type: ignore[
 
     cfg = load_client_config()
     if not cfg.has_credentials:
-        raise RuntimeError("no API credentials: set HYDRATRACK_ACCESS_KEY/HYDRATRACK_SECRET_KEY or "
-                           "start `hydratrack server` once to write ~/.hydratrack/config.toml")
+        raise RuntimeError(
+            "no API credentials: set HYDRATRACK_ACCESS_KEY/HYDRATRACK_SECRET_KEY or "
+            "start `hydratrack server` once to write ~/.hydratrack/config.toml"
+        )
     api = ApiClient(config=cfg)
-    client_env = {"HYDRATRACK_API_HOST": cfg.api_host, "HYDRATRACK_ACCESS_KEY": str(cfg.access_key),
-                  "HYDRATRACK_SECRET_KEY": str(cfg.secret_key)}
+    client_env = {
+        "HYDRATRACK_API_HOST": cfg.api_host,
+        "HYDRATRACK_ACCESS_KEY": str(cfg.access_key),
+        "HYDRATRACK_SECRET_KEY": str(cfg.secret_key),
+    }
     workspace = Workspace(Path(workdir).expanduser())
-    runner = TaskRunner(api, workspace, client_env=client_env, grace=grace,
-                        echo=_echo if echo else None)
+    runner = TaskRunner(
+        api, workspace, client_env=client_env, grace=grace, echo=_echo if echo else None
+    )
     if venv:
         from hydratrack.agent.venv import VenvCache
 
@@ -42,23 +48,57 @@ def _echo(stream: str, text: str) -> None:
 
 
 def agent(
-    queue: Annotated[list[str], typer.Option("--queue", "-q", help="Queue to serve (repeat for several, first = highest priority).")] = ["default"],  # noqa: B006
-    venv: Annotated[bool, typer.Option("--venv", help="Run each task in a venv built from its recorded packages (cached by their hash).")] = False,
-    workdir: Annotated[str, typer.Option("--workdir", help="Where clones, checkouts, venvs and edit files go.")] = DEFAULT_WORKDIR,
-    name: Annotated[Optional[str], typer.Option("--name", help="Worker name (default host:pid).")] = None,
-    poll_seconds: Annotated[float, typer.Option("--poll-seconds", help="Long-poll time of one claim.")] = 20.0,
-    heartbeat_seconds: Annotated[float, typer.Option("--heartbeat-seconds", help="Seconds between heartbeats (keep well under the server's lease).")] = 5.0,
-    grace_seconds: Annotated[float, typer.Option("--grace-seconds", help="After SIGTERM, seconds before SIGKILL on abort.")] = 10.0,
+    queue: Annotated[
+        list[str],
+        typer.Option(
+            "--queue", "-q", help="Queue to serve (repeat for several, first = highest priority)."
+        ),
+    ] = ["default"],  # noqa: B006
+    venv: Annotated[
+        bool,
+        typer.Option(
+            "--venv",
+            help="Run each task in a venv built from its recorded packages (cached by their hash).",
+        ),
+    ] = False,
+    workdir: Annotated[
+        str, typer.Option("--workdir", help="Where clones, checkouts, venvs and edit files go.")
+    ] = DEFAULT_WORKDIR,
+    name: Annotated[
+        Optional[str], typer.Option("--name", help="Worker name (default host:pid).")
+    ] = None,
+    poll_seconds: Annotated[
+        float, typer.Option("--poll-seconds", help="Long-poll time of one claim.")
+    ] = 20.0,
+    heartbeat_seconds: Annotated[
+        float,
+        typer.Option(
+            "--heartbeat-seconds",
+            help="Seconds between heartbeats (keep well under the server's lease).",
+        ),
+    ] = 5.0,
+    grace_seconds: Annotated[
+        float,
+        typer.Option("--grace-seconds", help="After SIGTERM, seconds before SIGKILL on abort."),
+    ] = 10.0,
     once: Annotated[bool, typer.Option("--once", help="Stop after one task.")] = False,
-    echo: Annotated[bool, typer.Option("--echo/--no-echo", help="Also print the tasks' console here.")] = False,
+    echo: Annotated[
+        bool, typer.Option("--echo/--no-echo", help="Also print the tasks' console here.")
+    ] = False,
 ) -> None:
     """Run queued tasks, one at a time. Ctrl-C drains (twice: aborts the running task)."""
     from hydratrack.agent.daemon import Agent, AgentSettings, configure_logging
 
     configure_logging()
     api, runner = _parts(workdir, grace_seconds, venv, echo)
-    settings = AgentSettings(queues=list(queue), workdir=Path(workdir).expanduser(), poll_seconds=poll_seconds,
-                             heartbeat_seconds=heartbeat_seconds, grace_seconds=grace_seconds, once=once)
+    settings = AgentSettings(
+        queues=list(queue),
+        workdir=Path(workdir).expanduser(),
+        poll_seconds=poll_seconds,
+        heartbeat_seconds=heartbeat_seconds,
+        grace_seconds=grace_seconds,
+        once=once,
+    )
     if name:
         settings.name = name
     raise typer.Exit(Agent(api, runner, settings).run())
@@ -67,8 +107,12 @@ def agent(
 def rerun(
     task_id: Annotated[str, typer.Argument(help="The task to run again (it is cloned first).")],
     name: Annotated[Optional[str], typer.Option("--name", help="Name of the new task.")] = None,
-    workdir: Annotated[str, typer.Option("--workdir", help="Where clones, checkouts and edit files go.")] = DEFAULT_WORKDIR,
-    venv: Annotated[bool, typer.Option("--venv", help="Run in a venv built from the recorded packages.")] = False,
+    workdir: Annotated[
+        str, typer.Option("--workdir", help="Where clones, checkouts and edit files go.")
+    ] = DEFAULT_WORKDIR,
+    venv: Annotated[
+        bool, typer.Option("--venv", help="Run in a venv built from the recorded packages.")
+    ] = False,
 ) -> None:
     """Run a task here, with its recorded code, argv and edits (a new task, parent = source)."""
     from hydratrack.agent.daemon import configure_logging

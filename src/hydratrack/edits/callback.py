@@ -17,12 +17,17 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from hydratrack.edits.config_edit import EDIT_FILE_ENV, ConfigEditError, apply_config_edit, load_edit
+from hydratrack.edits.config_edit import (
+    EDIT_FILE_ENV,
+    ConfigEditError,
+    apply_config_edit,
+    load_edit,
+)
 
 EXIT_CODE = 2
 
@@ -55,6 +60,6 @@ class ApplyConfigEdit(Callback):
         print("hydratrack: applied the edited OmegaConf configuration", file=sys.stderr, flush=True)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     print(f"hydratrack: {message}", file=sys.stderr, flush=True)
     raise SystemExit(EXIT_CODE)  # not an Exception: Hydra's callback runner does not swallow it

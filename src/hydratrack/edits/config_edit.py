@@ -36,8 +36,10 @@ def load_edit(text: str) -> dict[str, Any]:
     data = OmegaConf.to_container(edited, resolve=False)
     assert isinstance(data, dict)
     if "hydra" in data:
-        raise ConfigEditError("edited configuration may not set 'hydra' (Hydra's own settings are replayed)")
-    return data
+        raise ConfigEditError(
+            "edited configuration may not set 'hydra' (Hydra's own settings are replayed)"
+        )
+    return {str(k): v for k, v in data.items()}
 
 
 def apply_config_edit(cfg: DictConfig, edited: dict[str, Any]) -> None:
@@ -52,16 +54,21 @@ def _is_structured(node: DictConfig) -> bool:
 
 def _replace(target: DictConfig, source: dict[str, Any], path: str, keep: set[str]) -> None:
     for key in [k for k in target.keys() if k not in source and k not in keep]:
-        where = _join(path, key)
+        where = _join(path, str(key))
         if _is_structured(target):
-            raise ConfigEditError(f"{where}: cannot remove a field of {OmegaConf.get_type(target).__name__}")
+            schema = getattr(OmegaConf.get_type(target), "__name__", "its schema")
+            raise ConfigEditError(f"{where}: cannot remove a field of {schema}")
         with open_dict(target):
             del target[key]
     for key, value in source.items():
         where = _join(path, str(key))
         current = _child(target, key)
         try:
-            if isinstance(value, dict) and isinstance(current, DictConfig) and not current._is_none():
+            if (
+                isinstance(value, dict)
+                and isinstance(current, DictConfig)
+                and not current._is_none()
+            ):
                 _replace(current, value, where, set())
                 continue
             if current is _MISSING_CHILD and not _is_structured(target):

@@ -48,4 +48,6 @@ def parse_allow_edit(value: str | None) -> bool | None:
 
 def hydra_section_overrides(section: dict[str, str | None]) -> list[str]:
     """The override arguments of a ``Hydra`` section, in its order, without the mode flag."""
-    return [override_text(k, v) for k, v in section.items() if k != ALLOW_EDIT_KEY and v is not None]
+    return [
+        override_text(k, v) for k, v in section.items() if k != ALLOW_EDIT_KEY and v is not None
+    ]

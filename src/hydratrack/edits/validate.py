@@ -92,7 +92,10 @@ def _check_entry(name: str, value: str, recorded: Any, groups: set[str]) -> str 
         return None
     if override.is_add():
         if node is not _ABSENT:
-            return f"+{key}: {key} already exists in the config; drop the '+' to change it (or use '++')"
+            return (
+                f"+{key}: {key} already exists in the config; "
+                "drop the '+' to change it (or use '++')"
+            )
         return None
     if node is _ABSENT:
         hint = " (add it with '+' in front of the key)" if not prefixed else ""
@@ -185,7 +188,7 @@ def validate_configuration(name: str, type: str, value: str) -> list[EditProblem
 
 
 def _yaml_problems(text: str) -> list[str]:
-    import yaml
+    import yaml  # type: ignore[import-untyped]
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
@@ -207,7 +210,11 @@ def _yaml_problems(text: str) -> list[str]:
         key = getattr(exc, "full_key", None)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         where = f"{key}: " if key else ""
-        kind = "bad interpolation" if "${" in text and "input" in first else "does not load into OmegaConf"
+        kind = (
+            "bad interpolation"
+            if "${" in text and "input" in first
+            else "does not load into OmegaConf"
+        )
         return [f"{where}{kind}: {first}"]
     return _interpolation_problems(OmegaConf.to_container(cfg, resolve=False), "")
 
@@ -217,7 +224,13 @@ def _interpolation_problems(node: Any, path: str) -> list[str]:
     from omegaconf.errors import GrammarParseError
 
     found: list[str] = []
-    items: Any = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    items: Any = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
     for k, v in items:
         where = f"{path}.{k}" if path else str(k)
         if isinstance(v, (dict, list)):

@@ -20,9 +20,14 @@ def main(cfg: DictConfig) -> None:
     if not os.environ.get("HYDRATRACK_TEST_NO_SDK"):
         from hydratrack import Task
 
-        task = Task.init(project_name=os.environ.get("TRAINER_PROJECT", "agent-e2e"), task_name="trainer")
+        task = Task.init(
+            project_name=os.environ.get("TRAINER_PROJECT", "agent-e2e"), task_name="trainer"
+        )
     number = cfg.dataset.main.number
-    print(f"SAW number={number} derived={cfg.dataset.derived} db={cfg.db.driver} port={cfg.db.port}", flush=True)
+    print(
+        f"SAW number={number} derived={cfg.dataset.derived} db={cfg.db.driver} port={cfg.db.port}",
+        flush=True,
+    )
     print("SAW_YAML " + OmegaConf.to_yaml(cfg).replace("\n", "|"), flush=True)
     if task is not None:
         log = task.get_logger()

@@ -32,8 +32,14 @@ def main(cfg: Config) -> None:
         from hydratrack import Task
 
         Task.init(project_name=os.environ.get("TRAINER_PROJECT", "agent-e2e"), task_name="typed")
-    print(f"SAW lr={cfg.optim.lr} steps={cfg.optim.steps} total={cfg.total} name={cfg.name}", flush=True)
-    print(f"TYPE optim={OmegaConf.get_type(cfg.optim).__name__} struct={OmegaConf.is_struct(cfg)}", flush=True)
+    print(
+        f"SAW lr={cfg.optim.lr} steps={cfg.optim.steps} total={cfg.total} name={cfg.name}",
+        flush=True,
+    )
+    print(
+        f"TYPE optim={OmegaConf.get_type(cfg.optim).__name__} struct={OmegaConf.is_struct(cfg)}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
