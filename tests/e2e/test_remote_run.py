@@ -146,6 +146,42 @@ def test_an_edit_that_fails_at_run_time_fails_the_task_with_its_message(
     assert "may not set 'hydra'" in console and "may not set 'hydra'" in done["status_reason"]
     assert "SAW" not in console  # never ran with the old values
 
+    # an override that passes the checks on save (a config group) but names no option file
+    draft = api.clone_task(source["id"], name="no such option")
+    api.patch_hyperparams(draft["id"], {"Hydra": {"db": {"value": "nosuch"}}})
+    api.enqueue_task(draft["id"], queue)
+    done = wait_status(api, draft["id"], FINAL)
+    console = console_text(api, draft["id"])
+    assert done["status"] == "failed" and "SAW" not in console
+    assert "db/nosuch" in console  # Hydra's own message
+
+
+def test_venv_mode_runs_the_task_in_a_cached_venv(
+    server: ServerProcess, api: ApiClient, queue: str, tmp_path: Path
+) -> None:
+    (tmp_path / "where.py").write_text("import sys\nprint('PREFIX', sys.prefix)\n")
+    script = {
+        "entry_point": "where.py",
+        "argv": [],
+        "working_dir": str(tmp_path),
+        "requirements": {"pip": {"pip": "24.0"}},
+    }
+    tasks = [
+        api.create_task({"name": f"venv {i}", "project": "e2e-venv", "script": script})
+        for i in range(2)
+    ]
+    agent = AgentProcess(server, tmp_path / "venv-agent", "--queue", queue, "--venv", name="venv")
+    try:
+        for task in tasks:
+            api.enqueue_task(task["id"], queue)
+        for task in tasks:
+            assert wait_status(api, task["id"], FINAL, timeout=120)["status"] == "completed"
+    finally:
+        agent.stop()
+    prefixes = {console_text(api, t["id"]).split("PREFIX ")[1].split()[0] for t in tasks}
+    assert len(prefixes) == 1  # built once, reused
+    assert prefixes.pop().startswith(str(tmp_path / "venv-agent" / "venvs"))
+
 
 def test_abort_of_a_running_task_stops_it(
     api: ApiClient, source: dict, queue: str, agent: AgentProcess

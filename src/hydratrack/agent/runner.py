@@ -67,6 +67,7 @@ class TaskRunner:
                 return self._finish(task_id, console, TaskStatus.FAILED, spec, spec)
             code = self._execute(spec, console)
         finally:
+            (self.workspace.root / "edits" / f"{task_id}.yaml").unlink(missing_ok=True)
             if not self.keep_checkout:
                 self.workspace.release(task_id)
         if self.abort_event.is_set():
