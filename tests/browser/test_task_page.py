@@ -125,3 +125,36 @@ def test_long_console_shows_its_newest_part_then_follows(logged_in: UiSession, s
     with server.client() as api:
         api.set_status(task["id"], "completed")
     expect(ui.page.locator(".title-row .status")).to_have_text("completed")
+
+
+def test_text_reports_and_editing_details(logged_in: UiSession, server: Any) -> None:
+    ui = logged_in
+    with server.client() as api:
+        task = hydra_run(api, f"details-{uuid.uuid4().hex[:6]}", "notes-run", status="in_progress", steps=3)
+        api.post_events(task["id"], uuid.uuid4().hex, [
+            {"type": "text", "title": "summary", "text": "best epoch: 2\nlr looks fine", "iter": 2, "ts": 1764392400.0}])
+        api.set_status(task["id"], "completed")
+    ui.goto(f"/tasks/{task['id']}#scalars")
+    report = ui.page.locator("#text-reports .text-report")
+    expect(report.get_by_role("heading")).to_contain_text("summary")
+    expect(report.locator("pre")).to_have_text("best epoch: 2\nlr looks fine")
+    ui.page.get_by_role("tab", name="INFO").click()
+    ui.page.get_by_role("button", name="Edit name, comment, tags").click()
+    dialog = ui.page.get_by_role("dialog")
+    dialog.get_by_label("Name").fill("notes-run renamed")
+    dialog.get_by_label("Comment").fill("keep this one")
+    dialog.get_by_label("Tags (comma separated)").fill("best, lr-sweep, best")
+    dialog.get_by_role("button", name="Save").click()
+    expect(ui.page.get_by_role("heading", name="notes-run renamed")).to_be_visible()
+    expect(ui.page.locator("#info-facts")).to_contain_text("keep this one")
+    with server.client() as api:
+        saved = api.get_task(task["id"])
+    assert saved["name"] == "notes-run renamed"
+    assert saved["comment"] == "keep this one"
+    assert saved["tags"] == ["best", "lr-sweep"]
+    # an empty name is refused by the server; the dialog stays open with its message
+    ui.page.get_by_role("button", name="Edit name, comment, tags").click()
+    ui.page.get_by_role("dialog").get_by_label("Name").fill(" ")
+    ui.page.get_by_role("dialog").get_by_role("button", name="Save").click()
+    expect(ui.page.get_by_role("dialog").locator(".field-error")).not_to_be_empty()
+    ui.screenshot("details-error")

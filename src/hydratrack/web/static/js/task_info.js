@@ -1,7 +1,26 @@
 // EXECUTION and INFO tabs of the experiment page.
-import { get } from "./api.js";
+import { get, patch } from "./api.js";
 import { h, replace, statusBadge } from "./dom.js";
 import { fmtDuration, fmtTime, taskDuration } from "./format.js";
+import { dialog, notify } from "./layout.js";
+
+/** Rename, comment and tag a task (anything but a published one). */
+async function editDetails(task, page) {
+  await dialog({
+    title: "Edit details", submit: "Save",
+    fields: [
+      { name: "name", label: "Name", value: task.name, required: true },
+      { name: "comment", label: "Comment", value: task.comment || "" },
+      { name: "tags", label: "Tags (comma separated)", value: (task.tags || []).join(", ") },
+    ],
+    onSubmit: async (v) => {
+      const tags = [...new Set(v.tags.split(",").map((t) => t.trim()).filter(Boolean))];
+      const answer = await patch(`/tasks/${task.id}`, { name: v.name.trim(), comment: v.comment, tags });
+      notify("Details saved", "ok");
+      await page.reload(answer);
+    },
+  });
+}
 
 /** argv as a shell command line (single quotes where needed). */
 export function shellLine(words) {
@@ -62,7 +81,7 @@ export const executionTab = {
 export const infoTab = {
   id: "info",
   label: "INFO",
-  async render(panel, task) {
+  async render(panel, task, page) {
     let parent = "—";
     if (task.parent) {
       const pid = typeof task.parent === "string" ? task.parent : task.parent.id;
@@ -72,7 +91,13 @@ export const infoTab = {
       }
       parent = h("a", { href: `/tasks/${pid}`, id: "parent-link" }, name);
     }
-    replace(panel, facts([
+    replace(panel,
+      task.status !== "published"
+        ? h("div", { class: "panel-actions" },
+          h("button", { type: "button", class: "btn", id: "edit-details", onclick: () => editDetails(task, page) },
+            "Edit name, comment, tags"))
+        : null,
+      facts([
       ["Id", mono(task.id)],
       ["Project", h("a", { href: `/projects/${task.project.id}` }, task.project.name)],
       ["Status", statusBadge(task.status)],

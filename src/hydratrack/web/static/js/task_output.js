@@ -63,9 +63,10 @@ export const scalarsTab = {
       h("option", { value: "time", selected: this.xAxis === "time" }, "Time"));
     this.grid = h("div", { class: "charts", id: "charts" });
     this.charts = new Map();
+    const texts = h("div", { id: "text-reports" });
     replace(panel, h("div", { class: "toolbar" }, h("label", { for: "x-axis" }, "X axis ", select),
-      h("span", { class: "muted" }, "Drag across a plot to zoom, double-click to reset.")), this.grid);
-    await this.draw(task);
+      h("span", { class: "muted" }, "Drag across a plot to zoom, double-click to reset.")), this.grid, texts);
+    await Promise.all([this.draw(task), textReports(texts, task)]);
   },
   async refresh(panel, task) {
     if (!this.grid || !panel.contains(this.grid)) return this.render(panel, task);
@@ -99,6 +100,15 @@ export const scalarsTab = {
     }
   },
 };
+
+/** Text reports (Logger.report_text), newest last. */
+async function textReports(container, task) {
+  const answer = await get(`/tasks/${task.id}/texts`);
+  if (!answer.items.length) return;
+  replace(container, h("h2", {}, "Text reports"), answer.items.map((t) => h("section", { class: "text-report" },
+    h("h3", {}, t.title || "text", h("span", { class: "muted type" }, `iteration ${t.iter ?? "—"} · ${fmtTime(t.ts ? new Date(t.ts * 1000).toISOString() : null)}`)),
+    h("pre", { class: "code" }, t.text))));
+}
 
 /** Last value of each series, for when the charts cannot be drawn. */
 export function lastValuesTable(data) {
