@@ -43,7 +43,7 @@ class Context:
 
     def add(self, figure: Figure) -> Figure:
         self.figures.append(figure)
-        self.log(f"  {figure.name}: median {figure.median:.6g} {figure.unit} "
+        self.log(f"  {figure.name}: {figure.stat} {figure.value:.6g} {figure.unit} "
                  f"(n={len(figure.samples)}) {figure.note}")
         return figure
 

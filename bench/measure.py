@@ -20,6 +20,11 @@ class Figure:
     goal: float | None = None  # an upper bound in the same unit
     ref: str | None = None    # name of the figure the ratio is taken against
     note: str = ""
+    stat: str = "median"      # what the table shows and the goal applies to: median | p95
+
+    @property
+    def value(self) -> float:
+        return self.percentile(95) if self.stat == "p95" else self.median
 
     @property
     def median(self) -> float:
@@ -34,11 +39,11 @@ class Figure:
 
     @property
     def met(self) -> bool | None:
-        return None if self.goal is None or not self.samples else self.median <= self.goal
+        return None if self.goal is None or not self.samples else self.value <= self.goal
 
     def to_json(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
-        d.update(median=self.median, met=self.met)
+        d.update(median=self.median, p95=self.percentile(95), met=self.met)
         return d
 
 
@@ -61,18 +66,20 @@ def _num(v: float) -> str:
 def table(figures: list[Figure]) -> str:
     """A Markdown table: figure, median (min-max), n, goal, ratio to its reference."""
     by_name = {f.name: f for f in figures}
-    rows = ["| figure | median (min–max) | n | goal | vs. | note |",
+    rows = ["| figure | median or p95 (min–max) | n | goal | vs. | note |",
             "| --- | --- | --- | --- | --- | --- |"]
     for f in figures:
         if f.samples:
-            spread = f"{_num(f.median)} ({_num(min(f.samples))}–{_num(max(f.samples))}) {f.unit}"
+            head = "p95 " if f.stat == "p95" else ""
+            spread = (f"{head}{_num(f.value)} ({_num(min(f.samples))}–{_num(max(f.samples))})"
+                      f" {f.unit}")
         else:
             spread = "not measured"
         goal = "" if f.goal is None else f"≤ {_num(f.goal)} {f.unit} " + (
             "✔" if f.met else "✘" if f.met is False else "")
         ratio = ""
         ref = by_name.get(f.ref or "")
-        if ref is not None and ref.samples and f.samples and ref.median > 0:
-            ratio = f"{f.median / ref.median:.2f}× {ref.name.split(': ', 1)[-1]}"
+        if ref is not None and ref.samples and f.samples and ref.value > 0:
+            ratio = f"{f.value / ref.value:.3g}× {ref.name.split(': ', 1)[-1]}"
         rows.append(f"| {f.name} | {spread} | {len(f.samples)} | {goal} | {ratio} | {f.note} |")
     return "\n".join(rows)
