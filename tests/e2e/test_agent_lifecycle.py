@@ -155,3 +155,41 @@ def test_console_shows_within_a_second_and_start_is_quick(
     print(f"enqueue -> child started: {start_latency:.3f} s")
     assert start_latency < 2.0  # goal 0.5 s on an idle machine (see docs/agent.md)
     assert re.search(r"claimed task " + task["id"], agent.log())
+
+
+def test_rerun_stops_on_ctrl_c(
+    server: ServerProcess, api: ApiClient, source: dict, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    draft = sleeper(api, source, 60, "rerun interrupted")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hydratrack",
+            "rerun",
+            draft["id"],
+            "--workdir",
+            str(tmp_path / "w"),
+        ],
+        env=server.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # the console is echoed here
+            if "working" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, err
+    [child] = api.list_tasks(parent=draft["id"])["items"]
+    done = api.get_task(child["id"])
+    assert done["status"] == "stopped" and "Ctrl-C" in done["status_reason"]
