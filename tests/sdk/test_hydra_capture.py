@@ -93,6 +93,7 @@ def test_scalars_and_console(server: ServerProcess, api: ApiClient, tmp_path: Pa
     scalars = api.get_scalars(tid)
     assert scalars["loss"]["train"]["x"] == [0, 1, 2, 3, 4]
     assert scalars["loss"]["train"]["y"] == pytest.approx([1.0, 0.5, 1 / 3, 0.25, 0.2])
+    assert scalars["grad"]["norm"] == {"x": [0, 1], "y": [None, 2.0]}  # NaN is kept as a gap
     text = "".join(i["text"] for i in api.get_console(tid)["items"])
     assert "db=postgresql épsilon ✓\n" in text
 
@@ -141,3 +142,22 @@ def test_exception_marks_failed_with_traceback(server: ServerProcess, api: ApiCl
     console = "".join(i["text"] for i in api.get_console(run.task_id)["items"])
     assert "Traceback" in console or "Error executing job" in console
     assert "RuntimeError: boom: crash requested for mysql" in console
+
+
+def test_multirun_one_task_per_job(server: ServerProcess, api: ApiClient, tmp_path: Path) -> None:
+    run = run_app("groups", ["-m", "db=mysql,postgresql", "seed=3"], server.env(), tmp_path)
+    assert run.returncode == 0, run.stderr
+    ids = [line.split("=", 1)[1] for line in run.stdout.splitlines()
+           if line.startswith("HYDRATRACK_TASK=")]
+    assert len(ids) == 2 and len(set(ids)) == 2
+    for num, (tid, db) in enumerate(zip(ids, ["mysql", "postgresql"])):
+        task = api.get_task(tid)
+        assert task["status"] == "completed"
+        facts = task["runtime"]["hydra"]
+        assert facts["mode"] == "MULTIRUN" and facts["job_num"] == num
+        assert facts["overrides"]["task"] == [f"db={db}", "seed=3"]
+        assert {k: v["value"] for k, v in task["hyperparams"]["Hydra"].items()} == {
+            "db": db, "seed": "3", "_allow_omegaconf_edit_": "False"}
+        assert task["configuration"]["OmegaConf"]["value"] == hydra_cfg_job(
+            "groups", [f"db={db}", "seed=3"], server.env(), tmp_path)
+        assert api.get_scalars(tid)["loss"]["train"]["x"] == [0, 1, 2, 3, 4]

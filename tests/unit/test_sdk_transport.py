@@ -197,3 +197,11 @@ def test_mock_transport_in_a_users_unit_test() -> None:
     assert mock.tasks[task.id]["status"] == "completed"
     assert mock.tasks[task.id]["hyperparams"]["General"]["lr"]["value"] == "0.1"
     assert mock.tasks[task.id]["name"] == "unit"
+
+
+def test_non_finite_scalars_are_sent_as_text() -> None:
+    from hydratrack.sdk.sender import event_dict
+
+    values = [event_dict(("scalar", "m", "v", 0, x, 0.0))["value"]
+              for x in (float("nan"), float("inf"), float("-inf"), 1.5)]
+    assert values == ["NaN", "Infinity", "-Infinity", 1.5]

@@ -23,6 +23,7 @@ from typing import Any, Callable, Deque
 from hydratrack.sdk.transport import Op, Rejected, Transport, Unauthorized, Unavailable, describe
 
 EventTuple = tuple[Any, ...]
+_INFINITIES = (float("inf"), float("-inf"))
 
 
 def event_dict(ev: EventTuple) -> dict[str, Any]:
@@ -30,6 +31,8 @@ def event_dict(ev: EventTuple) -> dict[str, Any]:
     kind = ev[0]
     if kind == "scalar":
         _, metric, variant, it, value, ts = ev
+        if value != value or value in _INFINITIES:  # JSON has no NaN/inf: send the text
+            value = "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
         return {"type": "scalar", "metric": metric, "variant": variant, "iter": it,
                 "value": value, "ts": ts}
     if kind == "console":

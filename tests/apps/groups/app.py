@@ -13,6 +13,8 @@ def main(cfg: DictConfig) -> None:
     log = task.get_logger()
     for i in range(5):
         log.report_scalar("loss", "train", value=1.0 / (i + 1), iteration=i)
+    log.report_scalar("grad", "norm", value=float("nan"), iteration=0)
+    log.report_scalar("grad", "norm", value=2.0, iteration=1)
     driver = OmegaConf.select(cfg, "db.driver")
     print(f"db={driver} épsilon ✓")
     if cfg.get("crash"):
