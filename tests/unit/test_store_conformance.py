@@ -175,3 +175,14 @@ def test_expired_sessions_and_login_links_are_dropped(db: Database, user_id: str
         assert users.delete_expired(conn) == 2
         assert users.session_user(conn, live) is not None
         assert users.use_login_token(conn, token) is None
+
+
+def test_concurrent_creates_into_a_new_project(db: Database, user_id: str) -> None:
+    def make(i: int) -> str:
+        with db.write() as conn:
+            return str(tasks.create(conn, user_id, {"name": f"t{i}", "project": "brand-new"})[0]
+                       ["project"]["id"])
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        ids = set(pool.map(make, range(24)))
+    assert len(ids) == 1

@@ -58,7 +58,13 @@ def ensure(conn: Connection, name: str) -> str:
     row = by_name(conn, name)
     if row is not None:
         return str(row.id)
-    return str(create(conn, name)["id"])
+    try:
+        return str(create(conn, name)["id"])
+    except Conflict:  # made at the same moment by another request (PostgreSQL)
+        row = by_name(conn, name)
+        if row is None:
+            raise
+        return str(row.id)
 
 
 def touch(conn: Connection, project_id: str) -> None:

@@ -68,7 +68,10 @@ def create(conn: Connection, name: str) -> dict[str, Any]:
 
 def ensure(conn: Connection, name: str) -> None:
     if conn.execute(select(queues.c.id).where(queues.c.name == name)).first() is None:
-        create(conn, name)
+        try:
+            create(conn, name)
+        except Conflict:  # made at the same moment by another server process
+            pass
 
 
 def delete_(conn: Connection, id_or_name: str) -> None:
