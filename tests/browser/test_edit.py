@@ -158,3 +158,25 @@ def test_leaving_the_tab_with_unsaved_edits_asks_first(logged_in: UiSession, sou
     ui.page.get_by_role("tab", name="INFO").click()  # accepted: leave
     expect(ui.page.locator("#info-facts")).to_be_visible()
     assert asked == ["Discard the unsaved configuration changes?"] * 2
+
+
+def test_omegaconf_edit_mode_switch_and_hint(logged_in: UiSession, source: dict[str, Any], server: Any) -> None:
+    ui = logged_in
+    clone_id = clone_in_ui(ui, source["id"], "train-yaml-mode")
+    ui.page.get_by_role("button", name="Edit configuration").click()
+    flag = ui.page.locator("#allow-omegaconf-edit")
+    expect(flag).to_have_value("False")
+    hint = ui.page.locator("#editor-hint-OmegaConf")
+    expect(hint).to_be_hidden()
+    editor = ui.page.get_by_label("OmegaConf configuration text")
+    editor.fill(editor.input_value().replace("number: 10", "number: 77"))
+    expect(hint).to_be_visible()  # the text would be ignored while the flag is False
+    ui.screenshot("yaml-hint")
+    flag.select_option("True")
+    expect(hint).to_be_hidden()
+    ui.page.get_by_role("button", name="Save").click()
+    expect(ui.page.locator(".notice-ok")).to_contain_text("Configuration saved")
+    with server.client() as api:
+        task = api.get_task(clone_id)
+    assert task["hyperparams"]["Hydra"]["_allow_omegaconf_edit_"]["value"] == "True"
+    assert "number: 77" in task["configuration"]["OmegaConf"]["value"]

@@ -4,6 +4,7 @@ import { h, replace } from "./dom.js";
 import { errorText, notify } from "./layout.js";
 import { yamlBlock } from "./yaml.js";
 
+const ALLOW_EDIT = "_allow_omegaconf_edit_";
 const sectionOrder = (names) => names.sort((a, b) => (a === "Hydra" ? -1 : b === "Hydra" ? 1 : a.localeCompare(b)));
 
 function viewSection(name, params) {
@@ -44,13 +45,19 @@ function editSection(name, params) {
   const body = h("tbody", {});
   const rows = [];
   const addRow = (key = "", p = { value: "" }, focus = false) => {
-    const nameIn = h("input", { type: "text", class: "mono", value: key, "aria-label": `${name} parameter name`, placeholder: "dataset.main.number" });
-    const valueIn = h("input", { type: "text", class: "mono", value: p.value ?? "", "aria-label": `${name} parameter value`, placeholder: "value" });
+    const flag = name === "Hydra" && key === ALLOW_EDIT;
+    const nameIn = h("input", { type: "text", class: "mono", value: key, "aria-label": `${name} parameter name`,
+      placeholder: "dataset.main.number", readonly: flag });
+    const current = String(p.value ?? "");
+    const valueIn = flag
+      ? h("select", { class: "mono", "aria-label": `${name} parameter value`, id: "allow-omegaconf-edit" },
+        ["False", "True"].map((v) => h("option", { value: v, selected: v.toLowerCase() === current.toLowerCase() }, v)))
+      : h("input", { type: "text", class: "mono", value: current, "aria-label": `${name} parameter value`, placeholder: "value" });
     const error = h("div", { class: "field-error", role: "alert" });
     const row = { original: key, nameIn, valueIn, error, removed: false };
     const tr = h("tr", { class: key ? null : "added" },
       h("td", {}, nameIn, error), h("td", {}, valueIn), h("td", { class: "muted" }, p.type || ""),
-      h("td", {}, h("button", { type: "button", class: "btn btn-quiet", "aria-label": `Remove ${key || "new parameter"}`,
+      h("td", {}, flag ? null : h("button", { type: "button", class: "btn btn-quiet", "aria-label": `Remove ${key || "new parameter"}`,
         onclick: () => { row.removed = true; tr.remove(); } }, "Remove")));
     row.tr = tr;
     rows.push(row);
@@ -101,8 +108,17 @@ function edit(panel, task, page) {
   const texts = Object.fromEntries(Object.entries(cfg).map(([name, obj]) => {
     const area = h("textarea", { class: "code-editor", id: `editor-${name}`, spellcheck: "false", rows: "18",
       "aria-label": `${name} configuration text`, value: obj.value || "" });
-    return [name, { area, error: h("div", { class: "field-error", role: "alert", id: `editor-error-${name}` }), obj }];
+    const hint = h("p", { class: "note", id: `editor-hint-${name}`, hidden: true }, "This text is run only when ",
+      h("code", {}, ALLOW_EDIT), " is True. With False the agent applies the Hydra entries above as overrides ",
+      "to the original config files, and this edit has no effect.");
+    return [name, { area, hint, error: h("div", { class: "field-error", role: "alert", id: `editor-error-${name}` }), obj }];
   }));
+  /** Warn when the OmegaConf text was changed but would not be used. */
+  const updateHints = () => {
+    const flag = document.getElementById("allow-omegaconf-edit");
+    const off = !flag || flag.value !== "True";
+    for (const t of Object.values(texts)) t.hint.hidden = !(off && t.obj.type === "OmegaConf" && t.area.value !== (t.obj.value || ""));
+  };
   const general = h("div", { class: "form-errors", role: "alert", id: "edit-errors" });
   const saveBtn = h("button", { type: "submit", class: "btn btn-primary", id: "save-config" }, "Save");
   const form = h("form", { class: "config-edit", "aria-label": "Edit configuration" },
@@ -114,12 +130,13 @@ function edit(panel, task, page) {
     h("h2", {}, "Hyperparameters"), names.map((n) => editors[n].el),
     h("h2", {}, "Configuration objects"),
     Object.entries(texts).map(([name, t]) => h("section", { class: "config-object" },
-      h("h3", {}, h("label", { for: `editor-${name}` }, name), h("span", { class: "muted type" }, t.obj.type || "")), t.area, t.error)),
+      h("h3", {}, h("label", { for: `editor-${name}` }, name), h("span", { class: "muted type" }, t.obj.type || "")), t.area, t.hint, t.error)),
     h("div", { class: "panel-actions sticky" }, saveBtn,
       h("button", { type: "button", class: "btn", id: "cancel-edit", onclick: () => { dirty = false; view(panel, task, () => edit(panel, task, page)); } }, "Cancel")));
 
   dirty = false;
-  form.addEventListener("input", () => { dirty = true; });
+  form.addEventListener("input", () => { dirty = true; updateHints(); });
+  form.addEventListener("change", updateHints);
   form.addEventListener("click", (ev) => { if (ev.target.closest("button[aria-label^='Remove']")) dirty = true; });
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
