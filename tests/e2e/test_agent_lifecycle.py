@@ -193,3 +193,31 @@ def test_rerun_stops_on_ctrl_c(
     [child] = api.list_tasks(parent=draft["id"])["items"]
     done = api.get_task(child["id"])
     assert done["status"] == "stopped" and "Ctrl-C" in done["status_reason"]
+
+
+@pytest.mark.parametrize(
+    ("args", "env_extra", "message"),
+    [
+        (["agent", "--once"], {"HYDRATRACK_SECRET_KEY": "wrong"}, "unauthorized"),
+        (["rerun", "0" * 32], {}, "not_found"),
+        (
+            ["agent"],
+            {"HYDRATRACK_ACCESS_KEY": "", "HYDRATRACK_SECRET_KEY": ""},
+            "no API credentials",
+        ),
+    ],
+)
+def test_cli_errors_are_one_clear_line(
+    server: ServerProcess, tmp_path: Path, args: list[str], env_extra: dict[str, str], message: str
+) -> None:
+    import subprocess
+    import sys
+
+    env = server.env(**env_extra)
+    env["HYDRATRACK_CONFIG_FILE"] = str(tmp_path / "none.toml")  # no fallback to the config file
+    cmd = [sys.executable, "-m", "hydratrack", *args, "--workdir", str(tmp_path / "w")]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("hydratrack: error:")]
+    assert len(errors) == 1 and message in errors[0], done.stderr
+    assert "Traceback" not in done.stderr
