@@ -186,3 +186,19 @@ def test_concurrent_creates_into_a_new_project(db: Database, user_id: str) -> No
     with concurrent.futures.ThreadPoolExecutor(6) as pool:
         ids = set(pool.map(make, range(24)))
     assert len(ids) == 1
+
+
+def test_same_client_id_created_at_once_is_one_task(db: Database, user_id: str) -> None:
+    tid = "ab" * 16
+
+    def make(_: int) -> bool:
+        with db.write() as conn:
+            task, created = tasks.create(conn, user_id, {
+                "id": tid, "name": "t", "project": "p", "hyperparams": {"H": {"a": "1"}}})
+            assert task["hyperparams"] == {"H": {"a": {"value": "1", "type": "str",
+                                                       "description": ""}}}
+            return created
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        created = list(pool.map(make, range(12)))
+    assert created.count(True) == 1

@@ -52,7 +52,7 @@ async def upload_artifact(task_id: str, caller: CurrentUser, ctx: Ctx,
         saved = ctx.files.save(task_id, name, file.file, ctx.settings.max_artifact_bytes)
         try:
             with ctx.db.write() as conn:
-                tasks_repo.get_row(conn, task_id)
+                tasks_repo.lock_row(conn, task_id)  # one upload of a name at a time
                 out, replaced = artifacts_repo.put(
                     conn, task_id, name, uri=saved.uri, size=saved.size, sha256=saved.sha256,
                     content_type=file.content_type or "application/octet-stream",

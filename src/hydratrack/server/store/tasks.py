@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
 from hydratrack.server.errors import Conflict, NotFound
@@ -114,6 +115,26 @@ def create(conn: Connection, user_id: str, body: dict[str, Any]) -> tuple[dict[s
     status = body.get("status") or TaskStatus.DRAFT.value
     now = utcnow()
     tags = list(dict.fromkeys(body.get("tags") or []))
+    try:
+        with conn.begin_nested():
+            _insert_task(conn, task_id, body, project_id, parent, status, user_id, now, tags)
+    except IntegrityError:  # the same id arrived twice at once (a client retry)
+        existing = conn.execute(select(tasks.c.user_id).where(tasks.c.id == task_id)).first()
+        if existing is None or existing.user_id != user_id:
+            raise Conflict(f"task {task_id} already exists") from None
+        return get(conn, task_id), False
+    _set_tags(conn, task_id, tags)
+    for section, entries in (body.get("hyperparams") or {}).items():
+        params.put_section(conn, task_id, section, entries)
+    for name, obj in (body.get("configuration") or {}).items():
+        params.put_configuration(conn, task_id, name, obj)
+    projects.touch(conn, project_id)
+    return get(conn, task_id), True
+
+
+def _insert_task(conn: Connection, task_id: str, body: dict[str, Any], project_id: str,
+                 parent: str | None, status: str, user_id: str, now: Any,
+                 tags: list[str]) -> None:
     conn.execute(tasks.insert().values(
         id=task_id, name=body["name"], type=body.get("type") or "training",
         project_id=project_id, status=status, status_message="", status_reason="",
@@ -124,13 +145,6 @@ def create(conn: Connection, user_id: str, body: dict[str, Any]) -> tuple[dict[s
         lease_expires=None, script={**SCRIPT_DEFAULTS, **(body.get("script") or {})},
         runtime=body.get("runtime") or {}, console_seq=-1,
     ))
-    _set_tags(conn, task_id, tags)
-    for section, entries in (body.get("hyperparams") or {}).items():
-        params.put_section(conn, task_id, section, entries)
-    for name, obj in (body.get("configuration") or {}).items():
-        params.put_configuration(conn, task_id, name, obj)
-    projects.touch(conn, project_id)
-    return get(conn, task_id), True
 
 
 def touch(conn: Connection, task_id: str, **values: Any) -> None:

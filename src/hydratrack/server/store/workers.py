@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
-from hydratrack.server.errors import NotFound
+from hydratrack.server.errors import Conflict, NotFound
 from hydratrack.server.store import queues as queues_repo
 from hydratrack.server.store.clock import iso, new_id, utcnow
 from hydratrack.server.store.models import queues, tasks, workers
@@ -48,8 +49,13 @@ def register(conn: Connection, name: str, queue_names: list[str], user_id: str) 
     if old is not None:
         conn.execute(delete(workers).where(workers.c.id == old))
     wid = new_id()
-    conn.execute(workers.insert().values(id=wid, name=name, queues=queue_ids, user_id=user_id,
-                                         registered=now, last_heartbeat=now))
+    try:
+        with conn.begin_nested():
+            conn.execute(workers.insert().values(id=wid, name=name, queues=queue_ids,
+                                                 user_id=user_id, registered=now,
+                                                 last_heartbeat=now))
+    except IntegrityError:
+        raise Conflict(f"worker {name} is registering from elsewhere at this moment") from None
     if old is not None:  # tasks the replaced registration held stay leased to the new one
         conn.execute(update(tasks).where(tasks.c.worker_id == old).values(worker_id=wid))
     return _view(conn, get_row(conn, wid))
