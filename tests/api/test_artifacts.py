@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import quote
 
 import httpx
 
@@ -48,3 +49,17 @@ def test_bad_uploads(http: httpx.Client, make_task: Make) -> None:
                            files={"file": ("a", b"1")}), 404, "not_found", "task")
     assert_error(http.get(f"{url}/nothing/file"), 404, "not_found", "artifact nothing")
     assert http.get(url).json() == {"items": [], "total": 0}
+
+
+def test_names_with_slashes_and_spaces(api: ApiClient, http: httpx.Client, make_task: Make,
+                                       tmp_path: Path) -> None:
+    t = make_task()
+    f = tmp_path / "w.pt"
+    f.write_bytes(b"weights")
+    for name in ("models/best.pt", "my report.html", "ünï"):
+        api.upload_artifact(t["id"], name, f)
+        url = f"/tasks/{t['id']}/artifacts/{quote(name, safe='')}/file"
+        assert http.get(url).content == b"weights"
+        assert api.download_artifact(t["id"], name) == b"weights"
+    names = [a["name"] for a in api.list_artifacts(t["id"])["items"]]
+    assert sorted(names) == sorted(["models/best.pt", "my report.html", "ünï"])

@@ -68,7 +68,7 @@ async def upload_artifact(task_id: str, caller: CurrentUser, ctx: Ctx,
     return await run_in_threadpool(store)
 
 
-@router.get("/{name}/file", response_model=None)
+@router.get("/{name:path}/file", response_model=None)
 def download_artifact(task_id: str, name: str, caller: CurrentUser, ctx: Ctx) -> FileResponse:
     with ctx.db.read() as conn:
         art = artifacts_repo.get(conn, task_id, name)
