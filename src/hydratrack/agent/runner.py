@@ -26,6 +26,7 @@ from typing import Any, Callable, Mapping
 
 from hydratrack.agent.command import CommandError, RunSpec, build_run_spec
 from hydratrack.agent.console import ConsoleStream
+from hydratrack.agent.interpreter import Interpreter
 from hydratrack.agent.workspace import Workspace, WorkspaceError
 from hydratrack.client import ApiClient, ApiError
 from hydratrack.status import TaskStatus
@@ -39,18 +40,18 @@ class TaskRunner:
         api: ApiClient,
         workspace: Workspace,
         *,
-        python: str = sys.executable,
+        interpreter: Interpreter | None = None,
         client_env: Mapping[str, str],
         grace: float = 10.0,
         echo: Callable[[str, str], None] | None = None,
         keep_checkout: bool = False,
     ) -> None:
-        self.api, self.workspace, self.python = api, workspace, python
+        self.api, self.workspace = api, workspace
+        self.interpreter = interpreter or Interpreter()
         self.client_env = dict(client_env)
         self.grace, self.echo, self.keep_checkout = grace, echo, keep_checkout
         self.abort_event = threading.Event()
         self.abort_reason = "aborted"
-        self.python_for: Callable[[Mapping[str, Any]], str] | None = None
 
     def abort(self, reason: str) -> None:
         self.abort_reason = reason
@@ -88,7 +89,7 @@ class TaskRunner:
         task_id = str(task["id"])
         try:
             cwd = self.workspace.prepare(task)
-            python = self.python_for(task) if self.python_for else self.python
+            python = self.interpreter.python_for(task)
             edit_file = self.workspace.root / "edits" / f"{task_id}.yaml"
             spec = build_run_spec(
                 task,

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any, Mapping
 
+from hydratrack.agent.interpreter import Interpreter
 from hydratrack.agent.workspace import WorkspaceError
 
 SKIPPED = {"pip", "setuptools", "wheel", "hydratrack", "distribute"}
@@ -41,8 +42,11 @@ def venv_key(requirements: list[str], python: str) -> str:
     return hashlib.sha256(data.encode()).hexdigest()[:20]
 
 
-class VenvCache:
+class VenvCache(Interpreter):
+    name = "venv"
+
     def __init__(self, root: Path, base_python: str = sys.executable) -> None:
+        super().__init__(base_python)
         self.root = Path(root)
         self.base_python = base_python
 

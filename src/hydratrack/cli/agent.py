@@ -5,14 +5,19 @@ from __future__ import annotations
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from hydratrack.agent.runner import TaskRunner
+    from hydratrack.client import ApiClient
 
 DEFAULT_WORKDIR = "~/.hydratrack/agent"
 
 
-def _parts(workdir: str, grace: float, venv: bool, echo: bool):  # type: ignore[no-untyped-def]
+def _parts(workdir: str, grace: float, venv: bool, echo: bool) -> tuple[ApiClient, TaskRunner]:
+    from hydratrack.agent.interpreter import Interpreter
     from hydratrack.agent.runner import TaskRunner
     from hydratrack.agent.workspace import Workspace
     from hydratrack.client import ApiClient
@@ -31,13 +36,19 @@ def _parts(workdir: str, grace: float, venv: bool, echo: bool):  # type: ignore[
         "HYDRATRACK_SECRET_KEY": str(cfg.secret_key),
     }
     workspace = Workspace(Path(workdir).expanduser())
-    runner = TaskRunner(
-        api, workspace, client_env=client_env, grace=grace, echo=_echo if echo else None
-    )
+    interpreter = Interpreter()
     if venv:
         from hydratrack.agent.venv import VenvCache
 
-        runner.python_for = VenvCache(workspace.root / "venvs").python_for
+        interpreter = VenvCache(workspace.root / "venvs")
+    runner = TaskRunner(
+        api,
+        workspace,
+        interpreter=interpreter,
+        client_env=client_env,
+        grace=grace,
+        echo=_echo if echo else None,
+    )
     return api, runner
 
 
