@@ -94,3 +94,46 @@ def test_body_limits_413(tmp_path: Path) -> None:
             assert c.get("/health").status_code == 200
     finally:
         servers.close()
+
+
+def test_unexpected_error_is_500_json(tmp_path: Path) -> None:
+    """In-process app (the only way to make a route fail on purpose): a bug answers 500 JSON."""
+    import asyncio
+
+    from hydratrack.server.app import create_app
+    from hydratrack.server.runner import open_context
+    from hydratrack.server.settings import ServerSettings
+
+    ctx = open_context(ServerSettings(data_dir=str(tmp_path / "data")))
+    app = create_app(ctx)
+
+    @app.get("/api/v1/boom")
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return await client.get("/api/v1/boom")
+
+    try:
+        err = assert_error(asyncio.run(call()), 500, "internal_error", "RuntimeError")
+        assert "a bug" not in err["message"]  # no internals leak to clients
+    finally:
+        ctx.db.dispose()
+
+
+def test_files_setting_takes_a_file_url(tmp_path: Path) -> None:
+    root = tmp_path / "artifact-store"
+    servers = running_server(tmp_path, extra_args=["--files", root.as_uri()])
+    srv = next(servers)
+    try:
+        with srv.client() as api:
+            t = api.create_task({"name": "t", "project": "p"})
+            (tmp_path / "f").write_bytes(b"abc")
+            art = api.upload_artifact(t["id"], "f", tmp_path / "f")
+        stored = [p for p in root.rglob("*") if p.is_file()]
+        assert [p.read_bytes() for p in stored] == [b"abc"]
+        assert art["uri"] == stored[0].as_uri()
+    finally:
+        servers.close()
