@@ -45,7 +45,7 @@ class AppRun:
 def run_app(name: str, overrides: list[str], env: dict[str, str], cwd: Path,
             timeout: float = 60.0, python: str = sys.executable) -> AppRun:
     """Run ``tests/apps/<name>/app.py`` with ``overrides`` (Hydra writes outputs under cwd)."""
-    proc = subprocess.run([python, str(app_path(name)), *overrides], cwd=cwd, env=env,
+    proc = subprocess.run(check=False, args=[python, str(app_path(name)), *overrides], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
     return AppRun(proc.returncode, proc.stdout, proc.stderr)
 
@@ -58,7 +58,7 @@ def hydra_version(python: str) -> str:
 def hydra_cfg_job(name: str, overrides: list[str], env: dict[str, str], cwd: Path,
                   python: str = sys.executable) -> str:
     """The oracle: what Hydra itself prints for ``--cfg job`` with the same overrides."""
-    proc = subprocess.run([python, str(app_path(name)), "--cfg", "job", *overrides],
+    proc = subprocess.run(check=False, args=[python, str(app_path(name)), "--cfg", "job", *overrides],
                           cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout

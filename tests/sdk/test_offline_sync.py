@@ -18,7 +18,7 @@ def spool_dir(server: ServerProcess) -> Path:
 
 
 def sync(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hydratrack", "sync", *args], env=env,
+    return subprocess.run(check=False, args=[sys.executable, "-m", "hydratrack", "sync", *args], env=env,
                           capture_output=True, text=True, timeout=120)
 
 

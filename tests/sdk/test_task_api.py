@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -151,7 +151,7 @@ def test_plain_script_connect_and_artifacts(server: ServerProcess, api: ApiClien
         "except ValueError as e:\n"
         "    print('refused:', e)\n"
     )
-    proc = subprocess.run([sys.executable, str(script)], env=server.env(), cwd=tmp_path,
+    proc = subprocess.run(check=False, args=[sys.executable, str(script)], env=server.env(), cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "refused: section 'Hydra' is reserved" in proc.stdout
@@ -175,7 +175,7 @@ def test_uncaught_exception_in_plain_script(server: ServerProcess, api: ApiClien
         "t = Task.init(project_name='tests', task_name='crash')\n"
         "print(f'HYDRATRACK_TASK={t.id}')\n"
         "raise ValueError('bad value 42')\n")
-    proc = subprocess.run([sys.executable, str(script)], env=server.env(), cwd=tmp_path,
+    proc = subprocess.run(check=False, args=[sys.executable, str(script)], env=server.env(), cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     tid = proc.stdout.split("HYDRATRACK_TASK=")[1].split()[0]

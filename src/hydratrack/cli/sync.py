@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Annotated
 
 import typer
+
+SpoolDir = Annotated[Path | None, typer.Option(
+    "--spool-dir", help="Spool to upload (default $HYDRATRACK_SPOOL_DIR or ~/.hydratrack/spool).")]
+TaskIds = Annotated[list[str] | None, typer.Option("--task", help="Only these task ids.")]
+ListOnly = Annotated[bool, typer.Option("--list", help="Show what is waiting; upload nothing.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -13,12 +18,7 @@ def register(app: typer.Typer) -> None:
     app.command("sync")(sync)
 
 
-def sync(
-    spool_dir: Optional[Path] = typer.Option(
-        None, "--spool-dir", help="Spool to upload (default $HYDRATRACK_SPOOL_DIR or ~/.hydratrack/spool)."),
-    task: Optional[list[str]] = typer.Option(None, "--task", help="Only these task ids."),
-    list_only: bool = typer.Option(False, "--list", help="Show what is waiting; upload nothing."),
-) -> None:
+def sync(spool_dir: SpoolDir = None, task: TaskIds = None, list_only: ListOnly = False) -> None:
     """Upload spooled runs to the server, with a progress bar. Each op is sent once."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn

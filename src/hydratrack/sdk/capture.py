@@ -79,9 +79,10 @@ def installed_packages() -> dict[str, str]:
             if name.endswith((".dist-info", ".egg-info")):
                 try:
                     d = metadata.PathDistribution(Path(entry or ".") / name)
-                    if d.metadata and d.metadata.get("Name"):
-                        out.setdefault(str(d.metadata["Name"]), str(d.version))
-                except Exception:  # noqa: BLE001 - a broken install must not stop capture
+                    dist_name = d.metadata["Name"] if d.metadata else None
+                    if dist_name:
+                        out.setdefault(str(dist_name), str(d.version))
+                except Exception:  # noqa: BLE001, S112 - a broken install must not stop capture
                     continue
     return dict(sorted(out.items(), key=lambda kv: kv[0].lower()))
 
@@ -91,7 +92,7 @@ def _git(args: list[str], cwd: str, deadline: float) -> str | None:
     if budget <= 0:
         return None
     try:
-        res = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=budget,
+        res = subprocess.run(check=False, args=["git", *args], cwd=cwd, capture_output=True, timeout=budget,
                              env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"})
     except (OSError, subprocess.TimeoutExpired):
         return None

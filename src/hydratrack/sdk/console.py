@@ -13,7 +13,8 @@ import logging
 import re
 import sys
 import time
-from typing import Any, Callable, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 _EXC_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b.*")
 
@@ -83,14 +84,14 @@ class ConsoleCapture:
         orig_out, orig_err = sys.stdout, sys.stderr
         self.out = Tee(orig_out, "stdout", self._append)
         self.err = Tee(orig_err, "stderr", self._append)
-        sys.stdout, sys.stderr = self.out, self.err  # type: ignore[assignment]
+        sys.stdout, sys.stderr = self.out, self.err
         for handler in _stream_handlers():
             if handler.stream is orig_out:
                 self._moved.append((handler, orig_out))
-                handler.setStream(self.out)  # type: ignore[arg-type]
+                handler.setStream(self.out)
             elif handler.stream is orig_err:
                 self._moved.append((handler, orig_err))
-                handler.setStream(self.err)  # type: ignore[arg-type]
+                handler.setStream(self.err)
 
     def retarget_handlers(self) -> None:
         """Point handlers created since install (e.g. by Hydra) at the tees."""
@@ -99,10 +100,10 @@ class ConsoleCapture:
         for handler in _stream_handlers():
             if handler.stream is self.out._target:
                 self._moved.append((handler, handler.stream))
-                handler.setStream(self.out)  # type: ignore[arg-type]
+                handler.setStream(self.out)
             elif handler.stream is self.err._target:
                 self._moved.append((handler, handler.stream))
-                handler.setStream(self.err)  # type: ignore[arg-type]
+                handler.setStream(self.err)
 
     def finish(self) -> None:
         """Ship partial lines and stop reporting (the tees stay, writing through)."""

@@ -74,7 +74,7 @@ def snapshot(compose_if_needed: bool = True) -> Snapshot:
     from hydra.core.hydra_config import HydraConfig
     from omegaconf import OmegaConf
 
-    hc = HydraConfig.get()
+    hc: Any = HydraConfig.get()  # a DictConfig at run time, typed as the dataclass
     rt = hc.runtime
     mode = OmegaConf.select(hc, "mode", default=None)
     snap = Snapshot(

@@ -7,7 +7,8 @@ the calling thread. The background sender turns tuples into events and batches t
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from hydratrack.sdk.task import Task
@@ -21,7 +22,7 @@ class Logger:
         self.task_id = task_id
 
     @classmethod
-    def current_logger(cls) -> "Logger":
+    def current_logger(cls) -> Logger:
         """The logger of the task made by ``Task.init`` in this process."""
         from hydratrack.sdk.task import Task
 

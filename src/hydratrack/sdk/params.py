@@ -63,9 +63,9 @@ def configuration_text(obj: Any) -> tuple[str, str]:
         from omegaconf import OmegaConf
 
         return OmegaConf.to_yaml(obj), "OmegaConf"
-    if isinstance(obj, dict) or isinstance(obj, argparse.Namespace) or (
+    if isinstance(obj, (dict, argparse.Namespace)) or (
             dataclasses.is_dataclass(obj) and not isinstance(obj, type)):
-        import yaml
+        import yaml  # type: ignore[import-untyped]
 
         data = json.loads(json.dumps(_plain(obj), default=str))
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "yaml"

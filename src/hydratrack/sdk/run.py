@@ -13,14 +13,14 @@ set by the agent) the runner owns the status and the run does not report it.
 
 from __future__ import annotations
 
-import atexit
 import os
 import sys
 import threading
 import time
 import traceback
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from hydratrack.sdk import hydra as hydra_capture
 from hydratrack.sdk.capture import full_script, quick_script
@@ -66,10 +66,10 @@ class Run:
         self._spool = spool
         make_transport: Callable[[], Transport]
         if transport is not None:
-            make_transport = lambda: transport  # noqa: E731
+            make_transport = lambda: transport
         elif self.offline:
             spool.mark_active(self.task_id)
-            make_transport = lambda: spool  # noqa: E731
+            make_transport = lambda: spool
         elif not has_creds:
             def make_transport() -> Transport:
                 raise RuntimeError("no API credentials configured (HYDRATRACK_ACCESS_KEY / "

@@ -14,16 +14,17 @@ credentials switch to the spool at once with one warning line. An op the server 
 from __future__ import annotations
 
 import collections
+import math
 import sys
 import threading
 import time
 import uuid
-from typing import Any, Callable, Deque
+from collections.abc import Callable
+from typing import Any
 
 from hydratrack.sdk.transport import Op, Rejected, Transport, Unauthorized, Unavailable, describe
 
 EventTuple = tuple[Any, ...]
-_INFINITIES = (float("inf"), float("-inf"))
 
 
 def event_dict(ev: EventTuple) -> dict[str, Any]:
@@ -31,8 +32,8 @@ def event_dict(ev: EventTuple) -> dict[str, Any]:
     kind = ev[0]
     if kind == "scalar":
         _, metric, variant, it, value, ts = ev
-        if value != value or value in _INFINITIES:  # JSON has no NaN/inf: send the text
-            value = "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+        if not math.isfinite(value):  # JSON has no NaN/inf: send the text
+            value = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
         return {"type": "scalar", "metric": metric, "variant": variant, "iter": it,
                 "value": value, "ts": ts}
     if kind == "console":
@@ -53,7 +54,7 @@ def notice(message: str) -> None:
     try:
         stream.write(f"hydratrack: {message}\n")
         stream.flush()
-    except Exception:  # noqa: BLE001 - a closed stderr must not break the run
+    except Exception:  # noqa: BLE001, S110 - a closed stderr must not break the run
         pass
 
 
@@ -71,8 +72,8 @@ class Sender:
         hold: bool = False,
     ) -> None:
         self.task_id = task_id
-        self.events: Deque[EventTuple] = collections.deque()
-        self.ops: Deque[Op] = collections.deque()
+        self.events: collections.deque[EventTuple] = collections.deque()
+        self.ops: collections.deque[Op] = collections.deque()
         self._make_transport = make_transport
         self._make_spool = make_spool
         self._startup = startup
@@ -144,7 +145,7 @@ class Sender:
         if self.transport is not None:
             try:
                 self.transport.close()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001, S110 - closing a dead connection
                 pass
 
     # -- the thread ---------------------------------------------------------------

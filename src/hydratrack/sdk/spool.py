@@ -18,8 +18,8 @@ import os
 import shutil
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from hydratrack.sdk.transport import Op, Rejected, Transport, Unauthorized, Unavailable, describe
 

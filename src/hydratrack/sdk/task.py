@@ -28,10 +28,10 @@ _hooks_installed = False
 class Task:
     """A task on the server; ``Task.init`` makes one for the running script."""
 
-    _current: ClassVar["Task | None"] = None
+    _current: ClassVar[Task | None] = None
 
     def __init__(self, task_id: str, data: dict[str, Any] | None = None,
-                 run: "Run | None" = None) -> None:
+                 run: Run | None = None) -> None:
         self._id = task_id
         self._data = data or {}
         self._run = run
@@ -44,8 +44,8 @@ class Task:
     @classmethod
     def init(cls, project_name: str | None = None, task_name: str | None = None,
              task_type: str = "training", tags: list[str] | None = None, *,
-             auto_connect_streams: bool = True, transport: "Transport | None" = None,
-             **_ignored: Any) -> "Task":
+             auto_connect_streams: bool = True, transport: Transport | None = None,
+             **_ignored: Any) -> Task:
         """Start recording this run as a task and return at once (no network wait).
 
         Inside a ``@hydra.main`` function (or before it) the composed config, the overrides
@@ -72,10 +72,10 @@ class Task:
             return task
 
     @classmethod
-    def current_task(cls) -> "Task | None":
+    def current_task(cls) -> Task | None:
         return cls._current
 
-    def get_logger(self) -> "Logger":
+    def get_logger(self) -> Logger:
         from hydratrack.sdk.logger import Logger
 
         if self._logger is None:
@@ -152,7 +152,7 @@ class Task:
         """The task object as the server last answered it."""
         return self._data
 
-    def reload(self) -> "Task":
+    def reload(self) -> Task:
         self._before_read()
         self._data = _api().get_task(self._id)
         return self
@@ -182,7 +182,8 @@ class Task:
     def get_reported_console_output(self, number_of_reports: int = 0) -> list[str]:
         """Console text chunks, oldest first (all of them, or the last ``number_of_reports``)."""
         self._before_read()
-        api, out, after = _api(), [], -1
+        api, after = _api(), -1
+        out: list[str] = []
         while True:
             page = api.get_console(self._id, after=after, limit=1000)
             items = page.get("items") or []
@@ -195,7 +196,7 @@ class Task:
     # -- steering ------------------------------------------------------------------
     @classmethod
     def get_task(cls, task_id: str | None = None, project_name: str | None = None,
-                 task_name: str | None = None) -> "Task":
+                 task_name: str | None = None) -> Task:
         """A task by id, or the newest task named ``task_name`` (in ``project_name``)."""
         if task_id:
             return cls(task_id, _api().get_task(task_id))
@@ -211,15 +212,15 @@ class Task:
     @classmethod
     def get_tasks(cls, project_name: str | None = None, task_name: str | None = None,
                   tags: list[str] | None = None, status: list[str] | None = None,
-                  limit: int = 1000) -> list["Task"]:
+                  limit: int = 1000) -> list[Task]:
         """Tasks, newest first; ``task_name`` matches as a substring."""
         page = _api().list_tasks(project=project_name, name=task_name, tag=tags,
                                  status=status, limit=limit, order_by="-created")
         return [cls(t["id"], t) for t in page.get("items", [])]
 
     @classmethod
-    def clone(cls, source_task: "Task | str", name: str | None = None,
-              comment: str | None = None, project: str | None = None) -> "Task":
+    def clone(cls, source_task: Task | str, name: str | None = None,
+              comment: str | None = None, project: str | None = None) -> Task:
         """A new draft copying the source's script, hyperparameters and configuration."""
         source_id = source_task.id if isinstance(source_task, Task) else str(source_task)
         if isinstance(source_task, Task):
@@ -250,7 +251,7 @@ class Task:
         _api().put_configuration(self._id, name, config_text, config_type, description)
 
     @classmethod
-    def enqueue(cls, task: "Task | str", queue_name: str = "default") -> dict[str, Any]:
+    def enqueue(cls, task: Task | str, queue_name: str = "default") -> dict[str, Any]:
         task_id = task.id if isinstance(task, Task) else str(task)
         data: dict[str, Any] = _api().enqueue_task(task_id, queue_name)
         if isinstance(task, Task):
@@ -258,7 +259,7 @@ class Task:
         return data
 
     @classmethod
-    def dequeue(cls, task: "Task | str") -> dict[str, Any]:
+    def dequeue(cls, task: Task | str) -> dict[str, Any]:
         task_id = task.id if isinstance(task, Task) else str(task)
         data: dict[str, Any] = _api().dequeue_task(task_id)
         if isinstance(task, Task):
@@ -277,7 +278,7 @@ class Task:
 
             HttpTransport(_api()).send({**op, "task_id": self._id})
 
-    def _require_run(self, what: str) -> "Run":
+    def _require_run(self, what: str) -> Run:
         if self._run is None or self._run.closed:
             raise RuntimeError(f"{what}: task {self._id} is not running in this process")
         return self._run
@@ -299,10 +300,10 @@ def _default_name() -> str:
     return Path(path).stem if path else "task"
 
 
-_client: "ApiClient | None" = None
+_client: ApiClient | None = None
 
 
-def _api() -> "ApiClient":
+def _api() -> ApiClient:
     global _client
     if _client is None:
         from hydratrack.client.api import ApiClient
@@ -333,7 +334,7 @@ def _install_exit_hooks() -> None:
         real_exit(code)
 
     sys.excepthook = excepthook
-    sys.exit = exit_  # Hydra ends a failed job with sys.exit(1): that is how we see it
+    sys.exit = exit_  # type: ignore[assignment]  # Hydra ends a failed job with sys.exit(1): that is how we see it
     atexit.register(_at_exit)
 
 

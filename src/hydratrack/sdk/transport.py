@@ -91,11 +91,11 @@ def describe(op: Op) -> str:
 class HttpTransport:
     """Sends ops to the REST API (docs/api.md) through an :class:`ApiClient`."""
 
-    def __init__(self, client: "ApiClient") -> None:
+    def __init__(self, client: ApiClient) -> None:
         self.client = client
 
     @classmethod
-    def from_config(cls, timeout: float = 10.0) -> "HttpTransport":
+    def from_config(cls, timeout: float = 10.0) -> HttpTransport:
         import logging
 
         _import_httpx_without_cli()

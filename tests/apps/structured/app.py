@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import List, Optional
 
 import hydra
 from hydra.core.config_store import ConfigStore
@@ -20,16 +19,16 @@ class Mode(Enum):
 class Db:
     host: str = "localhost"
     port: int = 3306
-    timeout: Optional[float] = None
+    timeout: float | None = None
 
 
 @dataclass
 class Config:
     db: Db = field(default_factory=Db)
     mode: Mode = Mode.SLOW
-    tags: List[str] = field(default_factory=lambda: ["a", "b"])
+    tags: list[str] = field(default_factory=lambda: ["a", "b"])
     ratio: float = 0.5
-    label: Optional[str] = None
+    label: str | None = None
     crash: bool = False
 
 
