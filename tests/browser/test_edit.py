@@ -180,3 +180,29 @@ def test_omegaconf_edit_mode_switch_and_hint(logged_in: UiSession, source: dict[
         task = api.get_task(clone_id)
     assert task["hyperparams"]["Hydra"]["_allow_omegaconf_edit_"]["value"] == "True"
     assert "number: 77" in task["configuration"]["OmegaConf"]["value"]
+
+
+def test_session_ending_while_editing_loses_nothing(logged_in: UiSession, source: dict[str, Any], server: Any) -> None:
+    ui = logged_in
+    clone_id = clone_in_ui(ui, source["id"], "train-session")
+    ui.page.get_by_role("button", name="Edit configuration").click()
+    add_hydra_entry(ui.page, "dataset.main.number", "91")
+    ui.page.context.clear_cookies()  # the session ends (signed out elsewhere, or expired)
+    ui.page.get_by_role("button", name="Save").click()
+    expect(ui.page.locator("#edit-errors")).to_contain_text("Your session has ended")
+    expect(ui.page.locator("#sign-in-again")).to_be_visible()
+    assert f"/tasks/{clone_id}" in ui.page.url  # still here, with what was typed
+    expect(ui.page.get_by_label("Hydra parameter value").last).to_have_value("91")
+    ui.screenshot("session-ended")
+    # sign in again in another tab of the same browser, come back, save
+    other = ui.page.context.new_page()
+    other.goto(ui.url("/login"))
+    other.get_by_label("Username").fill("admin")
+    other.get_by_label("Password").fill(server.admin_password)
+    other.get_by_role("button", name="Sign in").click()
+    other.wait_for_url(ui.url("/"))
+    other.close()
+    ui.page.get_by_role("button", name="Save").click()
+    expect(ui.page.locator(".notice-ok")).to_contain_text("Configuration saved")
+    with server.client() as api:
+        assert api.get_hyperparams(clone_id)["Hydra"]["dataset.main.number"]["value"] == "91"

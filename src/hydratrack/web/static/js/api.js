@@ -47,16 +47,34 @@ export function query(params) {
   return text ? "?" + text : "";
 }
 
+/** The CSRF token of the current session, fetched when not known yet. */
+async function csrf() {
+  if (!csrfToken) {
+    try {
+      const answer = await request("GET", "/auth/me", undefined, { noRedirect: true });
+      csrfToken = answer.csrf_token;
+    } catch (err) {
+      throw err.status === 401 ? sessionEnded() : err;
+    }
+  }
+  return csrfToken;
+}
+
+/** A change was refused because the session ended: keep the page and what the user typed. */
+function sessionEnded() {
+  window.dispatchEvent(new CustomEvent("hydratrack:signed-out"));
+  return new ApiError(401, "unauthorized",
+    "Your session has ended. Sign in again in another tab, then retry: nothing here was lost.");
+}
+
 /**
  * One API call. Answers the parsed JSON (null for 204). Errors throw ApiError;
  * 401 sends the browser to the login page unless opts.noRedirect.
  */
 export async function request(method, path, body, opts = {}) {
+  const mutating = MUTATING.has(method) && path !== "/auth/login";
   const headers = { Accept: "application/json" };
-  if (MUTATING.has(method) && path !== "/auth/login") {
-    if (!csrfToken) await me();
-    headers["X-CSRF-Token"] = csrfToken;
-  }
+  if (mutating) headers["X-CSRF-Token"] = await csrf();
   const init = { method, headers, credentials: "same-origin" };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -68,6 +86,13 @@ export async function request(method, path, body, opts = {}) {
   } catch (err) {
     throw new ApiError(0, "unreachable", "The server cannot be reached. Is hydratrack server running?");
   }
+  if (resp.status === 403 && mutating && !opts.retried) {
+    // signed in again elsewhere: the session (and its CSRF token) changed; fetch it and retry once
+    csrfToken = null;
+    mePromise = null;
+    return request(method, path, body, { ...opts, retried: true });
+  }
+  if (resp.status === 401 && mutating && !opts.noRedirect) throw sessionEnded();
   if (resp.status === 401 && !opts.noRedirect) {
     location.assign(loginUrl());
     throw new ApiError(401, "unauthorized", "Signed out: redirecting to the login page");

@@ -4,6 +4,17 @@ import { h, replace } from "./dom.js";
 
 export const main = () => document.getElementById("main");
 
+let signedOutNotice = null;
+window.addEventListener("hydratrack:signed-out", () => {
+  if (signedOutNotice && signedOutNotice.isConnected) return;
+  signedOutNotice = notify([
+    "Your session has ended. ",
+    h("a", { href: "/login?next=" + encodeURIComponent("/"), target: "_blank", rel: "noopener", id: "sign-in-again" },
+      "Sign in again in a new tab"),
+    ", then retry here.",
+  ], "error", true);
+});
+
 /** Top bar with navigation and the signed-in user; `active` is "projects" | "queues". */
 export async function renderTopbar(active) {
   const bar = document.getElementById("topbar");
