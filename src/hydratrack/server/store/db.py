@@ -39,11 +39,13 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self._write_lock = threading.Lock()
+        # enough connections for every thread of the request pool (40), so a burst of
+        # requests waits for the database, never for a pooled connection
         if self.is_sqlite:
-            self.engine: Engine = create_engine(url, pool_size=8, max_overflow=24)
+            self.engine: Engine = create_engine(url, pool_size=10, max_overflow=40)
             _configure_sqlite(self.engine)
         else:
-            self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            self.engine = create_engine(url, pool_size=10, max_overflow=35, pool_pre_ping=True)
 
     @property
     def dialect(self) -> str:
