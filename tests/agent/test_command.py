@@ -133,3 +133,30 @@ def test_unusable_records_are_refused_with_a_reason(
 ) -> None:
     with pytest.raises(CommandError, match=message):
         spec_for(t, tmp_path)
+
+
+def test_every_agent_setting_is_a_flag_and_documented() -> None:
+    from hydratrack.agent.settings import SETTINGS
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "agent.md").read_text()
+    shown = subprocess.run(
+        [sys.executable, "-m", "hydratrack", "agent", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    ).stdout
+    for setting in SETTINGS:
+        assert setting.flag in docs, f"{setting.flag} missing from docs/agent.md"
+        assert setting.flag in shown and setting.env in shown
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [({"queue": []}, "at least one --queue"), ({"heartbeat_seconds": 0}, "--heartbeat-seconds")],
+)
+def test_bad_agent_settings_are_refused(values: dict[str, Any], message: str) -> None:
+    from hydratrack.agent.settings import AgentSettings
+
+    with pytest.raises(ValueError, match=message):
+        AgentSettings(**values)

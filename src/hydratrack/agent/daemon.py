@@ -15,31 +15,17 @@ Several agents may run on one machine; each claims and runs one task at a time.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import os
 import signal
-import socket
 import threading
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from hydratrack.agent.runner import TaskRunner
+from hydratrack.agent.settings import AgentSettings
 from hydratrack.client import ApiClient, ApiError
 
 log = logging.getLogger("hydratrack.agent")
-
-
-@dataclasses.dataclass
-class AgentSettings:
-    queues: list[str]
-    workdir: Path
-    name: str = dataclasses.field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
-    poll_seconds: float = 20.0
-    heartbeat_seconds: float = 5.0
-    grace_seconds: float = 10.0
-    once: bool = False  # stop after one task (for scripts and tests)
 
 
 class _Idle(BaseException):
@@ -83,13 +69,13 @@ class Agent:
         return 0
 
     def _register(self) -> None:
-        worker = self.api.register_worker(self.settings.name, list(self.settings.queues))
+        worker = self.api.register_worker(self.settings.name, list(self.settings.queue))
         self.worker_id = str(worker["id"])
         log.info(
             "registered as worker %s (%s) on queues %s",
             self.settings.name,
             self.worker_id,
-            ", ".join(self.settings.queues),
+            ", ".join(self.settings.queue),
         )
 
     def _claim(self) -> dict[str, Any] | None:

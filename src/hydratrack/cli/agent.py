@@ -1,22 +1,23 @@
-"""CLI commands: ``hydratrack agent`` (runs queued tasks) and ``hydratrack rerun TASK_ID``."""
+"""CLI commands: ``hydratrack agent`` (flags from agent/settings.py) and ``hydratrack rerun``."""
 
 from __future__ import annotations
 
+import inspect
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
+
+from hydratrack.agent.settings import SETTINGS, AgentSettings
 
 if TYPE_CHECKING:  # pragma: no cover
     from hydratrack.agent.runner import TaskRunner
     from hydratrack.client import ApiClient
 
-DEFAULT_WORKDIR = "~/.hydratrack/agent"
 
-
-def _parts(workdir: str, grace: float, venv: bool, echo: bool) -> tuple[ApiClient, TaskRunner]:
+def _parts(settings: AgentSettings) -> tuple[ApiClient, TaskRunner]:
     from hydratrack.agent.interpreter import Interpreter
     from hydratrack.agent.runner import TaskRunner
     from hydratrack.agent.workspace import Workspace
@@ -35,9 +36,9 @@ def _parts(workdir: str, grace: float, venv: bool, echo: bool) -> tuple[ApiClien
         "HYDRATRACK_ACCESS_KEY": str(cfg.access_key),
         "HYDRATRACK_SECRET_KEY": str(cfg.secret_key),
     }
-    workspace = Workspace(Path(workdir).expanduser())
+    workspace = Workspace(settings.workdir_path)
     interpreter = Interpreter()
-    if venv:
+    if settings.venv:
         from hydratrack.agent.venv import VenvCache
 
         interpreter = VenvCache(workspace.root / "venvs")
@@ -46,8 +47,8 @@ def _parts(workdir: str, grace: float, venv: bool, echo: bool) -> tuple[ApiClien
         workspace,
         interpreter=interpreter,
         client_env=client_env,
-        grace=grace,
-        echo=_echo if echo else None,
+        grace=settings.grace_seconds,
+        echo=_echo if settings.echo else None,
     )
     return api, runner
 
@@ -58,61 +59,32 @@ def _echo(stream: str, text: str) -> None:
     out.flush()
 
 
-def agent(
-    queue: Annotated[
-        list[str],
-        typer.Option(
-            "--queue", "-q", help="Queue to serve (repeat for several, first = highest priority)."
-        ),
-    ] = ["default"],  # noqa: B006
-    venv: Annotated[
-        bool,
-        typer.Option(
-            "--venv",
-            help="Run each task in a venv built from its recorded packages (cached by their hash).",
-        ),
-    ] = False,
-    workdir: Annotated[
-        str, typer.Option("--workdir", help="Where clones, checkouts, venvs and edit files go.")
-    ] = DEFAULT_WORKDIR,
-    name: Annotated[
-        Optional[str], typer.Option("--name", help="Worker name (default host:pid).")
-    ] = None,
-    poll_seconds: Annotated[
-        float, typer.Option("--poll-seconds", help="Long-poll time of one claim.")
-    ] = 20.0,
-    heartbeat_seconds: Annotated[
-        float,
-        typer.Option(
-            "--heartbeat-seconds",
-            help="Seconds between heartbeats (keep well under the server's lease).",
-        ),
-    ] = 5.0,
-    grace_seconds: Annotated[
-        float,
-        typer.Option("--grace-seconds", help="After SIGTERM, seconds before SIGKILL on abort."),
-    ] = 10.0,
-    once: Annotated[bool, typer.Option("--once", help="Stop after one task.")] = False,
-    echo: Annotated[
-        bool, typer.Option("--echo/--no-echo", help="Also print the tasks' console here.")
-    ] = False,
-) -> None:
-    """Run queued tasks, one at a time. Ctrl-C drains (twice: aborts the running task)."""
-    from hydratrack.agent.daemon import Agent, AgentSettings, configure_logging
+def _run_agent(**values: Any) -> None:
+    from hydratrack.agent.daemon import Agent, configure_logging
 
+    settings = AgentSettings(**values)
     configure_logging()
-    api, runner = _parts(workdir, grace_seconds, venv, echo)
-    settings = AgentSettings(
-        queues=list(queue),
-        workdir=Path(workdir).expanduser(),
-        poll_seconds=poll_seconds,
-        heartbeat_seconds=heartbeat_seconds,
-        grace_seconds=grace_seconds,
-        once=once,
-    )
-    if name:
-        settings.name = name
+    api, runner = _parts(settings)
     raise typer.Exit(Agent(api, runner, settings).run())
+
+
+def _agent_command() -> Any:
+    params = []
+    for s in SETTINGS:
+        flags = [s.flag, "-q"] if s.name == "queue" else [s.flag]
+        option = typer.Option(s.default, *flags, help=s.help, envvar=s.env)
+        params.append(
+            inspect.Parameter(
+                s.name, inspect.Parameter.KEYWORD_ONLY, annotation=s.type, default=option
+            )
+        )
+
+    def agent(**values: Any) -> None:
+        """Run queued tasks, one at a time. Ctrl-C drains (twice: aborts the running task)."""
+        _run_agent(**values)
+
+    agent.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return agent
 
 
 def rerun(
@@ -120,7 +92,7 @@ def rerun(
     name: Annotated[Optional[str], typer.Option("--name", help="Name of the new task.")] = None,
     workdir: Annotated[
         str, typer.Option("--workdir", help="Where clones, checkouts and edit files go.")
-    ] = DEFAULT_WORKDIR,
+    ] = AgentSettings.workdir,
     venv: Annotated[
         bool, typer.Option("--venv", help="Run in a venv built from the recorded packages.")
     ] = False,
@@ -130,7 +102,7 @@ def rerun(
     from hydratrack.agent.rerun import rerun as run_again
 
     configure_logging()
-    api, runner = _parts(workdir, 10.0, venv, True)
+    api, runner = _parts(AgentSettings(workdir=workdir, venv=venv, echo=True))
     signal.signal(signal.SIGINT, lambda *_: runner.abort("interrupted (Ctrl-C)"))
     task = run_again(api, runner, task_id, name=name)
     print(f"task {task['id']} {task['status']}", file=sys.stderr)
@@ -139,5 +111,8 @@ def rerun(
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
-    app.command("agent")(agent)
+    app.command("agent")(_agent_command())
     app.command("rerun")(rerun)
+
+
+__all__ = ["register", "Path"]
