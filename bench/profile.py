@@ -3,6 +3,7 @@
     python -m bench.profile startup     # the Hydra app with hydratrack, main thread + sender
     python -m bench.profile ingest      # the server while the SDK sends N points
     python -m bench.profile scalars     # the server answering GET /scalars on a big series
+    python -m bench.profile imports     # what the SDK's HTTP stack costs a short process
 
 py-spy (and pyinstrument) are installed from PyPI into ``bench/.peers/tools`` on first use.
 Prints the functions with the largest inclusive share of busy samples; the raw samples
@@ -71,8 +72,42 @@ def record_pid(pid: int, raw: Path, rate: int = 200) -> subprocess.Popen[bytes]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+IMPORT_CASES = {
+    "SDK modules (hydratrack.sdk.transport)": "",
+    "+ httpx and httpx.HTTPTransport (what the sender builds)":
+        "t._import_httpx_without_cli(); import httpx; httpx.HTTPTransport(verify=False)",
+    "+ the same with trio/anyio hidden (httpcore imports them when installed)":
+        "import sys; sys.modules['trio'] = sys.modules['anyio'] = None\n"
+        "t._import_httpx_without_cli(); import httpx; httpx.HTTPTransport(verify=False)",
+    "+ stdlib http.client + json instead": "import http.client, json",
+}
+
+
+def imports(reps: int = 9) -> str:
+    """Median wall time of fresh interpreters importing the SDK's HTTP stack."""
+    import statistics
+
+    def wall(code: str) -> float:
+        runs = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            runs.append((time.perf_counter() - t0) * 1e3)
+        return statistics.median(runs)
+
+    base = wall("import hydratrack.sdk.transport as t")
+    lines = [f"  {base:7.1f} ms  SDK modules (hydratrack.sdk.transport), whole process"]
+    for label, code in list(IMPORT_CASES.items())[1:]:
+        extra = wall("import hydratrack.sdk.transport as t\n" + code) - base
+        lines.append(f"  {extra:+7.1f} ms  {label}")
+    return "\n".join(lines)
+
+
 def main() -> None:
     what = sys.argv[1] if len(sys.argv) > 1 else "startup"
+    if what == "imports":
+        print(imports())
+        return
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 200_000
     out_dir = BENCH_DIR / "out"
     out_dir.mkdir(exist_ok=True)

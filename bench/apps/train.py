@@ -8,7 +8,10 @@ as a user would, so its import cost counts.
 
 from __future__ import annotations
 
+import atexit
 import os
+import sys
+import time
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
@@ -32,9 +35,15 @@ def track(cfg: DictConfig, tracker: str) -> None:
     if tracker == "bare":
         return
     if tracker == "hydratrack":
+        ms: dict[str, float] = {}
+        if os.environ.get("BENCH_TRACE"):
+            _trace(ms)  # before Task.init: its exit handler then runs after hydratrack's
+        t0 = time.perf_counter()
         from hydratrack import Task
 
+        t1 = time.perf_counter()
         Task.init(project_name="bench", task_name="startup")
+        ms.update(import_ms=(t1 - t0) * 1e3, init_ms=(time.perf_counter() - t1) * 1e3)
     elif tracker == "clearml":
         from clearml import Task as ClearmlTask
 
@@ -50,11 +59,28 @@ def track(cfg: DictConfig, tracker: str) -> None:
         raise SystemExit(f"BENCH_TRACKER={tracker!r}: expected bare, hydratrack, clearml or mlflow")
 
 
+def _trace(ms: dict[str, float]) -> None:
+    """With BENCH_TRACE=1: where the hydratrack time goes (import, init, exit handlers)."""
+    t_end: list[float] = []
+
+    def at_exit() -> None:  # registered before hydratrack's handler, so it runs after it
+        print("BENCH_TRACE " + " ".join(f"{k}={v:.2f}" for k, v in ms.items())
+              + f" exit_ms={(time.perf_counter() - t_end[0]) * 1e3:.2f}", file=sys.stderr)
+
+    atexit.register(at_exit)
+    _END_HOOKS.append(lambda: t_end.append(time.perf_counter()))
+
+
+_END_HOOKS: list = []
+
+
 @hydra.main(version_base=None, config_path="conf", config_name="config")
 def main(cfg: DictConfig) -> None:
     track(cfg, os.environ.get("BENCH_TRACKER", "bare"))
     # a token of work: the app reads its config like a real one would
     assert cfg.train.epochs > 0
+    for hook in _END_HOOKS:
+        hook()
 
 
 if __name__ == "__main__":

@@ -26,6 +26,9 @@ LABEL = {
 }
 
 
+BREAKDOWN: dict[str, list[float]] = {}
+
+
 def _run_once(ctx: Context, env_name: str, tracker: str, rnd: int) -> float:
     work = ctx.scratch(f"startup/{env_name}")
     if env_name == "hydratrack":
@@ -33,6 +36,7 @@ def _run_once(ctx: Context, env_name: str, tracker: str, rnd: int) -> float:
     else:
         env = peer_env(env_name, work)
     env["BENCH_TRACKER"] = tracker
+    env["BENCH_TRACE"] = "1"  # hydratrack only: import / Task.init / exit-handler times
     args = [ctx.python(env_name), str(APPS_DIR / "train.py"), *OVERRIDES,
             f"hydra.run.dir={work}/run-{tracker}-{rnd}"]
     t0 = time.perf_counter()
@@ -40,6 +44,11 @@ def _run_once(ctx: Context, env_name: str, tracker: str, rnd: int) -> float:
     elapsed = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"{tracker} app failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    for line in proc.stderr.splitlines():
+        if line.startswith("BENCH_TRACE ") and rnd >= 0:
+            for item in line.split()[1:]:
+                key, _, value = item.partition("=")
+                BREAKDOWN.setdefault(key, []).append(float(value))
     return elapsed
 
 
@@ -48,6 +57,7 @@ def run(ctx: Context) -> None:
     envs = ["hydratrack"] + ([] if not ctx.peers else ["clearml", "mlflow"])
     times: dict[tuple[str, str], list[float]] = {}
     skipped: dict[str, str] = {}
+    BREAKDOWN.clear()
     for env_name in list(envs):  # warm-up: first run compiles .pyc files, fills caches
         _run_once(ctx, env_name, "bare", -1)
         try:
@@ -81,3 +91,9 @@ def run(ctx: Context) -> None:
                        goal=30.0 if env_name == "hydratrack" else None,
                        ref=None if env_name == "hydratrack"
                        else "startup overhead: " + LABEL["hydratrack"]))
+    parts = {"import_ms": "import hydratrack.Task", "init_ms": "Task.init() call",
+             "exit_ms": "exit handlers (final status + flush)"}
+    for key, label in parts.items():
+        if BREAKDOWN.get(key):
+            ctx.add(Figure("startup", f"startup breakdown: {label}", BREAKDOWN[key], "ms",
+                           note="measured inside the app"))
