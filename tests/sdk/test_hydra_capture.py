@@ -23,6 +23,7 @@ CASES = [
     ("groups", ["model.layers=[1,2,3]", "seed=9"]),
     ("groups", ['name="héllo, wörld"', "quoted='x=y'", "+uni='日本語'"]),
     ("groups", ["hydra.job.name=custom", "db=postgresql", "hydra.verbose=true"]),
+    ("groups", ["hydra.job.chdir=True", "seed=2", "hydra/job_logging=disabled"]),
     ("groups", ["db=postgresql", "db.port=6543", "+experiment=fast", "~model.layers"]),
     ("structured", []),
     ("structured", ["mode=FAST", "db.timeout=2.5", "tags=[x,y,z]", "label=null"]),

@@ -99,8 +99,10 @@ def test_remote_run_attaches_and_keeps_edit_flag(server: ServerProcess, api: Api
     api.set_status(clone["id"], "in_progress")  # what the agent's claim does
     before = api.list_tasks(limit=1000)["total"]
     overrides = ["db=mysql", "+experiment=fast", "seed=11"]
+    # how the agent injects its edit callback: never part of what is recorded
+    callback = "+hydra.callbacks.hydratrack_edit._target_=hydra.experimental.callback.Callback"
     env = server.env(HYDRATRACK_TASK_ID=clone["id"])
-    run = run_app("groups", overrides, env, tmp_path)
+    run = run_app("groups", [*overrides, callback, "hydra.job.name=remote"], env, tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.task_id == clone["id"]
     assert api.list_tasks(limit=1000)["total"] == before  # no new task
@@ -111,6 +113,10 @@ def test_remote_run_attaches_and_keeps_edit_flag(server: ServerProcess, api: Api
     assert {k: v["value"] for k, v in section.items() if k != "_allow_omegaconf_edit_"} == {
         "db": "mysql", "+experiment": "fast", "seed": "11"}
     assert task["runtime"]["hydra"]["overrides"]["task"] == overrides
+    assert "hydra.job.name=remote" in task["runtime"]["hydra"]["overrides"]["hydra"]
+    assert not any("hydratrack" in o for o in task["runtime"]["hydra"]["overrides"]["hydra"])
+    assert "hydratrack" not in task["runtime"]["hydra"]["command_line"]
+    assert task["script"]["argv"] == [*overrides, "hydra.job.name=remote"]
     assert task["status"] == "in_progress"  # the runner (agent) reports the end
     assert task["script"]["working_dir"] == str(tmp_path)
     assert api.get_scalars(clone["id"])["loss"]["train"]["x"] == [0, 1, 2, 3, 4]
@@ -184,3 +190,38 @@ def test_uncaught_exception_in_plain_script(server: ServerProcess, api: ApiClien
     assert task["status_message"] == "ValueError: bad value 42"
     console = "".join(i["text"] for i in api.get_console(tid)["items"])
     assert "Traceback (most recent call last)" in console and "ValueError: bad value 42" in console
+
+
+def test_sigterm_stops_the_task_and_keeps_its_reports(server: ServerProcess, api: ApiClient,
+                                                      tmp_path: Path) -> None:
+    import signal
+    import time
+
+    script = tmp_path / "long.py"
+    script.write_text(
+        "import time\n"
+        "from hydratrack import Task\n"
+        "t = Task.init(project_name='tests', task_name='long')\n"
+        "print(f'HYDRATRACK_TASK={t.id}', flush=True)\n"
+        "log = t.get_logger()\n"
+        "for i in range(100000):\n"
+        "    log.report_scalar('loss', 'train', value=1.0, iteration=i)\n"
+        "    if i == 3:\n"
+        "        print('ready', flush=True)\n"
+        "    time.sleep(0.01)\n")
+    with subprocess.Popen([sys.executable, str(script)], env=server.env(), cwd=tmp_path,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None
+        tid = proc.stdout.readline().strip().split("=", 1)[1]
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+        assert proc.returncode == 128 + signal.SIGTERM, err
+    task = api.get_task(tid)
+    assert task["status"] == "stopped"
+    assert task["status_message"] == "terminated by SIGTERM"
+    xs = api.get_scalars(tid)["loss"]["train"]["x"]
+    assert xs[:4] == [0, 1, 2, 3] and len(xs) >= 10
+    console = "".join(i["text"] for i in api.get_console(tid)["items"])
+    assert "ready\n" in console

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hydratrack.sdk.hydra import is_own_override
+
 MAX_DIFF_BYTES = 2 * 1024 * 1024
 
 
@@ -49,7 +51,7 @@ def quick_script() -> dict[str, Any]:
     cwd = original_cwd()
     return {
         "entry_point": entry_point(cwd),
-        "argv": list(sys.argv[1:]),
+        "argv": [a for a in sys.argv[1:] if not is_own_override(a)],
         "working_dir": cwd,
         "binary": f"python{sys.version_info.major}.{sys.version_info.minor}",
     }

@@ -37,6 +37,11 @@ ALLOW_EDIT_DESCRIPTION = (
 OWN_CALLBACK_PREFIX = "hydra.callbacks.hydratrack"
 
 
+def is_own_override(arg: str) -> bool:
+    """An override the agent adds to inject its edit callback (never recorded)."""
+    return arg.lstrip("+~").startswith(OWN_CALLBACK_PREFIX)
+
+
 @dataclasses.dataclass
 class Snapshot:
     """Plain-data copy of the Hydra facts of one job."""
@@ -89,7 +94,7 @@ def snapshot(compose_if_needed: bool = True) -> Snapshot:
         job_num=OmegaConf.select(hc, "job.num", default=None),
         job_name=OmegaConf.select(hc, "job.name", default=None),
         version=str(getattr(hydra, "__version__", "")),
-        command_line=shlex.join(sys.argv),
+        command_line=shlex.join([a for a in sys.argv if not is_own_override(a)]),
     )
     if snap.output_subdir is None and compose_if_needed:
         snap.config_yaml = compose_job_config(snap)
@@ -178,8 +183,7 @@ def _config_path(sources: list[dict[str, Any]]) -> str | None:
 
 
 def runtime_facts(snap: Snapshot) -> dict[str, Any]:
-    hydra_ovs = [o for o in snap.hydra_overrides
-                 if not o.lstrip("+~").startswith(OWN_CALLBACK_PREFIX)]
+    hydra_ovs = [o for o in snap.hydra_overrides if not is_own_override(o)]
     facts: dict[str, Any] = {
         "config_name": snap.config_name,
         "config_path": _config_path(snap.config_sources),

@@ -336,6 +336,27 @@ def _install_exit_hooks() -> None:
     sys.excepthook = excepthook
     sys.exit = exit_  # type: ignore[assignment]  # Hydra ends a failed job with sys.exit(1): that is how we see it
     atexit.register(_at_exit)
+    _handle_sigterm()
+
+
+def _handle_sigterm() -> None:
+    """SIGTERM (how agents and schedulers stop a run) ends the run through ``atexit`` so
+    the last reports are delivered and the task says ``stopped``; only when nobody else
+    handles SIGTERM, and only from the main thread (where handlers can be set)."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def on_term(signum: int, frame: Any) -> None:
+        task = Task._current
+        if task is not None and task._run is not None and task._run.status is None:
+            task._run.status = ("stopped", "terminated by SIGTERM")
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_term)
 
 
 def _at_exit() -> None:
