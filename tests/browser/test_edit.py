@@ -206,3 +206,15 @@ def test_session_ending_while_editing_loses_nothing(logged_in: UiSession, source
     expect(ui.page.locator(".notice-ok")).to_contain_text("Configuration saved")
     with server.client() as api:
         assert api.get_hyperparams(clone_id)["Hydra"]["dataset.main.number"]["value"] == "91"
+
+
+def test_an_action_with_unsaved_edits_asks_first(logged_in: UiSession, source: dict[str, Any], server: Any) -> None:
+    ui = logged_in
+    clone_id = clone_in_ui(ui, source["id"], "train-unsaved-action")
+    ui.page.get_by_role("button", name="Edit configuration").click()
+    add_hydra_entry(ui.page, "+later", "1")
+    ui.page.once("dialog", lambda d: d.dismiss())
+    ui.page.get_by_role("button", name="Archive").click()
+    expect(ui.page.get_by_label("Hydra parameter name").last).to_have_value("+later")
+    with server.client() as api:
+        assert api.get_task(clone_id)["archived"] is False

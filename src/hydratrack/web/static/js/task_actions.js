@@ -8,6 +8,7 @@ const FINAL = new Set(["completed", "failed", "stopped"]);
 
 /** Run an API action; show its error, or reload the page's task with the answer. */
 async function act(page, what, call) {
+  if (!page.confirmDiscard()) return;
   try {
     const answer = await call();
     notify(what, "ok");

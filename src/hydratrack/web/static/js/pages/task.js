@@ -36,10 +36,13 @@ export async function render(taskId) {
       const before = task.status;
       task = newTask || await get(`/tasks/${taskId}`);
       renderHead();
-      if (current.refresh) await current.refresh(panel, task, page);
-      else if (before !== task.status || !current.keepOnUpdate) await show(current, false);
+      if (before !== task.status) await show(current, false); // e.g. reset: outputs are gone
+      else if (current.refresh) await current.refresh(panel, task, page);
+      else if (!current.keepOnUpdate) await show(current, false);
       schedule();
     },
+    /** Before an action: true unless the user keeps unsaved edits of the open tab. */
+    confirmDiscard: () => !current.canLeave || current.canLeave(),
     show: (id) => show(TABS.find((t) => t.id === id), true),
   };
 
