@@ -74,3 +74,9 @@ def test_session_requests_carry_the_csrf_token(logged_in: UiSession) -> None:
         "async () => { const api = await import('/static/js/api.js');"
         " return (await api.post('/projects', {name: 'csrf-ok-' + Date.now()})).name; }")
     assert created.startswith("csrf-ok-")
+
+
+def test_login_page_when_already_signed_in_goes_on(logged_in: UiSession) -> None:
+    ui = logged_in
+    ui.goto("/login?next=%2Fqueues")
+    ui.page.wait_for_url(ui.url("/queues"))

@@ -43,6 +43,11 @@ export async function render() {
   replace(main(), h("div", { class: "login-wrap" }, form));
 
   const token = new URLSearchParams(location.search).get("token");
+  if (!token) {
+    // already signed in (e.g. a bookmarked /login): go on
+    const answer = await request("GET", "/auth/me", undefined, { noRedirect: true }).catch(() => null);
+    if (answer) location.replace(nextUrl());
+  }
   if (token) {
     error.textContent = "";
     const status = h("p", { class: "muted", role: "status" }, "Signing in with the one-click link…");
