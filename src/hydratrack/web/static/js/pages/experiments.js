@@ -13,7 +13,12 @@ const splitList = (text) => (text || "").split(",").map((s) => s.trim()).filter(
 /** Table state <-> the page URL, so a reload or a shared link shows the same view. */
 function readState(projectId) {
   const qs = new URLSearchParams(location.search);
-  const saved = JSON.parse(localStorage.getItem(`ht.columns.${projectId}`) || "{}");
+  let saved = {};
+  try {
+    saved = JSON.parse(localStorage.getItem(`ht.columns.${projectId}`) || "{}") || {};
+  } catch (err) {
+    saved = {}; // a damaged entry: start with no chosen columns
+  }
   return {
     status: qs.get("status") || "",
     tag: qs.get("tag") || "",
