@@ -45,7 +45,7 @@ class ConsoleStream:
 
     def line(self, stream: str, text: str) -> None:
         """Queue one line (``text`` ends with a newline)."""
-        if len(text) > MAX_LINE:
+        if len(text) > MAX_LINE + 1:  # one line of MAX_LINE characters and its newline
             text = text[:MAX_LINE] + "…[line cut]\n"
         if self.echo is not None:
             self.echo(stream, text)
@@ -61,16 +61,38 @@ class ConsoleStream:
         self.line("stderr", f"[hydratrack agent] {text}\n")
 
     def follow(self, pipe: IO[bytes], stream: str) -> None:
-        """Read ``pipe`` line by line in a thread until it closes."""
+        """Read ``pipe`` in a thread until it closes, one console line per text line.
+
+        A line rewritten with carriage returns (progress bars) is stored as a terminal
+        shows it at its end: the text after the last ``\\r``.
+        """
 
         def read() -> None:
-            for raw in iter(pipe.readline, b""):
-                self.line(stream, raw.decode("utf-8", errors="replace"))
+            pending = b""
+            while True:
+                chunk = pipe.read1(65536) if hasattr(pipe, "read1") else pipe.read(65536)
+                if not chunk:
+                    break
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for raw in lines:
+                    self._split_line(stream, _visible(raw))
+                if len(pending) > MAX_LINE and b"\r" in pending:
+                    pending = pending.rsplit(b"\r", 1)[1]
+                while len(pending) > MAX_LINE:  # a very long line: split, lose nothing
+                    self._split_line(stream, _visible(pending[:MAX_LINE]))
+                    pending = pending[MAX_LINE:]
+            if pending:
+                self._split_line(stream, _visible(pending))
             pipe.close()
 
         thread = threading.Thread(target=read, daemon=True, name=f"hydratrack-{stream}")
         thread.start()
         self._readers.append(thread)
+
+    def _split_line(self, stream: str, text: str) -> None:
+        for start in range(0, max(len(text), 1), MAX_LINE):
+            self.line(stream, text[start : start + MAX_LINE] + "\n")
 
     def close(self, timeout: float = 10.0) -> None:
         """Wait for the pipes to end and send everything left."""
@@ -117,3 +139,8 @@ class ConsoleStream:
                 return
             self._wake.wait(self.interval if failures == 0 else min(5.0, 0.5 * failures))
             self._wake.clear()
+
+
+def _visible(raw: bytes) -> str:
+    text = raw.decode("utf-8", errors="replace").rstrip("\r")
+    return text.rsplit("\r", 1)[-1]

@@ -1,0 +1,48 @@
+"""Console streaming of a real child process to a real server."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from hydratrack.agent.console import MAX_LINE, ConsoleStream
+from hydratrack.client import ApiClient
+
+CHILD = r"""
+import sys
+sys.stdout.write("first\n"); sys.stdout.flush()
+sys.stderr.write("oops\n"); sys.stderr.flush()
+for i in range(5):
+    sys.stdout.write(f"\rprogress {i}/4"); sys.stdout.flush()
+sys.stdout.write("\n")
+sys.stdout.write("crlf line\r\n")
+sys.stdout.write("x" * 200000 + "\n")
+sys.stdout.write("ünïcode ✓\n")
+sys.stdout.write("no newline at the end")
+"""
+
+
+def test_child_console_reaches_the_server_line_by_line(api: ApiClient) -> None:
+    task = api.create_task({"name": "console", "project": "agent-console", "status": "in_progress"})
+    echoed: list[tuple[str, str]] = []
+    stream = ConsoleStream(api, task["id"], echo=lambda s, t: echoed.append((s, t)))
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert child.stdout is not None and child.stderr is not None
+    stream.follow(child.stdout, "stdout")
+    stream.follow(child.stderr, "stderr")
+    assert child.wait(30) == 0
+    stream.note("done here")
+    stream.close()
+    items = api.get_console(task["id"], limit=10000)["items"]
+    out = [i["text"] for i in items if i["stream"] == "stdout"]
+    err = [i["text"] for i in items if i["stream"] == "stderr"]
+    assert out[0] == "first\n" and out[1] == "progress 4/4\n" and out[2] == "crlf line\n"
+    long = [t for t in out if t.startswith("x")]
+    assert len(long) >= 4 and all(len(t) <= MAX_LINE + 1 for t in long)  # split, not cut
+    assert "".join(long).replace("\n", "") == "x" * 200000
+    assert out[3 + len(long) :] == ["ünïcode ✓\n", "no newline at the end\n"]
+    assert err == ["oops\n", "[hydratrack agent] done here\n"]
+    assert stream.tail == ["oops", "[hydratrack agent] done here"]
+    assert len(echoed) == len(items)
