@@ -162,3 +162,38 @@ def test_multirun_one_task_per_job(server: ServerProcess, api: ApiClient, tmp_pa
         assert task["configuration"]["OmegaConf"]["value"] == hydra_cfg_job(
             "groups", [f"db={db}", "seed=3"], server.env(), tmp_path)
         assert api.get_scalars(tid)["loss"]["train"]["x"] == [0, 1, 2, 3, 4]
+
+
+def test_init_long_before_hydra_main_creates_then_adds_capture(
+        server: ServerProcess, api: ApiClient, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from tests.sdk.apprun import app_path
+
+    overrides = ["db=postgresql", "+extra=1"]
+    with subprocess.Popen([sys.executable, str(app_path("early_slow")), *overrides],
+                          env=server.env(), cwd=tmp_path, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None
+        tid = proc.stdout.readline().strip().split("=", 1)[1]
+        deadline = time.monotonic() + 4.0
+        seen = None
+        while seen is None and time.monotonic() < deadline:
+            try:
+                seen = api.get_task(tid)
+            except Exception:  # noqa: BLE001 - not created yet
+                time.sleep(0.1)
+        assert seen is not None and seen["status"] == "in_progress"  # live before the job
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+    task = api.get_task(tid)
+    assert task["status"] == "completed"
+    # the oracle runs without the app's sleep being relevant: same config, same overrides
+    expected = subprocess.run([sys.executable, str(app_path("early")), "--cfg", "job", *overrides],
+                              env=server.env(), cwd=tmp_path, capture_output=True, text=True,
+                              check=True).stdout
+    assert task["configuration"]["OmegaConf"]["value"] == expected
+    assert task["hyperparams"]["Hydra"]["+extra"]["value"] == "1"
+    assert task["runtime"]["hydra"]["choices"]["db"] == "postgresql"

@@ -30,6 +30,9 @@ from hydratrack.sdk.spool import SpoolTransport, spool_root
 from hydratrack.sdk.transport import HttpTransport, Op, Transport
 
 
+HOLD_SECONDS = 3.0  # how long Task.init before @hydra.main waits for the job to start
+
+
 def _exit_timeout() -> float:
     try:
         return float(os.environ.get("HYDRATRACK_EXIT_TIMEOUT", "2"))
@@ -44,7 +47,6 @@ class Run:
         from hydratrack.client.config import load_client_config
 
         self.started = time.time()
-        self.warnings: list[str] = []
         try:
             cfg = load_client_config()
             task_id, offline, has_creds = cfg.task_id, cfg.offline, cfg.has_credentials
@@ -140,6 +142,10 @@ class Run:
 
     def _watch_hydra(self) -> None:
         while not self._closing:
+            if self.sender.hold and time.time() - self.started > HOLD_SECONDS:
+                # no job yet (slow setup, or the Compose API): create the task now so it
+                # shows live; a job's capture is added to it when it starts
+                self.sender.release(self._startup_ops(None, self._tags))
             if hydra_capture.job_running():
                 self._saw_job = True
                 try:
@@ -163,7 +169,15 @@ class Run:
             warn("Hydra capture: Task.init ran before a multirun started, so only the first "
                  "job is recorded; call Task.init inside the @hydra.main function instead")
         self.job_key = (snap.output_dir, snap.job_num)
-        self.sender.release(self._startup_ops(snap, self._tags))
+        if self.sender.hold:
+            self.sender.release(self._startup_ops(snap, self._tags))
+        else:
+            cap = hydra_capture.capture(snap)
+            self.hydra_captured = True
+            for w in cap.warnings:
+                warn(w)
+            for op in hydra_capture.ops_for(cap, remote=self.remote):
+                self.sender.put(op)
 
     # -- exit ------------------------------------------------------------------------
     def on_exception(self, exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
