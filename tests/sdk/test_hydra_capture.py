@@ -186,7 +186,7 @@ def test_init_long_before_hydra_main_creates_then_adds_capture(
             except Exception:  # noqa: BLE001 - not created yet
                 time.sleep(0.1)
         assert seen is not None and seen["status"] == "in_progress"  # live before the job
-        out, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
     task = api.get_task(tid)
     assert task["status"] == "completed"

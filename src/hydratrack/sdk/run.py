@@ -29,7 +29,6 @@ from hydratrack.sdk.sender import Sender, notice, warn
 from hydratrack.sdk.spool import SpoolTransport, spool_root
 from hydratrack.sdk.transport import HttpTransport, Op, Transport
 
-
 HOLD_SECONDS = 3.0  # how long Task.init before @hydra.main waits for the job to start
 
 
