@@ -129,3 +129,23 @@ def test_bad_credentials_one_warning_and_spooled(server: ServerProcess, api: Api
     res = sync(server.env())
     assert res.returncode == 0, res.stderr
     assert_uploaded(api, run.task_id, ["db=postgresql"], server.env(), tmp_path)
+
+
+def test_server_that_never_answers_costs_at_most_the_exit_bound(
+        server: ServerProcess, api: ApiClient, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as silent:  # accepts connections (kernel backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        host = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        start = time.monotonic()
+        run = run_app("groups", ["db=postgresql"], server.env(HYDRATRACK_API_HOST=host), tmp_path)
+        elapsed = time.monotonic() - start
+    assert run.returncode == 0, run.stderr
+    assert elapsed < 2.0 + 5.0  # the 2 s exit bound plus Python and Hydra start-up
+    assert "did not take everything before the exit deadline" in run.stderr
+    assert (spool_dir(server) / run.task_id / "ops.jsonl").is_file()
+    res = sync(server.env())
+    assert res.returncode == 0, res.stderr
+    assert_uploaded(api, run.task_id, ["db=postgresql"], server.env(), tmp_path)

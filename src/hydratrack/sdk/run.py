@@ -222,12 +222,13 @@ class Run:
         if self.console is not None:
             self.console.finish()
         timeout = _exit_timeout()
+        deadline = time.monotonic() + timeout  # one bound for everything below
         self._script_thread.join(timeout)
         if not self.remote:
             final = (status, message) if status else (self.status or ("completed", ""))
             self.sender.put({"op": "status", "status": final[0], "message": final[1]},
                             after_events=True)
-        self.sender.close(timeout=timeout)
+        self.sender.close(timeout=max(0.2, deadline - time.monotonic()))
         if self.offline or self.sender.spooling:
             where = self._spool.task_dir(self.task_id)
             if self.offline:

@@ -140,9 +140,10 @@ class Sender:
                 self._abandoned = True
                 leftovers: list[Op] = [self._inflight] if self._inflight else []
                 self._inflight = None
-            self._go_offline(f"the server did not take everything within {timeout:g} s")
+            self._go_offline("the server did not take everything before the exit deadline "
+                             "(HYDRATRACK_EXIT_TIMEOUT, default 2 s)")
             self._spool_all(leftovers)
-        if self.transport is not None:
+        if self.transport is not None and not self._abandoned:  # else still in use there
             try:
                 self.transport.close()
             except Exception:  # noqa: BLE001, S110 - closing a dead connection
