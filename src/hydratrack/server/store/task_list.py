@@ -82,7 +82,7 @@ def _conditions(conn: Connection, f: TaskFilter) -> list[Any]:
     if f.parent:
         where.append(c.parent_id == f.parent)
     if f.archived is not None:
-        where.append(c.archived.is_(f.archived))
+        where.append(c.archived == f.archived)  # "=", not "IS": indexable on PostgreSQL
     return where
 
 
