@@ -149,3 +149,17 @@ def test_server_that_never_answers_costs_at_most_the_exit_bound(
     res = sync(server.env())
     assert res.returncode == 0, res.stderr
     assert_uploaded(api, run.task_id, ["db=postgresql"], server.env(), tmp_path)
+
+
+def test_malformed_config_file_warns_and_spools(server: ServerProcess, api: ApiClient,
+                                                tmp_path: Path) -> None:
+    bad = tmp_path / "config.toml"
+    bad.write_text("api_host = [unclosed\n")
+    run = run_app("groups", ["db=postgresql"], server.env(HYDRATRACK_CONFIG_FILE=str(bad)), tmp_path)
+    assert run.returncode == 0, run.stderr
+    warnings = run.warnings()
+    assert len(warnings) == 1 and str(bad) in warnings[0] and "not valid TOML" in warnings[0]
+    assert (spool_dir(server) / run.task_id / "ops.jsonl").is_file()
+    res = sync(server.env())
+    assert res.returncode == 0, res.stderr
+    assert_uploaded(api, run.task_id, ["db=postgresql"], server.env(), tmp_path)

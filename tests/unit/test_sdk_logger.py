@@ -89,3 +89,22 @@ def test_configuration_text(tmp_path: Any) -> None:
     assert configuration_text(f) == ('{"a": 1}', "json")
     with pytest.raises(FileNotFoundError, match="no such file"):
         configuration_text(tmp_path / "missing.yaml")
+
+
+def test_stage_artifact_inputs(tmp_path: Any) -> None:
+    from hydratrack.sdk.artifact import stage_artifact
+
+    f = tmp_path / "model.bin"
+    f.write_bytes(b"w")
+    staged = stage_artifact(tmp_path / "stage", "model", f)
+    f.write_bytes(b"changed later")
+    assert staged.read_bytes() == b"w"  # a private copy
+    assert stage_artifact(tmp_path / "stage", "cfg", {"a": 1}).read_text().startswith("{")
+    assert stage_artifact(tmp_path / "stage", "raw", b"\x00").read_bytes() == b"\x00"
+    assert stage_artifact(tmp_path / "stage", "obj", {1, 2}).suffix == ".pkl"
+    with pytest.raises(FileNotFoundError, match=r"upload_artifact\('m'\): no such file"):
+        stage_artifact(tmp_path / "stage", "m", tmp_path / "missing.bin")
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        stage_artifact(tmp_path / "stage", "d", tmp_path)
+    with pytest.raises(ValueError, match="must be non-empty"):
+        stage_artifact(tmp_path / "stage", "a/b", b"x")

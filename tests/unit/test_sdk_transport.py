@@ -205,3 +205,16 @@ def test_non_finite_scalars_are_sent_as_text() -> None:
     values = [event_dict(("scalar", "m", "v", 0, x, 0.0))["value"]
               for x in (float("nan"), float("inf"), float("-inf"), 1.5)]
     assert values == ["NaN", "Infinity", "-Infinity", 1.5]
+
+
+def test_init_twice_in_one_run_returns_the_same_task() -> None:
+    from hydratrack.sdk.task import Task
+
+    mock = MockTransport()
+    first = Task.init(project_name="p", task_name="a", transport=mock, auto_connect_streams=False)
+    try:
+        assert Task.init(project_name="p", task_name="a", transport=mock) is first
+        assert Task.current_task() is first
+    finally:
+        first.close()
+    assert Task.current_task() is None
