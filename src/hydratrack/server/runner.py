@@ -44,7 +44,8 @@ def serve(settings: ServerSettings) -> None:
         print(line, flush=True)
     app = create_app(ctx)
     config = uvicorn.Config(app, host=settings.host, port=settings.port,
-                            log_level=settings.log_level, access_log=False,
+                            log_level=settings.log_level,
+                            access_log=settings.log_level == "debug",
                             timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)
     server.run()
