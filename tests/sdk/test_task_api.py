@@ -225,3 +225,28 @@ def test_sigterm_stops_the_task_and_keeps_its_reports(server: ServerProcess, api
     assert xs[:4] == [0, 1, 2, 3] and len(xs) >= 10
     console = "".join(i["text"] for i in api.get_console(tid)["items"])
     assert "ready\n" in console
+
+
+def test_compose_api_is_named_in_a_warning(server: ServerProcess, api: ApiClient,
+                                           tmp_path: Path) -> None:
+    conf = Path(__file__).resolve().parents[1] / "apps" / "groups" / "conf"
+    script = tmp_path / "compose.py"
+    script.write_text(
+        "import time\n"
+        "from hydra import compose, initialize_config_dir\n"
+        "from hydratrack import Task\n"
+        "t = Task.init(project_name='tests', task_name='compose')\n"
+        "print(f'HYDRATRACK_TASK={t.id}')\n"
+        "time.sleep(0.1)\n"
+        f"with initialize_config_dir(version_base=None, config_dir={str(conf)!r}):\n"
+        "    cfg = compose('config', overrides=['db=postgresql'])\n"
+        "    time.sleep(0.1)\n"
+        "print(cfg.db.driver)\n")
+    proc = subprocess.run([sys.executable, str(script)], check=False, env=server.env(),
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    warnings = [ln for ln in proc.stderr.splitlines() if ln.startswith("hydratrack: warning")]
+    assert len(warnings) == 1 and "Compose API is not captured" in warnings[0]
+    tid = proc.stdout.split("HYDRATRACK_TASK=")[1].split()[0]
+    task = api.get_task(tid)
+    assert task["status"] == "completed" and "OmegaConf" not in task["configuration"]

@@ -234,16 +234,16 @@ def ops_for(cap: Capture, remote: bool) -> list[dict[str, Any]]:
     return ops
 
 
-def warn_unrecorded_compose() -> str | None:
-    """A warning when the Compose API was used but no ``@hydra.main`` job ran."""
+def compose_api_active() -> bool:
+    """True while Hydra's global state is set up outside a job (the Compose API)."""
     gh = sys.modules.get("hydra.core.global_hydra")
     if gh is None or job_running():
-        return None
+        return False
     try:
-        used = gh.GlobalHydra.instance().is_initialized()
+        return bool(gh.GlobalHydra.instance().is_initialized())
     except Exception:  # noqa: BLE001
-        return None
-    if used:
-        return ("Hydra capture: the Compose API is not captured automatically; record the "
-                "config with task.connect_configuration(cfg, name='OmegaConf')")
-    return None
+        return False
+
+
+COMPOSE_WARNING = ("Hydra capture: the Compose API is not captured automatically; record the "
+                   "config with task.connect_configuration(cfg, name='OmegaConf')")

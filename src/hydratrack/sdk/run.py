@@ -103,6 +103,7 @@ class Run:
         self._script_thread.start()
         self._watcher: threading.Thread | None = None
         self._saw_job = False
+        self._saw_compose = False
         self._info_only = deferred and _hydra_info_only()
         if deferred and not self._info_only:
             self._watcher = threading.Thread(target=self._watch_hydra, daemon=True,
@@ -145,6 +146,8 @@ class Run:
                 # no job yet (slow setup, or the Compose API): create the task now so it
                 # shows live; a job's capture is added to it when it starts
                 self.sender.release(self._startup_ops(None, self._tags))
+            if not self._saw_compose and hydra_capture.compose_api_active():
+                self._saw_compose = True  # (also true for a moment before a @hydra.main job)
             if hydra_capture.job_running():
                 self._saw_job = True
                 try:
@@ -213,8 +216,10 @@ class Run:
             if self.sender.hold:
                 self.sender.release(self._startup_ops(None, self._tags))
             if not self.hydra_captured:
-                note = hydra_capture.warn_unrecorded_compose()
-                if note is None and self._saw_job:
+                note = None
+                if self._saw_compose or hydra_capture.compose_api_active():
+                    note = hydra_capture.COMPOSE_WARNING
+                elif self._saw_job:
                     note = ("Hydra capture: the job ended before its config could be read; "
                             "call Task.init inside the @hydra.main function")
                 if note:
