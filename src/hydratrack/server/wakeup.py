@@ -33,7 +33,10 @@ class WakeUp:
 
     async def wait(self, seen_generation: int, timeout: float) -> None:
         """Return on a notify after ``seen_generation`` was read, or after ``timeout``."""
-        if self.generation != seen_generation or self._event is None:
+        if self.generation != seen_generation:
+            return
+        if self._event is None:  # not bound to a loop (no lifespan): plain polling
+            await asyncio.sleep(timeout)
             return
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._event.wait(), timeout)
