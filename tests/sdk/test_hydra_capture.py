@@ -25,6 +25,8 @@ CASES = [
     ("groups", ["hydra.job.name=custom", "db=postgresql", "hydra.verbose=true"]),
     ("groups", ["hydra.job.chdir=True", "seed=2", "hydra/job_logging=disabled"]),
     ("groups", ["db=postgresql", "db.port=6543", "+experiment=fast", "~model.layers"]),
+    ("groups", ["+db@backup=postgresql", "run_name=${seed}_x", "+when=${oc.env:HOME}"]),
+    ("groups", ["model.layers=[]", "+tags={a:1,b:[x,y]}", "seed=-3", "+empty=''"]),
     ("structured", []),
     ("structured", ["mode=FAST", "db.timeout=2.5", "tags=[x,y,z]", "label=null"]),
     ("structured", ["db.port=1234", "ratio=0.25", "+extra=1"]),

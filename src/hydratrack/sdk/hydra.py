@@ -83,8 +83,9 @@ def snapshot(compose_if_needed: bool = True) -> Snapshot:
     rt = hc.runtime
     mode = OmegaConf.select(hc, "mode", default=None)
     snap = Snapshot(
-        task_overrides=[str(o) for o in hc.overrides.task],
-        hydra_overrides=[str(o) for o in hc.overrides.hydra],
+        # unresolved: an override may itself contain ${...} (as typed, not its value)
+        task_overrides=[str(o) for o in _container(hc.overrides.task) or []],
+        hydra_overrides=[str(o) for o in _container(hc.overrides.hydra) or []],
         choices=_container(rt.choices),
         config_name=OmegaConf.select(hc, "job.config_name", default=None),
         config_sources=_container(rt.config_sources) or [],
