@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from hydratrack.server.settings import SETTINGS, ServerSettings
+from tests.support.servers import free_port
 
 DOC = Path(__file__).parents[2] / "docs" / "server.md"
 
@@ -38,9 +39,26 @@ def test_unknown_setting_name() -> None:
 def test_bad_settings_one_line(tmp_path: Path, args: list[str], message: str) -> None:
     env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-m", "hydratrack", "server", "--data-dir",
-                          str(tmp_path / "data"), "--port", "1", *args],
+                          str(tmp_path / "data"), "--port", str(free_port()), *args],
                          capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 1
     assert out.stderr.startswith("hydratrack: error: ") and message in out.stderr
     assert "Traceback" not in out.stderr and "secretpw" not in out.stderr
+    assert not (tmp_path / ".hydratrack" / "config.toml").exists()
+
+
+def test_port_in_use_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+        out = subprocess.run([sys.executable, "-m", "hydratrack", "server", "--data-dir",
+                              str(tmp_path / "data"), "--port", str(port)],
+                             capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 1
+    assert out.stderr.startswith("hydratrack: error: ") and f"127.0.0.1:{port}" in out.stderr
+    assert "in use" in out.stderr
     assert not (tmp_path / ".hydratrack" / "config.toml").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 
 from sqlalchemy.exc import OperationalError
@@ -38,16 +39,38 @@ def serve(settings: ServerSettings) -> None:
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    ctx = open_context(settings)
-    info = first_start(ctx.db, settings.public_url)
-    for line in info.lines():
-        print(line, flush=True)
-    app = create_app(ctx)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port,
-                            log_level=settings.log_level,
-                            access_log=settings.log_level == "debug",
-                            timeout_graceful_shutdown=5)
-    server = uvicorn.Server(config)
-    server.run()
+    sock = listen_socket(settings.host, settings.port)  # before first start writes the URL
+    try:
+        ctx = open_context(settings)
+        info = first_start(ctx.db, settings.public_url)
+        for line in info.lines():
+            print(line, flush=True)
+        app = create_app(ctx)
+        config = uvicorn.Config(app, host=settings.host, port=settings.port,
+                                log_level=settings.log_level,
+                                access_log=settings.log_level == "debug",
+                                timeout_graceful_shutdown=5)
+        server = uvicorn.Server(config)
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
     if not server.started:
         sys.exit(1)
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """Bind the address now, so a taken port is a clear error before anything is written."""
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise ValueError(f"--host {host}: cannot resolve it: {exc}") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(addr)
+    except OSError as exc:
+        sock.close()
+        raise ValueError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
