@@ -218,3 +218,26 @@ def test_an_action_with_unsaved_edits_asks_first(logged_in: UiSession, source: d
     expect(ui.page.get_by_label("Hydra parameter name").last).to_have_value("+later")
     with server.client() as api:
         assert api.get_task(clone_id)["archived"] is False
+
+
+def test_partly_saved_edit_says_what_was_saved(logged_in: UiSession, source: dict[str, Any], server: Any) -> None:
+    ui = logged_in
+    clone_id = clone_in_ui(ui, source["id"], "train-partial")
+    ui.page.get_by_role("button", name="Edit configuration").click()
+    add_hydra_entry(ui.page, "dataset.main.number", "92")
+    editor = ui.page.get_by_label("OmegaConf configuration text")
+    good_yaml = editor.input_value()
+    editor.fill("db: [broken\n")
+    ui.page.get_by_role("button", name="Save").click()
+    expect(ui.page.locator("#edit-errors")).to_contain_text(
+        "The hyperparameters were saved; the configuration object was not")
+    expect(ui.page.locator("#editor-error-OmegaConf")).not_to_be_empty()
+    with server.client() as api:
+        assert api.get_hyperparams(clone_id)["Hydra"]["dataset.main.number"]["value"] == "92"
+    editor.fill(good_yaml.replace("epochs: 10", "epochs: 5"))
+    ui.page.get_by_role("button", name="Save").click()
+    expect(ui.page.locator(".notice-ok")).to_contain_text("Configuration saved")
+    with server.client() as api:
+        task = api.get_task(clone_id)
+    assert task["hyperparams"]["Hydra"]["dataset.main.number"]["value"] == "92"
+    assert "epochs: 5" in task["configuration"]["OmegaConf"]["value"]

@@ -101,7 +101,7 @@ window.addEventListener("beforeunload", (ev) => {
 });
 
 function edit(panel, task, page) {
-  const hp = task.hyperparams || {};
+  let hp = task.hyperparams || {};
   const cfg = task.configuration || {};
   const names = sectionOrder(Object.keys(hp).length ? Object.keys(hp) : ["Hydra"]);
   const editors = Object.fromEntries(names.map((n) => [n, editSection(n, hp[n])]));
@@ -154,17 +154,24 @@ function edit(panel, task, page) {
     }
     if (bad) return;
     saveBtn.disabled = true;
+    let savedParams = false;
     try {
-      if (Object.keys(body).length) await patch(`/tasks/${task.id}/hyperparams`, body);
+      if (Object.keys(body).length) {
+        // the answer is the full, saved section set: the baseline of any further save
+        hp = await patch(`/tasks/${task.id}/hyperparams`, body);
+        task.hyperparams = hp;
+        savedParams = true;
+      }
       for (const [name, t] of Object.entries(texts)) {
         if (t.area.value !== (t.obj.value || "")) {
-          await put(`/tasks/${task.id}/configuration/${encodeURIComponent(name)}`,
-            { value: t.area.value, type: t.obj.type || "OmegaConf", description: t.obj.description || "" });
+          t.obj = await put(`/tasks/${task.id}/configuration/${encodeURIComponent(name)}`,
+            { value: t.area.value, type: t.obj.type || "OmegaConf", description: t.obj.description || "" }) || t.obj;
+          task.configuration[name] = t.obj;
         }
       }
     } catch (err) {
       saveBtn.disabled = false;
-      showEditErrors(err, located, texts, general);
+      showEditErrors(err, located, texts, general, savedParams);
       return;
     }
     dirty = false;
@@ -178,7 +185,7 @@ function edit(panel, task, page) {
 }
 
 /** Put each 422 detail next to the entry it names; the rest go to the top of the form. */
-function showEditErrors(err, located, texts, general) {
+function showEditErrors(err, located, texts, general, savedParams) {
   const details = Array.isArray(err.details) ? err.details : [];
   const rest = [];
   for (const d of details) {
@@ -191,7 +198,8 @@ function showEditErrors(err, located, texts, general) {
     }
     rest.push(d.field ? `${d.field}: ${d.message}` : (d.name ? `${d.section || ""} ${d.name}: ${d.message}` : d.message));
   }
-  replace(general, h("p", {}, err.code === "invalid_edit" ? "Not saved: some entries cannot apply." : `Not saved: ${errorText(err)}`),
+  const what = savedParams ? "The hyperparameters were saved; the configuration object was not" : "Not saved";
+  replace(general, h("p", {}, err.code === "invalid_edit" ? `${what}: some entries cannot apply.` : `${what}: ${errorText(err)}`),
     rest.length ? h("ul", {}, rest.map((m) => h("li", {}, m))) : null);
   const first = document.querySelector(".config-edit .field-error:not(:empty)");
   if (first) first.scrollIntoView({ block: "center" });
