@@ -106,15 +106,17 @@ def _git(args: list[str], cwd: str, deadline: float) -> str | None:
 def git_state(cwd: str, budget: float = 3.0) -> dict[str, Any]:
     """Repository URL (or path), branch, commit and uncommitted diff of the tree at ``cwd``."""
     deadline = time.monotonic() + budget
-    top = _git(["rev-parse", "--show-toplevel"], cwd, deadline)
-    if top is None:
-        return {}
-    top = top.strip()
-    commit = (_git(["rev-parse", "HEAD"], cwd, deadline) or "").strip() or None
-    branch = (_git(["rev-parse", "--abbrev-ref", "HEAD"], cwd, deadline) or "").strip() or None
+    both = _git(["rev-parse", "--show-toplevel", "HEAD", "--abbrev-ref", "HEAD"], cwd, deadline)
+    if both is not None and len(both.split("\n")) >= 3:
+        top, commit, branch = (x.strip() or None for x in both.split("\n")[:3])
+    else:  # not a repository, or one without commits yet
+        only = _git(["rev-parse", "--show-toplevel"], cwd, deadline)
+        if only is None:
+            return {}
+        top, commit, branch = only.strip(), None, None
     remote = (_git(["config", "--get", "remote.origin.url"], cwd, deadline) or "").strip()
     diff = _git(["diff", "HEAD", "--no-color", "--no-ext-diff"], cwd, deadline) if commit else None
-    untracked = _git(["ls-files", "--others", "--exclude-standard"], cwd, deadline)
+    untracked = _git(["ls-files", "--others", "--exclude-standard"], top or cwd, deadline)
     out: dict[str, Any] = {
         "repository": remote or top,
         "branch": None if branch == "HEAD" else branch,

@@ -1,0 +1,45 @@
+"""Script facts from a real git repository and the real interpreter."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from hydratrack.sdk.capture import git_state, installed_packages
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@e", "PATH": "/usr/bin:/bin"}
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def test_git_state_of_a_repository_with_changes(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q", "-b", "trunk")
+    (tmp_path / "train.py").write_text("print(1)\n")
+    git(tmp_path, "add", "train.py")
+    git(tmp_path, "commit", "-q", "-m", "first")
+    git(tmp_path, "remote", "add", "origin", "https://example.org/repo.git")
+    (tmp_path / "train.py").write_text("print(2)\n")
+    (tmp_path / "notes.txt").write_text("new\n")
+    (tmp_path / "sub").mkdir()
+    state = git_state(str(tmp_path / "sub"))
+    assert state["commit"] == git(tmp_path, "rev-parse", "HEAD")
+    assert state["branch"] == "trunk"
+    assert state["repository"] == "https://example.org/repo.git"
+    assert "-print(1)\n+print(2)" in state["diff"]
+    assert "#   notes.txt" in state["diff"]
+
+
+def test_git_state_outside_a_repository_is_empty(tmp_path: Path) -> None:
+    assert git_state(str(tmp_path)) == {}
+
+
+def test_installed_packages_match_importlib_metadata() -> None:
+    from importlib import metadata
+
+    pkgs = installed_packages()
+    assert pkgs["hydra_core"] == metadata.version("hydra-core")
+    assert pkgs["omegaconf"] == metadata.version("omegaconf")
+    assert len(pkgs) >= len({d.metadata["Name"].lower() for d in metadata.distributions()}) - 2
