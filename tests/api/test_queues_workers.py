@@ -175,6 +175,20 @@ def test_lease_expiry_fails_task(tmp_path: Path) -> None:
         servers.close()
 
 
+def test_unregister_fails_tasks_still_held(api: ApiClient, make_task: Make) -> None:
+    qname = unique("q")
+    api.create_queue(qname)
+    name = unique("w")
+    w = api.register_worker(name, [qname])
+    t = make_task()
+    api.enqueue_task(t["id"], qname)
+    assert api.claim(w["id"], timeout=5)["id"] == t["id"]  # type: ignore[index]
+    api.unregister_worker(w["id"])
+    out = api.get_task(t["id"])
+    assert out["status"] == "failed"
+    assert out["status_reason"] == f"worker {name} unregistered while running it"
+
+
 def test_hung_up_claim_takes_nothing(server: ServerProcess, api: ApiClient,
                                      make_task: Make) -> None:
     qname = unique("q")

@@ -61,9 +61,18 @@ def register(conn: Connection, name: str, queue_names: list[str], user_id: str) 
     return _view(conn, get_row(conn, wid))
 
 
-def unregister(conn: Connection, worker_id: str) -> None:
-    get_row(conn, worker_id)
+def unregister(conn: Connection, worker_id: str) -> list[str]:
+    """Remove the worker; tasks it still runs fail at once, naming it. Returns their ids."""
+    row = get_row(conn, worker_id)
+    held = [r.id for r in conn.execute(select(tasks.c.id).where(
+        tasks.c.worker_id == worker_id, tasks.c.status == _RUNNING))]
+    now = utcnow()
+    if held:
+        conn.execute(update(tasks).where(tasks.c.id.in_(held)).values(
+            status=TaskStatus.FAILED.value, completed=now, last_update=now, lease_expires=None,
+            status_reason=f"worker {row.name} unregistered while running it"))
     conn.execute(delete(workers).where(workers.c.id == worker_id))
+    return held
 
 
 def heartbeat(conn: Connection, worker_id: str, task_id: str | None,
