@@ -66,13 +66,17 @@ def test_bad_edit_texts_are_refused(text: str, message: str) -> None:
 
 
 def structured_cfg():
-    sys.path.insert(0, str(APPS / "typed"))
-    try:
-        import app  # noqa: F401  (stores the schema in Hydra's ConfigStore)
-    finally:
-        sys.path.pop(0)
+    import importlib.util
+
+    # loading the typed app stores its schema ("typed") in Hydra's ConfigStore
+    spec = importlib.util.spec_from_file_location("typed_app", APPS / "typed" / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("typed_app", module)  # dataclasses look their module up there
+    if sys.modules["typed_app"] is module:
+        spec.loader.exec_module(module)
     with initialize_config_dir(config_dir=str(APPS / "typed"), version_base="1.3"):
-        return compose(config_name="config")
+        return compose(config_name="typed")
 
 
 def test_structured_types_hold() -> None:

@@ -23,10 +23,10 @@ class Config:
     total: int = "${optim.steps}"  # type: ignore[assignment]
 
 
-ConfigStore.instance().store(name="config", node=Config)
+ConfigStore.instance().store(name="typed", node=Config)
 
 
-@hydra.main(version_base="1.3", config_name="config")
+@hydra.main(version_base="1.3", config_name="typed")
 def main(cfg: Config) -> None:
     if not os.environ.get("HYDRATRACK_TEST_NO_SDK"):
         from hydratrack import Task
