@@ -54,6 +54,14 @@ def test_unknown_ids_are_404(http: httpx.Client, path: str) -> None:
     assert_error(http.get(path), 404, "not_found", MISSING)
 
 
+@pytest.mark.parametrize("path", [
+    f"/tasks/{MISSING}", f"/tasks/{MISSING}/configuration/OmegaConf", f"/queues/{MISSING}",
+    f"/workers/{MISSING}", f"/auth/keys/{MISSING}",
+])
+def test_delete_unknown_is_404(http: httpx.Client, path: str) -> None:
+    assert_error(http.delete(path), 404, "not_found", MISSING)
+
+
 def test_unknown_endpoint_and_method(http: httpx.Client) -> None:
     assert_error(http.get("/nothing-here"), 404, "not_found", "/api/v1/nothing-here")
     assert_error(http.put("/tasks"), 405, "method_not_allowed", "PUT")
