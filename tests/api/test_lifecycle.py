@@ -40,7 +40,10 @@ def test_runner_status_transitions(api: ApiClient, http: httpx.Client, make_task
     run = api.set_status(t["id"], "in_progress")
     assert run["status"] == "in_progress" and run["started"]
     assert api.set_status(t["id"], "in_progress")["started"] == run["started"]  # no-op
+    before = http.get(f"/projects/{t['project']['id']}").json()["last_activity"]
     done = api.set_status(t["id"], "failed", message="boom", reason="exit code 1")
+    after = http.get(f"/projects/{t['project']['id']}").json()["last_activity"]
+    assert after > before  # a run ending is project activity
     assert done["status"] == "failed" and done["completed"]
     assert done["status_message"] == "boom" and done["status_reason"] == "exit code 1"
     assert_error(http.post(f"/tasks/{t['id']}/status", json={"status": "in_progress"}),

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
 from hydratrack.server.errors import InvalidState
+from hydratrack.server.store import projects
 from hydratrack.server.store import queues as queues_repo
 from hydratrack.server.store import tasks as tasks_repo
 from hydratrack.server.store.clock import utcnow
@@ -131,6 +132,7 @@ def set_status(conn: Connection, task_id: str, status: TaskStatus, message: str 
     else:
         values.update(completed=now, lease_expires=None)
     tasks_repo.touch(conn, task_id, **values)
+    projects.touch(conn, row.project_id)  # runs starting and ending are project activity
 
 
 def fail_expired_leases(conn: Connection, lease_seconds: float) -> list[str]:
