@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hydratrack.server.errors import Conflict, NotFound
 from hydratrack.server.store.clock import iso, new_id, utcnow
-from hydratrack.server.store.models import queue_entries, queues, tasks
+from hydratrack.server.store.models import projects, queue_entries, queues, tasks
 from hydratrack.status import TaskStatus
 
 
@@ -116,4 +116,8 @@ def claim(conn: Connection, worker_id: str, queue_ids: list[str],
         status=TaskStatus.IN_PROGRESS.value, worker_id=worker_id, started=now,
         completed=None, last_update=now, abort_requested=False, status_message="",
         status_reason="", lease_expires=now + dt.timedelta(seconds=lease_seconds)))
-    return str(task_id) if res.rowcount == 1 else None
+    if res.rowcount != 1:
+        return None
+    conn.execute(update(projects).where(projects.c.id == select(tasks.c.project_id).where(
+        tasks.c.id == task_id).scalar_subquery()).values(last_activity=now))
+    return str(task_id)
