@@ -53,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="PostgreSQL base URL for the scale suite, e.g. "
                          "postgresql://postgres@127.0.0.1:54329/ (default: $BENCH_PG_URL; "
                          "unset: SQLite only)")
+    ap.add_argument("--backends", default="sqlite,postgresql",
+                    help="stores for the scale suite (default: sqlite,postgresql)")
     ap.add_argument("--work", type=Path, default=None,
                     help="scratch dir (default: a temp dir, removed afterwards)")
     ap.add_argument("--out", type=Path, default=BENCH_DIR / "out",
@@ -64,7 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         ap.error(f"unknown suite(s) {', '.join(unknown)}; choose from {', '.join(SUITES)}")
     work = args.work or Path(tempfile.mkdtemp(prefix="hydratrack-bench-"))
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if not set(backends) <= {"sqlite", "postgresql"}:
+        ap.error(f"--backends: choose from sqlite, postgresql (got {args.backends!r})")
     ctx = Context(work=work, quick=args.quick, peers=not args.no_peers, pg_url=args.pg,
+                  backends=backends,
                   log=lambda msg: print(msg, file=sys.stderr, flush=True))
     facts = machine_facts()
     failures: dict[str, str] = {}

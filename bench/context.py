@@ -21,6 +21,7 @@ class Context:
     quick: bool
     peers: bool = True
     pg_url: str | None = None
+    backends: list[str] = dataclasses.field(default_factory=lambda: ["sqlite", "postgresql"])
     log: Callable[[str], None] = print
     figures: list[Figure] = dataclasses.field(default_factory=list)
     _server: BenchServer | None = None
