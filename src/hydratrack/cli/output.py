@@ -1,4 +1,4 @@
-"""Shared CLI output helpers: one-line errors, JSON or rich tables."""
+"""Shared CLI output: one-line errors (with a hint for the usual causes), JSON, rich tables."""
 
 from __future__ import annotations
 
@@ -6,10 +6,38 @@ import json
 import sys
 from typing import Any, Iterable, Sequence
 
+_CREDENTIALS_HINT = (
+    "check HYDRATRACK_ACCESS_KEY / HYDRATRACK_SECRET_KEY or ~/.hydratrack/config.toml "
+    "(make a key pair with `hydratrack keys create` or in the web UI)"
+)
+_UNREACHABLE_HINT = (
+    "is `hydratrack server` running? The address comes from HYDRATRACK_API_HOST "
+    "or ~/.hydratrack/config.toml"
+)
+
+
+def error_message(exc: BaseException) -> str:
+    """The one line shown for an error: the error itself plus, for API errors, what to try."""
+    from hydratrack.client.api import ApiError, ServerUnreachable
+
+    message = " ".join((str(exc) or type(exc).__name__).split())
+    if isinstance(exc, ServerUnreachable):
+        return f"{message} ({_UNREACHABLE_HINT})"
+    if isinstance(exc, ApiError) and exc.status == 401:
+        from hydratrack.client.config import load_client_config
+
+        if not load_client_config().has_credentials:
+            return (
+                f"no API credentials are configured ({exc.message}); set HYDRATRACK_ACCESS_KEY "
+                "and HYDRATRACK_SECRET_KEY, or use ~/.hydratrack/config.toml (written by "
+                "`hydratrack server` on its first start for the user who started it)"
+            )
+        return f"the server refused the API credentials: {exc.message}; {_CREDENTIALS_HINT}"
+    return message
+
 
 def error_line(exc: BaseException) -> int:
-    message = str(exc) or type(exc).__name__
-    print(f"hydratrack: error: {message}", file=sys.stderr)
+    print(f"hydratrack: error: {error_message(exc)}", file=sys.stderr)
     return 1
 
 
@@ -23,7 +51,37 @@ def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequen
 
     table = Table(title=title)
     for col in columns:
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
     Console().print(table)
+
+
+def print_fields(title: str, fields: Sequence[tuple[str, Any]]) -> None:
+    """A two-column key/value block (used by ``show``)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for key, value in fields:
+        table.add_row(key, "" if value is None else str(value))
+    Console().print(table)
+
+
+def print_text(title: str, text: str) -> None:
+    """A titled block of verbatim text (YAML, console); no markup interpretation."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console()
+    console.rule(title)
+    console.print(Text(text.rstrip("\n")))
+
+
+def short_time(value: str | None) -> str:
+    """``2026-11-29T05:00:00.123456Z`` -> ``2026-11-29 05:00:00``."""
+    if not value:
+        return ""
+    return value.replace("T", " ")[:19]

@@ -1,0 +1,113 @@
+"""``hydratrack users add`` / ``keys create``: the real command against a real server.
+
+Each printed secret is proven by using it: passwords sign in to the API, key pairs list tasks.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import Path
+
+import httpx
+
+from tests.cli.runner import run_cli
+from tests.support.servers import ServerProcess
+
+
+def _login(server: ServerProcess, name: str, password: str) -> httpx.Response:
+    return httpx.post(
+        server.url + "/api/v1/auth/login", json={"username": name, "password": password}, timeout=30
+    )
+
+
+def _key_of(server: ServerProcess, name: str, password: str) -> tuple[str, str]:
+    """An API key pair made by a user through the UI's way in (session + CSRF)."""
+    with httpx.Client(base_url=server.url + "/api/v1", timeout=30) as http:
+        resp = http.post("/auth/login", json={"username": name, "password": password})
+        assert resp.status_code == 200, resp.text
+        resp = http.post(
+            "/auth/keys", json={"label": "t"}, headers={"X-CSRF-Token": resp.json()["csrf_token"]}
+        )
+        assert resp.status_code == 201, resp.text
+        return resp.json()["access_key"], resp.json()["secret_key"]
+
+
+def test_users_add_prints_a_working_password(server: ServerProcess) -> None:
+    name = "u-" + secrets.token_hex(4)
+    out = run_cli(["users", "add", name], server.env()).ok().stdout
+    assert f"added user {name}" in out
+    password = re.search(r"^password: (\S+)$", out, re.M)
+    assert password, out
+    resp = _login(server, name, password.group(1))
+    assert resp.status_code == 200 and resp.json()["user"]["is_admin"] is False
+    assert _login(server, name, password.group(1) + "x").status_code == 401
+
+
+def test_users_add_admin_json(server: ServerProcess) -> None:
+    name = "a-" + secrets.token_hex(4)
+    data = run_cli(["users", "add", name, "--admin", "--json"], server.env()).json()
+    assert data["user"]["name"] == name and data["user"]["is_admin"] is True
+    resp = _login(server, name, data["password"])
+    assert resp.status_code == 200 and resp.json()["user"]["is_admin"] is True
+
+
+def test_users_add_prompted_password(server: ServerProcess) -> None:
+    name = "p-" + secrets.token_hex(4)
+    password = "correct horse " + secrets.token_hex(4)
+    run = run_cli(
+        ["users", "add", name, "--prompt"], server.env(), input=f"{password}\n{password}\n"
+    ).ok()
+    assert password not in run.stdout  # a typed password is not echoed back
+    assert _login(server, name, password).status_code == 200
+
+
+def test_users_add_short_prompted_password_refused(server: ServerProcess) -> None:
+    name = "s-" + secrets.token_hex(4)
+    run = run_cli(["users", "add", name, "--prompt"], server.env(), input="short\nshort\n")
+    assert run.returncode == 2 and "at least 8 characters" in run.stderr, run.explain()
+    assert _login(server, name, "short").status_code == 401  # nobody was created
+
+
+def test_users_add_duplicate_is_one_line(server: ServerProcess) -> None:
+    name = "d-" + secrets.token_hex(4)
+    run_cli(["users", "add", name], server.env()).ok()
+    run_cli(["users", "add", name], server.env()).one_line_error(name, "409")
+
+
+def test_users_add_needs_admin(server: ServerProcess) -> None:
+    name = "n-" + secrets.token_hex(4)
+    password = run_cli(["users", "add", name, "--json"], server.env()).json()["password"]
+    access, secret = _key_of(server, name, password)
+    env = server.env(HYDRATRACK_ACCESS_KEY=access, HYDRATRACK_SECRET_KEY=secret)
+    other = "x-" + secrets.token_hex(4)
+    run_cli(["users", "add", other], env).one_line_error("403")
+    assert run_cli(["tasks", "list", "--json"], env).json()["items"] is not None
+
+
+def test_keys_create_gives_a_working_pair(server: ServerProcess, tmp_path: Path) -> None:
+    out = run_cli(["keys", "create", "--label", "ci box"], server.env()).ok().stdout
+    access = re.search(r"^access_key = (\S+)$", out, re.M)
+    secret = re.search(r"^secret_key = (\S+)$", out, re.M)
+    assert access and secret, out
+    # only the new pair, no config file: it works on its own
+    env = server.env(
+        HOME=str(tmp_path),
+        HYDRATRACK_ACCESS_KEY=access.group(1),
+        HYDRATRACK_SECRET_KEY=secret.group(1),
+    )
+    run_cli(["projects", "list", "--json"], env).json()
+    with server.client() as api:
+        listed = api.request("GET", "/auth/keys").json()["items"]
+    assert {"access_key": access.group(1), "label": "ci box"}.items() <= next(
+        k for k in listed if k["access_key"] == access.group(1)
+    ).items()
+
+
+def test_keys_create_json(server: ServerProcess) -> None:
+    data = run_cli(["keys", "create", "--json"], server.env()).json()
+    assert set(data) >= {"access_key", "secret_key"}
+    env = server.env(
+        HYDRATRACK_ACCESS_KEY=data["access_key"], HYDRATRACK_SECRET_KEY=data["secret_key"]
+    )
+    run_cli(["tasks", "list", "--json"], env).json()
