@@ -1,7 +1,8 @@
 """Where artifact bytes live. One small interface; the local directory store built in.
 
 ``--files`` takes a path or a ``file://`` URL (default ``<data-dir>/files``);
-``s3://`` is refused at start with a clear message until an S3 store exists.
+``s3://`` is refused at start with a clear message until an S3 store exists; a new
+store registers its URL scheme with :func:`register_file_store`, as the built-in does.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 import re
 import uuid
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Callable, Protocol
 from urllib.parse import unquote, urlsplit
 
 from hydratrack.server.errors import PayloadTooLarge
@@ -70,16 +71,34 @@ class LocalFileStore:
             pass
 
 
+FileStoreFactory = Callable[[str, Path], FileStore]
+_FACTORIES: dict[str, FileStoreFactory] = {}
+
+
+def register_file_store(scheme: str, factory: FileStoreFactory) -> None:
+    """Make ``--files <scheme>://...`` open a store; the built-in ``file`` store uses this too."""
+    _FACTORIES[scheme] = factory
+
+
+def _local_from_url(spec: str, data_dir: Path) -> FileStore:
+    return LocalFileStore(Path(unquote(urlsplit(spec).path)))
+
+
+register_file_store("file", _local_from_url)
+
+
 def open_file_store(spec: str, data_dir: Path) -> FileStore:
+    """The store for ``--files``: empty for ``<data-dir>/files``, a path, or a URL."""
     spec = spec.strip()
     if not spec:
         return LocalFileStore(data_dir / "files")
     scheme = urlsplit(spec).scheme
-    if scheme == "file":
-        return LocalFileStore(Path(unquote(urlsplit(spec).path)))
+    if len(scheme) <= 1:  # no scheme (or a Windows drive letter): a plain path
+        return LocalFileStore(Path(spec).expanduser())
+    factory = _FACTORIES.get(scheme)
+    if factory is not None:
+        return factory(spec, data_dir)
     if scheme in ("s3", "gs", "azure"):
         raise ValueError(f"--files {spec}: {scheme}:// storage is not supported yet; "
                          "use a local path or a file:// URL")
-    if scheme and len(scheme) > 1:
-        raise ValueError(f"--files {spec}: unknown storage scheme {scheme}://")
-    return LocalFileStore(Path(spec).expanduser())
+    raise ValueError(f"--files {spec}: unknown storage scheme {scheme}://")
