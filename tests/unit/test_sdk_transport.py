@@ -218,3 +218,16 @@ def test_init_twice_in_one_run_returns_the_same_task() -> None:
     finally:
         first.close()
     assert Task.current_task() is None
+
+
+@pytest.mark.parametrize(("argv", "info"), [
+    (["app.py", "--cfg", "job"], True), (["app.py", "-c", "hydra", "db=x"], True),
+    (["app.py", "--cfg=all"], True), (["app.py", "--help"], True), (["app.py", "-i", "config"], True),
+    (["app.py", "db=x"], False), (["pytest", "-p", "no:cacheprovider", "-c", "setup.cfg"], False),
+    (["app.py", "-q"], False),
+])
+def test_hydra_info_only_flags(argv: list[str], info: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hydratrack.sdk.run import _hydra_info_only
+
+    monkeypatch.setattr("sys.argv", argv)
+    assert _hydra_info_only() is info

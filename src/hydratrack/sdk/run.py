@@ -242,10 +242,20 @@ class Run:
             self._spool.mark_done(self.task_id)
 
 
-_HYDRA_INFO_FLAGS = {"--cfg", "-c", "--help", "-h", "--hydra-help", "--info", "-i",
-                     "--shell-completion", "-sc", "--resolve", "-p", "--package"}
+_HYDRA_INFO_FLAGS = {"--help", "-h", "--hydra-help", "--info", "-i", "--shell-completion", "-sc"}
+_CFG_FLAGS = {"--cfg", "-c"}
+_CFG_VALUES = {"job", "hydra", "all"}
 
 
 def _hydra_info_only() -> bool:
-    """Hydra was asked to print something, not to run the job."""
-    return any(a.split("=", 1)[0] in _HYDRA_INFO_FLAGS for a in sys.argv[1:])
+    """Hydra was asked to print something (``--cfg job``, ``--help``, ...), not to run."""
+    args = sys.argv[1:]
+    for i, arg in enumerate(args):
+        flag, eq, value = arg.partition("=")
+        if flag in _HYDRA_INFO_FLAGS:
+            return True
+        if flag in _CFG_FLAGS:
+            value = value if eq else (args[i + 1] if i + 1 < len(args) else "")
+            if value in _CFG_VALUES:
+                return True
+    return False
