@@ -215,3 +215,17 @@ def test_bad_credentials(server: ServerProcess, tmp_path: Path) -> None:
     run_cli(["projects", "list"], no_keys).one_line_error(
         "no API credentials are configured", "hydratrack server"
     )
+
+
+def test_tables_show_values_literally(
+    server: ServerProcess, api: ApiClient, runs: dict[str, Any]
+) -> None:
+    """Values that look like rich markup are printed as they are, not styled away."""
+    clone = api.clone_task(runs["a"], name="[bold]markup[/bold]")
+    text = api.get_task(runs["a"])["configuration"]["OmegaConf"]["value"]
+    api.put_configuration(clone["id"], "OmegaConf", text + 'tag: "[red]literal[/red]"\n')
+    table = run_cli(["tasks", "diff", runs["a"], clone["id"]], server.env()).ok().stdout
+    assert "[red]literal[/red]" in table and "[bold]markup[/bold]" in table
+    shown = run_cli(["tasks", "show", clone["id"]], server.env()).ok().stdout
+    assert "tag: '[red]literal[/red]'" in shown or 'tag: "[red]literal[/red]"' in shown
+    assert "[bold]markup[/bold]" in shown

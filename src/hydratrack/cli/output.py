@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, Iterable, Sequence
 
@@ -45,38 +46,50 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False))
 
 
-def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def _console() -> Any:
+    """A rich console; when piped (no terminal, no COLUMNS) wide enough not to fold ids."""
     from rich.console import Console
+
+    piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    return Console(width=200 if piped else None)
+
+
+def _cell(value: Any) -> Any:
+    """Values as literal text: ``[relu, gelu]`` must not be read as rich markup."""
+    from rich.text import Text
+
+    return Text("" if value is None else str(value))
+
+
+def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     from rich.table import Table
 
-    table = Table(title=title)
+    table = Table(title=_cell(title) if title else None)
     for col in columns:
         table.add_column(col, overflow="fold")
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    Console().print(table)
+        table.add_row(*(_cell(v) for v in row))
+    _console().print(table)
 
 
 def print_fields(title: str, fields: Sequence[tuple[str, Any]]) -> None:
     """A two-column key/value block (used by ``show``)."""
-    from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, show_header=False, box=None, pad_edge=False)
+    table = Table(title=_cell(title), show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     for key, value in fields:
-        table.add_row(key, "" if value is None else str(value))
-    Console().print(table)
+        table.add_row(_cell(key), _cell(value))
+    _console().print(table)
 
 
 def print_text(title: str, text: str) -> None:
     """A titled block of verbatim text (YAML, console); no markup interpretation."""
-    from rich.console import Console
     from rich.text import Text
 
-    console = Console()
-    console.rule(title)
+    console = _console()
+    console.rule(Text(title))
     console.print(Text(text.rstrip("\n")))
 
 

@@ -320,16 +320,16 @@ def tasks_diff(
     if not params and not config:
         print(f"no differences in hyperparameters or configuration between {task_a} and {task_b}")
         return
-    title = f"A = {a['name']} ({task_a[:8]})   B = {b['name']} ({task_b[:8]})"
+    print(f"A = {task_a} ({a['name']})\nB = {task_b} ({b['name']})")
     if params:
         print_table(
-            f"hyperparameters - {title}",
+            "hyperparameters",
             ["section", "name", "A", "B"],
             [(d["section"], d["name"], d["a"], d["b"]) for d in params],
         )
     if config:
         print_table(
-            f"configuration - {title}",
+            "configuration",
             ["object", "key", "A", "B"],
             [(d["object"], d["key"], _show(d["a"]), _show(d["b"])) for d in config],
         )
