@@ -2,7 +2,7 @@
 
 Tasks go in through the server's store layer while the server is stopped: one
 ``POST /tasks`` per task would take tens of minutes for 100k tasks on this machine. The
-first 1000 tasks are made by ``hydratrack.server.store.tasks.create`` (the function
+first 300 tasks are made by ``hydratrack.server.store.tasks.create`` (the function
 ``POST /tasks`` calls, ~270 tasks/s here); the rest are bulk inserts of the same rows
 into the store's tables (``hydratrack.server.store.models``), thousands per statement,
 checked against a task made by ``create`` so the two cannot drift apart silently. The 1M-point series goes in through the public API (``POST /tasks/{id}/events``
@@ -79,6 +79,25 @@ def _bulk_rows(body: dict[str, Any], user_id: str, project_id: str
     return task, params, config
 
 
+def _bulk_insert(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Many rows at once: COPY on PostgreSQL (multi-row INSERTs were ~200 tasks/s there),
+    SQLAlchemy's executemany on SQLite."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), rows)
+        return
+    import json
+
+    cols = list(rows[0])
+    raw = conn.connection.driver_connection  # the psycopg connection, same transaction
+    with raw.cursor() as cur:
+        with cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([json.dumps(v) if isinstance(v, (dict, list)) else v
+                                for v in (row[c] for c in cols)])
+
+
 def _check_same_shape(conn: Any, made_id: str, bulk_id: str) -> None:
     """A bulk-inserted task reads back like one made by ``tasks.create``."""
     from hydratrack.server.store import params, tasks as tasks_repo
@@ -92,7 +111,7 @@ def _check_same_shape(conn: Any, made_id: str, bulk_id: str) -> None:
 
 
 def seed_tasks(db_url: str, n: int, *, project: str = "scale", chunk: int = 2000,
-               genuine: int = 1000, log: Callable[[str], None] = print) -> float:
+               genuine: int = 300, log: Callable[[str], None] = print) -> float:
     """Insert ``n`` tasks; returns the seconds it took. The schema must exist."""
     from sqlalchemy import select
 
@@ -122,15 +141,18 @@ def seed_tasks(db_url: str, n: int, *, project: str = "scale", chunk: int = 2000
                     pids = {k: projects_repo.ensure(conn, f"{project}-{k}") for k in range(10)}
                     rows = [_bulk_rows(task_body(i, rng, project), user_id, pids[i % 10])
                             for i in range(done, upto)]
-                    conn.execute(tasks_t.insert(), [r[0] for r in rows])
-                    conn.execute(hp_t.insert(), [p for r in rows for p in r[1]])
-                    conn.execute(configuration.insert(), [r[2] for r in rows])
+                    _bulk_insert(conn, tasks_t, [r[0] for r in rows])
+                    _bulk_insert(conn, hp_t, [p for r in rows for p in r[1]])
+                    _bulk_insert(conn, configuration, [r[2] for r in rows])
                     if done == genuine and made_id:
                         _check_same_shape(conn, made_id, rows[0][0]["id"])
                     if upto == n:
                         for pid in pids.values():
                             projects_repo.touch(conn, pid)
             done = upto
+            if done == genuine:
+                log(f"[seed] {done} tasks through tasks.create in "
+                    f"{time.perf_counter() - t0:.1f} s")
             if done % 20_000 == 0 or done == n:
                 rate = done / (time.perf_counter() - t0)
                 log(f"[seed] {done}/{n} tasks ({rate:.0f}/s)")
