@@ -34,7 +34,7 @@ def plan(quick: bool, peers: bool) -> list[tuple[str, int, int, str]]:
             runs += [("clearml", 1_000, 1, ""), ("mlflow", 200, 1, ""),
                      ("mlflow_batch", 10_000, 1, ""), ("mlflow_async", 1_000, 1, "")]
         return runs
-    runs = [("hydratrack", 10_000, 5, ""), ("hydratrack", 1_000_000, 3, "")]
+    runs = [("hydratrack", 10_000, 5, ""), ("hydratrack", 1_000_000, 2, "")]
     if peers:
         runs += [
             ("clearml", 10_000, 3, "1M infeasible: ~2 ms/call would take ~30 min"),

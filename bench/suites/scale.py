@@ -53,7 +53,7 @@ def _timed(client: httpx.Client, path: str, params: dict[str, object], check) ->
 
 def _queries(ctx: Context, backend: str, url: str, auth: tuple[str, str], n_tasks: int,
              series_id: str) -> None:
-    reps = 15 if ctx.quick else 60
+    reps = 15 if ctx.quick else 40
     rng = random.Random(3)
     with httpx.Client(base_url=url + "/api/v1", auth=auth, timeout=120) as client:
 

@@ -53,7 +53,7 @@ def _run_once(ctx: Context, env_name: str, tracker: str, rnd: int) -> float:
 
 
 def run(ctx: Context) -> None:
-    rounds = 3 if ctx.quick else 10
+    rounds = 3 if ctx.quick else 8
     envs = ["hydratrack"] + ([] if not ctx.peers else ["clearml", "mlflow"])
     times: dict[tuple[str, str], list[float]] = {}
     skipped: dict[str, str] = {}
