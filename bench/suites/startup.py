@@ -30,9 +30,12 @@ BREAKDOWN: dict[str, list[float]] = {}
 
 
 def _run_once(ctx: Context, env_name: str, tracker: str, rnd: int) -> float:
+    """One run; tracker ``offline`` is hydratrack with HYDRATRACK_OFFLINE=1 (spool only)."""
     work = ctx.scratch(f"startup/{env_name}")
     if env_name == "hydratrack":
-        env = ctx.server.env()
+        env = ctx.server.env(**({"HYDRATRACK_OFFLINE": "1"} if tracker == "offline" else {}))
+        if tracker == "offline":
+            tracker, rnd = "hydratrack", -abs(rnd) - 2  # no breakdown from offline runs
     else:
         env = peer_env(env_name, work)
     env["BENCH_TRACKER"] = tracker
@@ -66,7 +69,10 @@ def run(ctx: Context) -> None:
             skipped[env_name] = str(exc).strip().splitlines()[-1][:150]
     for rnd in range(rounds):
         for env_name in envs:
-            for tracker in ("bare",) if env_name in skipped else ("bare", env_name):
+            trackers = ["bare"] if env_name in skipped else ["bare", env_name]
+            if env_name == "hydratrack" and env_name not in skipped:
+                trackers.append("offline")
+            for tracker in trackers:
                 times.setdefault((env_name, tracker), []).append(
                     _run_once(ctx, env_name, tracker, rnd))
     bare_main = "startup: bare app (hydratrack env)"
@@ -91,6 +97,11 @@ def run(ctx: Context) -> None:
                        goal=30.0 if env_name == "hydratrack" else None,
                        ref=None if env_name == "hydratrack"
                        else "startup overhead: " + LABEL["hydratrack"]))
+    if ("hydratrack", "offline") in times:
+        offline = times[("hydratrack", "offline")]
+        ctx.add(Figure("startup", "startup overhead: hydratrack Task.init offline (spool only)",
+                       [(a - b) * 1e3 for a, b in zip(offline, times[("hydratrack", "bare")])],
+                       "ms", note="HYDRATRACK_OFFLINE=1: no HTTP stack"))
     parts = {"import_ms": "import hydratrack.Task", "init_ms": "Task.init() call",
              "exit_ms": "exit handlers (final status + flush)"}
     for key, label in parts.items():
