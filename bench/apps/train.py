@@ -34,33 +34,35 @@ def _flat(cfg: DictConfig) -> dict[str, object]:
 def track(cfg: DictConfig, tracker: str) -> None:
     if tracker == "bare":
         return
+    ms: dict[str, float] = {}
+    if os.environ.get("BENCH_TRACE"):
+        _trace(ms)  # before the tracker starts: this exit handler then runs after its own
+    t0 = time.perf_counter()
     if tracker == "hydratrack":
-        ms: dict[str, float] = {}
-        if os.environ.get("BENCH_TRACE"):
-            _trace(ms)  # before Task.init: its exit handler then runs after hydratrack's
-        t0 = time.perf_counter()
         from hydratrack import Task
 
         t1 = time.perf_counter()
         Task.init(project_name="bench", task_name="startup")
-        ms.update(import_ms=(t1 - t0) * 1e3, init_ms=(time.perf_counter() - t1) * 1e3)
     elif tracker == "clearml":
         from clearml import Task as ClearmlTask
 
+        t1 = time.perf_counter()
         ClearmlTask.set_offline(True)
         ClearmlTask.init(project_name="bench", task_name="startup")
     elif tracker == "mlflow":
         import mlflow
 
+        t1 = time.perf_counter()
         mlflow.set_experiment("bench")
         mlflow.start_run(run_name="startup")
         mlflow.log_params({k: str(v)[:250] for k, v in _flat(cfg).items()})
     else:
         raise SystemExit(f"BENCH_TRACKER={tracker!r}: expected bare, hydratrack, clearml or mlflow")
+    ms.update(import_ms=(t1 - t0) * 1e3, init_ms=(time.perf_counter() - t1) * 1e3)
 
 
 def _trace(ms: dict[str, float]) -> None:
-    """With BENCH_TRACE=1: where the hydratrack time goes (import, init, exit handlers)."""
+    """With BENCH_TRACE=1: where a tracker's time goes (import, init, exit handlers)."""
     t_end: list[float] = []
 
     def at_exit() -> None:  # registered before hydratrack's handler, so it runs after it

@@ -26,7 +26,7 @@ LABEL = {
 }
 
 
-BREAKDOWN: dict[str, list[float]] = {}
+BREAKDOWN: dict[tuple[str, str], list[float]] = {}
 
 
 def _run_once(ctx: Context, env_name: str, tracker: str, rnd: int) -> float:
@@ -39,7 +39,7 @@ def _run_once(ctx: Context, env_name: str, tracker: str, rnd: int) -> float:
     else:
         env = peer_env(env_name, work)
     env["BENCH_TRACKER"] = tracker
-    env["BENCH_TRACE"] = "1"  # hydratrack only: import / Task.init / exit-handler times
+    env["BENCH_TRACE"] = "1"  # the app reports import / init / exit-handler times
     args = [ctx.python(env_name), str(APPS_DIR / "train.py"), *OVERRIDES,
             f"hydra.run.dir={work}/run-{tracker}-{rnd}"]
     t0 = time.perf_counter()
@@ -51,7 +51,7 @@ def _run_once(ctx: Context, env_name: str, tracker: str, rnd: int) -> float:
         if line.startswith("BENCH_TRACE ") and rnd >= 0:
             for item in line.split()[1:]:
                 key, _, value = item.partition("=")
-                BREAKDOWN.setdefault(key, []).append(float(value))
+                BREAKDOWN.setdefault((tracker, key), []).append(float(value))
     return elapsed
 
 
@@ -102,9 +102,13 @@ def run(ctx: Context) -> None:
         ctx.add(Figure("startup", "startup overhead: hydratrack Task.init offline (spool only)",
                        [(a - b) * 1e3 for a, b in zip(offline, times[("hydratrack", "bare")])],
                        "ms", note="HYDRATRACK_OFFLINE=1: no HTTP stack"))
-    parts = {"import_ms": "import hydratrack.Task", "init_ms": "Task.init() call",
-             "exit_ms": "exit handlers (final status + flush)"}
-    for key, label in parts.items():
-        if BREAKDOWN.get(key):
-            ctx.add(Figure("startup", f"startup breakdown: {label}", BREAKDOWN[key], "ms",
-                           note="measured inside the app"))
+    parts = {"import_ms": "import", "init_ms": "init call",
+             "exit_ms": "exit handlers (flush, final status)"}
+    for env_name in envs:
+        for key, label in parts.items():
+            samples = BREAKDOWN.get((env_name, key))
+            if samples:
+                ctx.add(Figure("startup", f"startup breakdown, {env_name}: {label}", samples,
+                               "ms", note="measured inside the app",
+                               ref=None if env_name == "hydratrack"
+                               else f"startup breakdown, hydratrack: {label}"))
