@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pg", default=os.environ.get("BENCH_PG_URL"),
                     help="PostgreSQL base URL for the scale suite, e.g. "
                          "postgresql://postgres@127.0.0.1:54329/ (default: $BENCH_PG_URL; "
-                         "unset: SQLite only)")
+                         "unset: a throw-away cluster from the installed PostgreSQL binaries)")
     ap.add_argument("--backends", default="sqlite,postgresql",
                     help="stores for the scale suite (default: sqlite,postgresql)")
     ap.add_argument("--work", type=Path, default=None,
@@ -75,6 +75,16 @@ def main(argv: list[str] | None = None) -> int:
     facts = machine_facts()
     failures: dict[str, str] = {}
     started = time.monotonic()
+    if ctx.peers and {"startup", "logging"} & set(chosen):
+        from bench.peers import PeerInstallError, ensure_peer
+
+        try:
+            for peer in ("clearml", "mlflow"):
+                ensure_peer(peer, ctx.log)
+        except PeerInstallError as exc:
+            failures["peers"] = f"not installed, peers left out: {exc}"[:500]
+            ctx.log(f"[bench] {failures['peers']}")
+            ctx.peers = False
     try:
         for name in chosen:
             ctx.log(f"[bench] suite {name} ...")
