@@ -65,7 +65,9 @@ def run(ctx: Context) -> None:
 
             def seen() -> float | None:
                 items = api.request("GET", f"/tasks/{task['id']}/console").json()["items"]
-                return time.time() if any(token in i["text"] for i in items) else None
+                # the agent's own "[hydratrack agent] command: ..." line holds the token too
+                line = f"probe line {token}"
+                return time.time() if any(line in i["text"] for i in items) else None
 
             t_seen = _wait(seen, 60, "the probe's console line")
             stamps = _wait(lambda: stamp.exists() and stamp.stat().st_size and
