@@ -198,8 +198,8 @@ def test_rerun_stops_on_ctrl_c(
 @pytest.mark.parametrize(
     ("args", "env_extra", "message"),
     [
-        (["agent", "--once"], {"HYDRATRACK_SECRET_KEY": "wrong"}, "unauthorized"),
-        (["rerun", "0" * 32], {}, "not_found"),
+        (["agent", "--once"], {"HYDRATRACK_SECRET_KEY": "wrong"}, "credentials"),
+        (["rerun", "0" * 32], {}, "0" * 32),
         (
             ["agent"],
             {"HYDRATRACK_ACCESS_KEY": "", "HYDRATRACK_SECRET_KEY": ""},

@@ -156,6 +156,28 @@ def test_an_edit_that_fails_at_run_time_fails_the_task_with_its_message(
     assert "db/nosuch" in console  # Hydra's own message
 
 
+def test_exit_codes_decide_the_final_status_and_reason(
+    api: ApiClient, source: dict, queue: str, agent: AgentProcess, tmp_path: Path
+) -> None:
+    failing = api.clone_task(source["id"], name="fails on purpose")
+    api.patch_hyperparams(failing["id"], {"Hydra": {"train.fail": {"value": "true"}}})
+    (tmp_path / "silent.py").write_text("import sys\nsys.exit(4)\n")
+    silent = api.create_task(
+        {
+            "name": "silent failure",
+            "project": "e2e-plain",
+            "script": {"entry_point": "silent.py", "argv": [], "working_dir": str(tmp_path)},
+        }
+    )
+    for task in (failing, silent):
+        api.enqueue_task(task["id"], queue)
+    done = wait_status(api, failing["id"], FINAL)
+    assert done["status"] == "failed"
+    assert done["status_reason"] == "exit code 3: failing on purpose"
+    done = wait_status(api, silent["id"], FINAL)
+    assert done["status"] == "failed" and done["status_reason"] == "exit code 4"
+
+
 def test_venv_mode_runs_the_task_in_a_cached_venv(
     server: ServerProcess, api: ApiClient, queue: str, tmp_path: Path
 ) -> None:

@@ -41,15 +41,15 @@ class ConsoleStream:
             target=self._send_loop, daemon=True, name="hydratrack-console"
         )
         self._sender.start()
-        self.tail: list[str] = []  # last lines of stderr, for the failure message
+        self.tail: list[str] = []  # last lines of the child's stderr, for the failure reason
 
-    def line(self, stream: str, text: str) -> None:
-        """Queue one line (``text`` ends with a newline)."""
+    def line(self, stream: str, text: str, *, own: bool = False) -> None:
+        """Queue one line (``text`` ends with a newline); ``own``: the agent's, not the child's."""
         if len(text) > MAX_LINE + 1:  # one line of MAX_LINE characters and its newline
             text = text[:MAX_LINE] + "…[line cut]\n"
         if self.echo is not None:
             self.echo(stream, text)
-        if stream == "stderr" and text.strip():
+        if stream == "stderr" and text.strip() and not own:
             self.tail = (self.tail + [text.rstrip()])[-20:]
         with self._lock:
             self._lines.append(
@@ -58,7 +58,7 @@ class ConsoleStream:
 
     def note(self, text: str) -> None:
         """A line from the agent itself (on stderr, marked as the agent's)."""
-        self.line("stderr", f"[hydratrack agent] {text}\n")
+        self.line("stderr", f"[hydratrack agent] {text}\n", own=True)
 
     def follow(self, pipe: IO[bytes], stream: str) -> None:
         """Read ``pipe`` in a thread until it closes, one console line per text line.

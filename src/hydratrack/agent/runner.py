@@ -127,7 +127,7 @@ class TaskRunner:
             )
         except OSError as exc:
             console.note(f"cannot start the process: {exc}")
-            console.tail.append(f"cannot start the process: {exc}")
+            console.tail.append(f"cannot start the process: {exc}")  # the failure reason
             return 127
         assert child.stdout is not None and child.stderr is not None
         log.info("started process %d", child.pid)
