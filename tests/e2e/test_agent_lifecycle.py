@@ -86,7 +86,7 @@ def test_idle_agent_stops_at_once_and_unregisters(
 def test_first_signal_drains_the_running_task(
     server: ServerProcess, api: ApiClient, source: dict, queue: str, tmp_path: Path
 ) -> None:
-    task = sleeper(api, source, 2, "drained")
+    task = sleeper(api, source, 4, "drained")
     waiting = api.clone_task(source["id"], name="not taken")
     agent = AgentProcess(server, tmp_path / "drain", "--queue", queue, name="drain")
     try:
@@ -100,6 +100,7 @@ def test_first_signal_drains_the_running_task(
             10,
             "the worker to show its task",
         )
+        wait_until(lambda: "working" in console_text(api, task["id"]), 20, "the task to print")
         api.enqueue_task(waiting["id"], queue)
         agent.proc.send_signal(signal.SIGINT)
         assert agent.proc.wait(30) == 0

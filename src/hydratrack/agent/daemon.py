@@ -62,6 +62,11 @@ class Agent:
                     break
         except _Idle:
             log.info("stop requested while idle")
+            held = self._held_task()  # a claim answered just as the stop came
+            if held is not None:
+                log.info("task %s was claimed as the stop came: running it first", held["id"])
+                self._run(held)
+                done += 1
         finally:
             self.stopping.set()
             self._unregister()
@@ -115,6 +120,17 @@ class Agent:
         finally:
             with self._lock:
                 self.task_id = None
+
+    def _held_task(self) -> dict[str, Any] | None:
+        """The task the server says this worker holds, if any (after an interrupted claim)."""
+        try:
+            for worker in self.api.list_workers()["items"]:
+                if worker["id"] == self.worker_id and worker.get("task"):
+                    task = self.api.get_task(worker["task"]["id"])
+                    return task if task["status"] == "in_progress" else None
+        except ApiError as exc:
+            log.warning("cannot check for a held task: %s", exc)
+        return None
 
     def _unregister(self) -> None:
         if self.worker_id is None:
