@@ -29,11 +29,11 @@ def error_message(exc: BaseException) -> str:
 
         if not load_client_config().has_credentials:
             return (
-                f"no API credentials are configured ({exc.message}); set HYDRATRACK_ACCESS_KEY "
+                f"no API credentials are configured ({message}); set HYDRATRACK_ACCESS_KEY "
                 "and HYDRATRACK_SECRET_KEY, or use ~/.hydratrack/config.toml (written by "
                 "`hydratrack server` on its first start for the user who started it)"
             )
-        return f"the server refused the API credentials: {exc.message}; {_CREDENTIALS_HINT}"
+        return f"the server refused the API credentials: {message}; {_CREDENTIALS_HINT}"
     return message
 
 
