@@ -55,6 +55,12 @@ def demo_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def _default_sigint() -> None:
+    # A terminal's Ctrl-C reaches a script whose SIGINT is not ignored; a test runner started in
+    # the background (CI) may hand us an ignored SIGINT, which bash could then not trap.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _run_demo(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str]]:
     proc = subprocess.Popen(
         ["bash", str(ROOT / "scripts" / "demo")],
@@ -65,6 +71,7 @@ def _run_demo(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str]
         text=True,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
+        preexec_fn=_default_sigint,
     )
     try:
         yield proc, _read_until(proc, "Ctrl-C stops the server", timeout=240)
