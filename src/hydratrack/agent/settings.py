@@ -10,23 +10,14 @@ import dataclasses
 import os
 import socket
 from pathlib import Path
-from typing import Any
+
+from hydratrack.setting import Setting as _Setting
 
 
-@dataclasses.dataclass(frozen=True)
-class Setting:
-    name: str
-    default: Any
-    type: Any
-    help: str
+class Setting(_Setting):
+    """A agent setting; its environment variable is ``HYDRATRACK_AGENT_<NAME>``."""
 
-    @property
-    def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
-
-    @property
-    def env(self) -> str:
-        return "HYDRATRACK_AGENT_" + self.name.upper()
+    env_prefix = "HYDRATRACK_AGENT_"
 
 
 SETTINGS: tuple[Setting, ...] = (

@@ -11,22 +11,13 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from hydratrack.setting import Setting as _Setting
 
-@dataclasses.dataclass(frozen=True)
-class Setting:
-    name: str
-    default: Any
-    type: type
-    help: str
 
-    @property
-    def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
+class Setting(_Setting):
+    """A server setting; its environment variable is ``HYDRATRACK_SERVER_<NAME>``."""
 
-    @property
-    def env(self) -> str:
-        """Environment variable that sets it when the flag is not given."""
-        return "HYDRATRACK_SERVER_" + self.name.upper()
+    env_prefix = "HYDRATRACK_SERVER_"
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -63,7 +54,7 @@ class ServerSettings:
     log_level: str = "info"
 
     @classmethod
-    def from_values(cls, **values: Any) -> "ServerSettings":
+    def from_values(cls, **values: Any) -> ServerSettings:
         """Build settings from CLI values; unknown names are an error, types coerced."""
         out: dict[str, Any] = {}
         for name, value in values.items():
