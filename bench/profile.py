@@ -75,10 +75,10 @@ def record_pid(pid: int, raw: Path, rate: int = 200) -> subprocess.Popen[bytes]:
 IMPORT_CASES = {
     "SDK modules (hydratrack.sdk.transport)": "",
     "+ httpx and httpx.HTTPTransport (what the sender builds)":
-        "t._import_httpx_without_cli(); import httpx; httpx.HTTPTransport(verify=False)",
+        "import httpx; httpx.HTTPTransport(verify=False)",
     "+ the same with trio/anyio hidden (httpcore imports them when installed)":
         "import sys; sys.modules['trio'] = sys.modules['anyio'] = None\n"
-        "t._import_httpx_without_cli(); import httpx; httpx.HTTPTransport(verify=False)",
+        "import httpx; httpx.HTTPTransport(verify=False)",
     "+ stdlib http.client + json instead": "import http.client, json",
 }
 
