@@ -25,6 +25,8 @@ from typing import Any
 from hydratrack.sdk.transport import Op, Rejected, Transport, Unauthorized, Unavailable, describe
 
 EventTuple = tuple[Any, ...]
+# fields that POST /tasks and PATCH /tasks/{id} both take (an update can ride in a create)
+FOLDABLE_FIELDS = frozenset({"name", "comment", "tags", "script", "runtime"})
 
 
 def event_dict(ev: EventTuple) -> dict[str, Any]:
@@ -190,7 +192,7 @@ class Sender:
             with self._lock:
                 if self._abandoned:
                     return
-                self._inflight = op = self.ops.popleft()
+                self._inflight = op = self._fold_updates(self.ops.popleft())
             ok = self._deliver(op, stopping)
             with self._lock:
                 if not ok and self._inflight is not None:
@@ -198,6 +200,26 @@ class Sender:
                 self._inflight = None
             if not ok:
                 return
+
+    def _fold_updates(self, op: Op) -> Op:
+        """One request instead of several: ``update_task`` ops queued right behind a
+        ``create_task`` (or another ``update_task``) of the same task ride along in it
+        (later fields win, as they would have on the server). Typical at exit, where the
+        script facts are ready by the time the connection is."""
+        kind = op.get("op")
+        if kind not in ("create_task", "update_task"):
+            return op
+        key = "body" if kind == "create_task" else "fields"
+        merged: dict[str, Any] | None = None
+        while self.ops:
+            nxt = self.ops[0]
+            if (nxt.get("op") != "update_task" or nxt.get("task_id") != op.get("task_id")
+                    or nxt.get("after_events") or set(nxt["fields"]) - FOLDABLE_FIELDS):
+                break
+            if merged is None:
+                merged = dict(op[key])
+            merged.update(self.ops.popleft()["fields"])
+        return op if merged is None else {**op, key: merged}
 
     def _next_batch(self) -> Op:
         batch = []

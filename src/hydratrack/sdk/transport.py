@@ -96,27 +96,9 @@ class HttpTransport:
 
     @classmethod
     def from_config(cls, timeout: float = 10.0) -> HttpTransport:
-        import logging
+        from hydratrack.sdk.connection import open_client
 
-        _import_httpx_without_cli()
-        import httpx
-
-        from hydratrack.client.api import ApiClient
-        from hydratrack.client.config import load_client_config
-
-        # httpx logs every request at INFO; Hydra's default logging would print them all
-        # into the user's console (and so into the recorded console).
-        for name in ("httpx", "httpcore"):
-            lg = logging.getLogger(name)
-            if lg.level == logging.NOTSET:
-                lg.setLevel(logging.WARNING)
-        cfg = load_client_config()
-        plain = None
-        if cfg.api_host.startswith("http://"):
-            # no TLS on this connection: skip building an SSL context from the CA bundle,
-            # which costs more CPU than everything else Task.init does
-            plain = httpx.HTTPTransport(verify=False)
-        return cls(ApiClient(config=cfg, timeout=timeout, transport=plain))
+        return cls(open_client(timeout))
 
     @property
     def api_host(self) -> str:
@@ -167,24 +149,6 @@ class HttpTransport:
             c.set_status(tid, op["status"], op.get("message", ""), op.get("reason", ""))
         else:
             raise Rejected(f"unknown op kind {kind!r}", "bad_op")
-
-
-def _import_httpx_without_cli() -> None:
-    """Import httpx without its optional command-line module (rich, pygments, click).
-
-    That module is two thirds of httpx's import time and the SDK never uses it; blocking it
-    for this one import makes httpx fall back to its stub ``httpx.main``. A later explicit
-    ``import httpx._main`` still works.
-    """
-    import sys
-
-    if "httpx" in sys.modules or "httpx._main" in sys.modules:
-        return
-    sys.modules["httpx._main"] = None  # type: ignore[assignment]
-    try:
-        import httpx  # noqa: F401
-    finally:
-        del sys.modules["httpx._main"]
 
 
 class MockTransport:

@@ -1,0 +1,145 @@
+"""The SDK's HTTP set-up: httpx without its optional parts, and fewer requests at exit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hydratrack.sdk.sender import Sender
+from hydratrack.sdk.spool import SpoolTransport
+from hydratrack.sdk.transport import MockTransport
+
+TID = "c" * 32
+
+
+def run_python(code: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYDRATRACK_")}
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, check=False,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_http_stack_is_imported_without_cli_and_trio() -> None:
+    out = run_python("""
+        import sys
+        from hydratrack.sdk.connection import import_http_stack
+        import_http_stack()
+        import httpx, httpcore
+        print(sorted(m for m in sys.modules if m == "trio" or m.startswith(("trio.", "httpx._main", "rich"))))
+        print("httpx._main" in sys.modules, httpx.Client.__name__)
+    """)
+    assert out.splitlines() == ["[]", "False Client"]
+
+
+def test_deferred_trio_still_serves_httpcore_under_trio() -> None:
+    pytest.importorskip("trio")
+    out = run_python("""
+        import sys
+        from hydratrack.sdk.connection import import_http_stack
+        import_http_stack()
+        import httpcore._synchronization as sync
+        print(repr(sync.trio))
+        import trio
+
+        async def main():
+            lock = sync.AsyncLock()
+            async with lock:
+                event = sync.AsyncEvent()
+                event.set()
+                await event.wait(timeout=1)
+            return "ok"
+        print(trio.run(main))
+        import httpx._main  # the blocked command-line module still imports when asked
+    """)
+    assert out.splitlines() == ["<deferred module 'trio'>", "ok"]
+
+
+def test_trio_imported_before_is_left_alone() -> None:
+    pytest.importorskip("trio")
+    out = run_python("""
+        import trio
+        from hydratrack.sdk.connection import import_http_stack
+        import_http_stack()
+        import httpcore._synchronization as sync
+        print(sync.trio is trio)
+    """)
+    assert out.strip() == "True"
+
+
+def test_sdk_reads_work_through_the_lean_stack(server: Any) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c",
+         ("import sys\nfrom hydratrack import Task\n"
+          "print(len(Task.get_tasks(limit=1)) >= 0, 'trio' in sys.modules)")],
+        env=server.env(), capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True False"
+
+
+# -- fewer requests: updates ride along in the create ---------------------------------
+def make_sender(mock: MockTransport, tmp_path: Path) -> Sender:
+    spool = SpoolTransport(tmp_path / "spool")
+    return Sender(TID, lambda: mock, lambda: spool, interval=0.05)
+
+
+def test_script_update_rides_in_the_create(tmp_path: Path) -> None:
+    mock = MockTransport()
+    sender = make_sender(mock, tmp_path)
+    sender.put({"op": "create_task", "body": {"name": "t", "project": "p", "tags": ["a"],
+                                              "script": {"argv": []}}})
+    sender.put({"op": "update_task", "fields": {"script": {"argv": ["x=1"], "commit": "abc"}}})
+    sender.put({"op": "update_task", "fields": {"tags": ["b"]}})
+    sender.events.append(("scalar", "loss", "train", 0, 1.0, 1.0))
+    sender.put({"op": "status", "status": "completed", "message": ""}, after_events=True)
+    sender.start()
+    sender.close(timeout=5)
+    assert [op["op"] for op in mock.ops] == ["create_task", "events", "status"]
+    body = mock.ops[0]["body"]
+    assert body["script"] == {"argv": ["x=1"], "commit": "abc"}
+    assert body["tags"] == ["b"] and body["name"] == "t"
+    assert mock.scalars(TID) == [("loss", "train", 0, 1.0)]
+    assert mock.tasks[TID]["status"] == "completed"
+
+
+def test_updates_keep_their_place_behind_other_ops(tmp_path: Path) -> None:
+    mock = MockTransport()
+    sender = make_sender(mock, tmp_path)
+    sender.put({"op": "create_task", "body": {"name": "t", "project": "p"}})
+    sender.put({"op": "put_hyperparams", "section": "General", "params": {}})
+    sender.put({"op": "update_task", "fields": {"script": {"argv": []}}})
+    sender.put({"op": "update_task", "fields": {"comment": "c"}})
+    sender.put({"op": "update_task", "fields": {"unknown_field": 1}})
+    sender.put({"op": "update_task", "task_id": "d" * 32, "fields": {"comment": "other"}})
+    sender.start()
+    sender.close(timeout=5)
+    kinds = [(op["op"], op.get("fields")) for op in mock.ops]
+    assert kinds == [
+        ("create_task", None), ("put_hyperparams", None),
+        ("update_task", {"script": {"argv": []}, "comment": "c"}),
+        ("update_task", {"unknown_field": 1}),
+        ("update_task", {"comment": "other"}),
+    ]
+
+
+def test_a_folded_create_that_fails_is_spooled_whole(tmp_path: Path) -> None:
+    from hydratrack.sdk.spool import spooled_tasks
+    from hydratrack.sdk.transport import Unavailable
+
+    mock = MockTransport(fail_with=Unavailable("down"), fail_count=100)
+    spool = SpoolTransport(tmp_path / "spool")
+    sender = Sender(TID, lambda: mock, lambda: spool, interval=0.05)
+    sender.put({"op": "create_task", "body": {"name": "t", "project": "p"}})
+    sender.put({"op": "update_task", "fields": {"script": {"argv": ["a"]}}})
+    sender.start()
+    sender.close(timeout=5)
+    assert mock.ops == []
+    ops = [line for line in (spool.task_dir(TID) / "ops.jsonl").read_text().splitlines() if line]
+    assert len(ops) == 1 and '"argv": ["a"]' in ops[0]
+    assert spooled_tasks(tmp_path / "spool")
