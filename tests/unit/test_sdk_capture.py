@@ -43,3 +43,17 @@ def test_installed_packages_match_importlib_metadata() -> None:
     assert pkgs["hydra_core"] == metadata.version("hydra-core")
     assert pkgs["omegaconf"] == metadata.version("omegaconf")
     assert len(pkgs) >= len({d.metadata["Name"].lower() for d in metadata.distributions()}) - 2
+
+
+def test_git_over_its_budget_is_abandoned(tmp_path: Path) -> None:
+    import time
+
+    from hydratrack.sdk.capture import _git_all
+
+    git(tmp_path, "init", "-q")
+    t0 = time.monotonic()
+    out = _git_all([(["-c", "alias.slow=!sleep 5", "slow"], str(tmp_path)),
+                    (["rev-parse", "--show-toplevel"], str(tmp_path))], t0 + 0.5)
+    assert time.monotonic() - t0 < 3
+    assert out[0] is None
+    assert out[1] is not None and Path(out[1].strip()).resolve() == tmp_path.resolve()

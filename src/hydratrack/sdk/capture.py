@@ -8,7 +8,6 @@ thread with a time budget (a slow ``git`` is abandoned, never waited for by the 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -89,18 +88,47 @@ def installed_packages() -> dict[str, str]:
     return dict(sorted(out.items(), key=lambda kv: kv[0].lower()))
 
 
+def _git_env() -> dict[str, str]:
+    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+
+
 def _git(args: list[str], cwd: str, deadline: float) -> str | None:
-    budget = deadline - time.monotonic()
-    if budget <= 0:
-        return None
-    try:
-        res = subprocess.run(check=False, args=["git", *args], cwd=cwd, capture_output=True, timeout=budget,
-                             env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"})
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if res.returncode != 0:
-        return None
-    return res.stdout.decode("utf-8", errors="replace")
+    return _git_all([(args, cwd)], deadline)[0]
+
+
+def _git_all(calls: list[tuple[list[str], str]], deadline: float) -> list[str | None]:
+    """Run git commands side by side (each its own process); a command that fails, or is
+    not done by ``deadline``, gives None (and is killed)."""
+    import subprocess  # here, not at module level: only the capture thread needs it
+
+    if time.monotonic() >= deadline:
+        return [None] * len(calls)
+    procs: list[subprocess.Popen[bytes] | None] = []
+    env = _git_env()
+    for args, cwd in calls:
+        try:
+            procs.append(subprocess.Popen(["git", *args], cwd=cwd, env=env,
+                                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                          stderr=subprocess.DEVNULL))
+        except OSError:
+            procs.append(None)
+    out: list[str | None] = []
+    for proc in procs:
+        if proc is None:
+            out.append(None)
+            continue
+        try:
+            # past the deadline, one that is already done is still read (a 10 ms grace)
+            stdout, _ = proc.communicate(timeout=max(0.01, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()  # (a child of git may hold the pipe: do not read it to the end)
+            proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+            out.append(None)
+            continue
+        out.append(stdout.decode("utf-8", errors="replace") if proc.returncode == 0 else None)
+    return out
 
 
 def git_state(cwd: str, budget: float = 3.0) -> dict[str, Any]:
@@ -114,9 +142,12 @@ def git_state(cwd: str, budget: float = 3.0) -> dict[str, Any]:
         if only is None:
             return {}
         top, commit, branch = only.strip(), None, None
-    remote = (_git(["config", "--get", "remote.origin.url"], cwd, deadline) or "").strip()
-    diff = _git(["diff", "HEAD", "--no-color", "--no-ext-diff"], cwd, deadline) if commit else None
-    untracked = _git(["ls-files", "--others", "--exclude-standard"], top or cwd, deadline)
+    calls = [(["config", "--get", "remote.origin.url"], cwd),
+             (["ls-files", "--others", "--exclude-standard"], top or cwd)]
+    if commit:
+        calls.append((["diff", "HEAD", "--no-color", "--no-ext-diff"], cwd))
+    remote_out, untracked, *rest = _git_all(calls, deadline)
+    remote, diff = (remote_out or "").strip(), (rest[0] if rest else None)
     out: dict[str, Any] = {
         "repository": remote or top,
         "branch": None if branch == "HEAD" else branch,
