@@ -67,9 +67,9 @@ def start_cluster() -> Cluster:
 
 def create_database(base_url: str, name: str) -> str:
     """Create database ``name`` (dropped first if present); returns its URL."""
-    import psycopg
-
     from urllib.parse import urlsplit
+
+    import psycopg
 
     parts = urlsplit(base_url)
     base = f"{parts.scheme}://{parts.netloc}"

@@ -5,7 +5,8 @@ Tasks go in through the server's store layer while the server is stopped: one
 first 300 tasks are made by ``hydratrack.server.store.tasks.create`` (the function
 ``POST /tasks`` calls, ~270 tasks/s here); the rest are bulk inserts of the same rows
 into the store's tables (``hydratrack.server.store.models``), thousands per statement,
-checked against a task made by ``create`` so the two cannot drift apart silently. The 1M-point series goes in through the public API (``POST /tasks/{id}/events``
+checked against a task made by ``create`` so the two cannot drift apart silently.
+The 1M-point series goes in through the public API (``POST /tasks/{id}/events``
 in batches of 50k), see ``suites/scale.py``.
 
     python -m bench.seed DB_URL N      # e.g. sqlite:////tmp/x/hydratrack.db 100000
@@ -100,7 +101,8 @@ def _bulk_insert(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
 
 def _check_same_shape(conn: Any, made_id: str, bulk_id: str) -> None:
     """A bulk-inserted task reads back like one made by ``tasks.create``."""
-    from hydratrack.server.store import params, tasks as tasks_repo
+    from hydratrack.server.store import params
+    from hydratrack.server.store import tasks as tasks_repo
 
     made, bulk = tasks_repo.get(conn, made_id), tasks_repo.get(conn, bulk_id)
     if sorted(made) != sorted(bulk) or sorted(made["script"]) != sorted(bulk["script"]):
@@ -118,9 +120,9 @@ def seed_tasks(db_url: str, n: int, *, project: str = "scale", chunk: int = 2000
     from hydratrack.server.store import projects as projects_repo
     from hydratrack.server.store import tasks as tasks_repo
     from hydratrack.server.store.db import Database
-    from hydratrack.server.store.models import configuration, hyperparams as hp_t
+    from hydratrack.server.store.models import configuration, users
+    from hydratrack.server.store.models import hyperparams as hp_t
     from hydratrack.server.store.models import tasks as tasks_t
-    from hydratrack.server.store.models import users
 
     db = Database(db_url)
     rng = random.Random(6)
@@ -136,7 +138,8 @@ def seed_tasks(db_url: str, n: int, *, project: str = "scale", chunk: int = 2000
                 if done < genuine:
                     upto = min(upto, genuine)
                     for i in range(done, upto):
-                        made_id = tasks_repo.create(conn, user_id, task_body(i, rng, project))[0]["id"]
+                        body = task_body(i, rng, project)
+                        made_id = tasks_repo.create(conn, user_id, body)[0]["id"]
                 else:
                     pids = {k: projects_repo.ensure(conn, f"{project}-{k}") for k in range(10)}
                     rows = [_bulk_rows(task_body(i, rng, project), user_id, pids[i % 10])

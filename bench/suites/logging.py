@@ -74,7 +74,8 @@ def run(ctx: Context) -> None:
         for _ in range(reps):
             res = run_worker(ctx, tracker, n)
             if tracker == "hydratrack":
-                if res.get("max") != float(n - 1) or (res["count"] is not None and res["count"] != n):
+                counted = res["count"]
+                if res.get("max") != float(n - 1) or (counted is not None and counted != n):
                     raise RuntimeError(f"hydratrack lost points: {res}")
             results.setdefault((tracker, n), []).append(res)
     ref_n = {n for (t, n) in results if t == "hydratrack"}

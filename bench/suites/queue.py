@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 from bench.context import APPS_DIR, Context
 from bench.measure import Figure
@@ -63,17 +64,26 @@ def run(ctx: Context) -> None:
             t_enqueue = time.time()
             api.request("POST", f"/tasks/{task['id']}/enqueue", json={"queue": queue})
 
-            def seen() -> float | None:
-                items = api.request("GET", f"/tasks/{task['id']}/console").json()["items"]
-                # the agent's own "[hydratrack agent] command: ..." line holds the token too
-                line = f"probe line {token}"
+            task_id = task["id"]
+            # the agent's own "[hydratrack agent] command: ..." line holds the token too
+            line = f"probe line {token}"
+
+            def seen(task_id: str = task_id, line: str = line) -> float | None:
+                items = api.request("GET", f"/tasks/{task_id}/console").json()["items"]
                 return time.time() if any(line in i["text"] for i in items) else None
 
+            def stamped(stamp: Path = stamp) -> dict | None:
+                try:
+                    return json.loads(stamp.read_text())
+                except (FileNotFoundError, ValueError):  # not yet (completely) written
+                    return None
+
+            def ended(task_id: str = task_id) -> bool:
+                return api.get_task(task_id)["status"] in ("completed", "failed")
+
             t_seen = _wait(seen, 60, "the probe's console line")
-            stamps = _wait(lambda: stamp.exists() and stamp.stat().st_size and
-                           json.loads(stamp.read_text()), 30, "the probe's stamp")
-            _wait(lambda: api.get_task(task["id"])["status"] in ("completed", "failed"), 60,
-                  "the probe to end")
+            stamps = _wait(stamped, 30, "the probe's stamp")
+            _wait(ended, 60, "the probe to end")
             status = api.get_task(task["id"])["status"]
             if status != "completed":
                 raise RuntimeError(f"probe task {task['id']} {status}")

@@ -93,14 +93,15 @@ def run(ctx: Context) -> None:
         ctx.add(Figure("startup", f"startup: + {LABEL[env_name]}",
                        [t * 1e3 for t in tracked], "ms", ref=own_bare))
         ctx.add(Figure("startup", f"startup overhead: {LABEL[env_name]}",
-                       [(a - b) * 1e3 for a, b in zip(tracked, bare)], "ms",
+                       [(a - b) * 1e3 for a, b in zip(tracked, bare, strict=True)], "ms",
                        goal=30.0 if env_name == "hydratrack" else None,
                        ref=None if env_name == "hydratrack"
                        else "startup overhead: " + LABEL["hydratrack"]))
     if ("hydratrack", "offline") in times:
         offline = times[("hydratrack", "offline")]
         ctx.add(Figure("startup", "startup overhead: hydratrack Task.init offline (spool only)",
-                       [(a - b) * 1e3 for a, b in zip(offline, times[("hydratrack", "bare")])],
+                       [(a - b) * 1e3
+                        for a, b in zip(offline, times[("hydratrack", "bare")], strict=True)],
                        "ms", note="HYDRATRACK_OFFLINE=1: no HTTP stack"))
     parts = {"import_ms": "import", "init_ms": "init call",
              "exit_ms": "exit handlers (flush, final status)"}
