@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from hydratrack.sdk.capture import git_state, installed_packages
 
@@ -57,3 +58,24 @@ def test_git_over_its_budget_is_abandoned(tmp_path: Path) -> None:
     assert time.monotonic() - t0 < 3
     assert out[0] is None
     assert out[1] is not None and Path(out[1].strip()).resolve() == tmp_path.resolve()
+
+
+def test_installed_packages_read_egg_info_and_bare_dist_info(tmp_path: Path,
+                                                             monkeypatch: Any) -> None:
+    from importlib import metadata
+
+    (tmp_path / "eggy.egg-info").mkdir()
+    (tmp_path / "eggy.egg-info" / "PKG-INFO").write_text(
+        "Metadata-Version: 2.1\nName: eggy\nVersion: 1.2.3\nSummary: x\n\nName: not-this\n")
+    (tmp_path / "single.egg-info").write_text("Metadata-Version: 1.0\nName: single\nVersion: 0.1\n")
+    (tmp_path / "plain.dist-info").mkdir()
+    (tmp_path / "plain.dist-info" / "METADATA").write_text("Name: plain\nVersion: 4.0\n")
+    (tmp_path / "broken.egg-info").mkdir()  # no PKG-INFO: left out, capture goes on
+    (tmp_path / "noversion.egg-info").write_text("Name: noversion\n")
+    monkeypatch.setattr("sys.path", [str(tmp_path)])
+    found = installed_packages()
+    assert found == {"eggy": "1.2.3", "plain": "4.0", "single": "0.1"}
+    # the same answers importlib.metadata gives for these layouts
+    for name, version in found.items():
+        dists = list(metadata.distributions(name=name, path=[str(tmp_path)]))
+        assert [d.version for d in dists] == [version]
