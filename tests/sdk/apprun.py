@@ -15,10 +15,8 @@ APPS = Path(__file__).resolve().parents[1] / "apps"
 def hydra_pythons() -> list[str]:
     """Interpreters to run the apps with: this one (Hydra 1.3) plus any listed in
     ``HYDRATRACK_TEST_PYTHONS`` (e.g. a Python 3.10 venv with hydra-core==1.2.0 and
-    hydratrack installed; docs/hydra.md says how). ``/tmp/hydra12-venv`` is used if present."""
+    hydratrack installed: ``scripts/hydra12-venv`` makes one, ``scripts/test`` sets it)."""
     extra = [p for p in os.environ.get("HYDRATRACK_TEST_PYTHONS", "").split(os.pathsep) if p]
-    if not extra and Path("/tmp/hydra12-venv/bin/python").exists():
-        extra = ["/tmp/hydra12-venv/bin/python"]
     return [sys.executable, *extra]
 
 
