@@ -1,0 +1,63 @@
+"""What a short run costs at exit, checked on a real Hydra app against the real server:
+the HTTP stack comes without its optional parts, and nothing is lost on the way."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from hydratrack.client.api import ApiClient
+from tests.support.servers import ServerProcess
+
+APP = '''
+import atexit, sys
+import hydra
+from omegaconf import DictConfig
+
+def report():  # registered before Task.init, so it runs after hydratrack's exit handler
+    loaded = sorted(m for m in ("trio", "httpx._main", "rich")
+                    if m in sys.modules)
+    print("LOADED", loaded, "httpx" in sys.modules, flush=True)
+
+@hydra.main(version_base=None, config_path=".", config_name="config")
+def main(cfg: DictConfig) -> None:
+    atexit.register(report)
+    from hydratrack import Task
+    task = Task.init(project_name="speed", task_name="short")
+    print(f"HYDRATRACK_TASK={task.id}")
+    for i in range(cfg.steps):
+        task.get_logger().report_scalar("loss", "train", value=1.0 / (i + 1), iteration=i)
+    print("done", flush=True)
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def test_short_run_lands_whole_without_optional_http_parts(server: ServerProcess,
+                                                           api: ApiClient,
+                                                           tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(textwrap.dedent(APP))
+    (tmp_path / "config.yaml").write_text("steps: 5\n")
+    proc = subprocess.run([sys.executable, "app.py", "steps=7"], cwd=tmp_path,
+                          env=server.env(), capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "hydratrack: warning" not in proc.stderr
+    assert "LOADED [] True" in proc.stdout  # httpx used; trio and its CLI never loaded
+    task_id = proc.stdout.split("HYDRATRACK_TASK=")[1].split()[0]
+
+    task = api.get_task(task_id)
+    assert task["status"] == "completed"
+    script = task["script"]
+    assert script["argv"] == ["steps=7"]
+    import hydra
+
+    assert script["requirements"]["pip"]["hydra_core"] == hydra.__version__
+    assert task["hyperparams"]["Hydra"]["steps"]["value"] == "7"
+    scalars = api.get_scalars(task_id)
+    assert scalars["loss"]["train"]["x"] == list(range(7))
+    console = "".join(i["text"] for i in api.get_console(task_id)["items"])
+    assert "done\n" in console
