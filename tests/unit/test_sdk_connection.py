@@ -143,3 +143,23 @@ def test_a_folded_create_that_fails_is_spooled_whole(tmp_path: Path) -> None:
     ops = [line for line in (spool.task_dir(TID) / "ops.jsonl").read_text().splitlines() if line]
     assert len(ops) == 1 and '"argv": ["a"]' in ops[0]
     assert spooled_tasks(tmp_path / "spool")
+
+
+def test_optional_parts_are_left_out_for_the_importing_thread_only() -> None:
+    pytest.importorskip("trio")
+    out = run_python("""
+        import sys, threading
+        from hydratrack.sdk.connection import _SkipOnThisThread
+        finder = _SkipOnThisThread(["trio"])
+        sys.meta_path.insert(0, finder)
+        try:
+            import trio
+        except ModuleNotFoundError as exc:
+            print("here:", exc.name)
+        seen = []
+        t = threading.Thread(target=lambda: seen.append(__import__("trio").__name__))
+        t.start(); t.join()
+        print("other thread:", seen)
+        sys.meta_path.remove(finder)
+    """)
+    assert out.splitlines() == ["here: trio", "other thread: ['trio']"]

@@ -5,11 +5,14 @@ waits for the last request, so its cost is the SDK's exit cost on a fast local s
 Most of it is importing the HTTP stack. Two optional parts of it are never used by the
 SDK, so they are kept out of the import, without changing what a user's own code sees:
 
-- ``httpx._main`` (the ``httpx`` command line: rich, pygments, click) is blocked for this
-  one import; httpx then uses its stub ``httpx.main``. A later ``import httpx._main`` works.
+- ``httpx._main`` (the ``httpx`` command line: rich, pygments, click): httpx then uses its
+  stub ``httpx.main``. A later ``import httpx._main`` works.
 - ``trio``: httpcore imports it eagerly when installed, for its async locks under trio. It
-  is blocked while httpcore is imported and then handed to httpcore as a :class:`Deferred`
-  stand-in that imports trio on first use, so async httpx under trio still works.
+  is handed to httpcore as a :class:`Deferred` stand-in that imports trio on first use, so
+  async httpx under trio still works.
+
+Both are left out by a finder that answers "not found" to the importing thread only, for
+the duration of this one import: other threads importing them meanwhile are not affected.
 
 The client keeps one connection open (HTTP keep-alive) for all of a run's requests.
 """
@@ -20,6 +23,7 @@ import importlib
 import importlib.util
 import logging
 import sys
+import threading
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -43,32 +47,52 @@ class Deferred:
         return f"<deferred module {self._name!r}>"
 
 
+class _SkipOnThisThread:
+    """A meta-path finder that makes ``names`` unimportable for the calling thread only
+    (other threads, and later imports, find them as usual)."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = frozenset(names)
+        self.thread = threading.get_ident()
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name in self.names and threading.get_ident() == self.thread:
+            raise ModuleNotFoundError(f"{name} is left out of hydratrack's HTTP set-up",
+                                      name=name)
+
+
 def import_http_stack() -> None:
     """Import httpx and httpcore without their optional parts (see the module doc)."""
-    blocked = [] if "httpx" in sys.modules else ["httpx._main"]
+    skipped = [] if "httpx" in sys.modules else ["httpx._main"]
     if "httpcore" not in sys.modules:
-        blocked += [name for name in OPTIONAL if name not in sys.modules]
-    if not blocked:
+        skipped += [name for name in OPTIONAL if name not in sys.modules]
+    if not skipped:
         return  # already paid for
-    for name in blocked:
-        sys.modules[name] = None  # type: ignore[assignment]
+    finder = _SkipOnThisThread(skipped)
+    sys.meta_path.insert(0, finder)
     try:
         import httpcore  # noqa: F401
         import httpx  # noqa: F401
     finally:
-        for name in blocked:
-            del sys.modules[name]
+        sys.meta_path.remove(finder)
     for name in OPTIONAL:
-        if name in blocked and importlib.util.find_spec(name) is not None:
+        if name in skipped and name not in sys.modules \
+                and importlib.util.find_spec(name) is not None:
             _defer(name)
+        elif name in skipped and name in sys.modules:
+            _defer_to(name, sys.modules[name])
 
 
 def _defer(name: str) -> None:
     """Give every httpcore module that saw ``name`` as missing a :class:`Deferred` instead."""
+    _defer_to(name, Deferred(name))
+
+
+def _defer_to(name: str, stand_in: Any) -> None:
     for mod_name, mod in list(sys.modules.items()):
         if (mod_name == "httpcore" or mod_name.startswith("httpcore.")) and mod is not None \
-                and name in vars(mod) and vars(mod)[name] is None:
-            setattr(mod, name, Deferred(name))
+                and vars(mod).get(name, False) is None:
+            setattr(mod, name, stand_in)
 
 
 def quiet_http_logs() -> None:
