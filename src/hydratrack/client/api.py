@@ -81,11 +81,15 @@ class ApiClient:
                 raise ApiError(resp.status_code, "http_error", resp.text[:500] or resp.reason_phrase) from None
         return resp
 
-    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _json(self, method: str, path: str, **kwargs: Any) -> JSON:
+        """The answer's JSON object (``{}`` for an empty answer such as 204)."""
         resp = self.request(method, path, **kwargs)
         if resp.status_code == 204 or not resp.content:
-            return None
-        return resp.json()
+            return {}
+        data = resp.json()
+        if not isinstance(data, dict):
+            raise ApiError(resp.status_code, "bad_answer", f"expected a JSON object from {path}")
+        return data
 
     # -- health and auth --------------------------------------------------------
     def health(self) -> JSON:
