@@ -153,7 +153,7 @@ def test_multirun_one_task_per_job(server: ServerProcess, api: ApiClient, tmp_pa
     ids = [line.split("=", 1)[1] for line in run.stdout.splitlines()
            if line.startswith("HYDRATRACK_TASK=")]
     assert len(ids) == 2 and len(set(ids)) == 2
-    for num, (tid, db) in enumerate(zip(ids, ["mysql", "postgresql"])):
+    for num, (tid, db) in enumerate(zip(ids, ["mysql", "postgresql"], strict=True)):
         task = api.get_task(tid)
         assert task["status"] == "completed"
         facts = task["runtime"]["hydra"]

@@ -8,7 +8,7 @@ from hydratrack.status import ALLOWED_TRANSITIONS, TaskStatus, can_transition
 def test_lifecycle_from_design() -> None:
     s = TaskStatus
     path = [s.DRAFT, s.QUEUED, s.IN_PROGRESS, s.COMPLETED]
-    for a, b in zip(path, path[1:]):
+    for a, b in zip(path, path[1:], strict=False):
         assert can_transition(a, b)
     assert can_transition("queued", "draft")  # dequeue
     assert can_transition("completed", "published")
