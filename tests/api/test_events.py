@@ -144,3 +144,26 @@ def test_nan_and_infinity_become_null(api: ApiClient, http: httpx.Client, make_t
     last = http.get(f"/tasks/{t['id']}/scalars/last").json()["loss"]["train"]
     assert last == {"value": 0.5, "iter": 3, "min": 0.5, "max": 1.0}
     assert len(api.get_scalars(t["id"], max_points=2)["loss"]["train"]["y"]) <= 2
+
+
+def test_big_series_is_reduced_in_the_database(api: ApiClient, make_task: Make) -> None:
+    t = make_task(status="in_progress")
+    points = scalars(50_000, start=7)
+    for i, p in enumerate(points):
+        p["value"] = float((i * 7919) % 1000) / 10
+    points[31_337]["value"] = 1e9  # global extremes, once each
+    points[2]["value"] = -1e9
+    api.post_events(t["id"], unique("b"), points)
+    for max_points, x_axis in ((200, "iter"), (1000, "time"), (3, "iter")):
+        got = api.get_scalars(t["id"], max_points=max_points, x_axis=x_axis)["loss"]["train"]
+        xs, ys = got["x"], got["y"]
+        assert 2 <= len(xs) == len(ys) <= max_points
+        assert xs == sorted(xs)
+        assert 1e9 in ys and -1e9 in ys
+        if max_points >= 4:  # room for the ends
+            first, last = points[0], points[-1]
+            key = "iter" if x_axis == "iter" else "ts"
+            assert (xs[0], ys[0]) == (first[key], first["value"])
+            assert (xs[-1], ys[-1]) == (last[key], last["value"])
+        by_x = {p["iter" if x_axis == "iter" else "ts"]: p["value"] for p in points}
+        assert all(by_x[x] == y for x, y in zip(xs, ys, strict=True))  # real points only

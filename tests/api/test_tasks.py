@@ -172,3 +172,17 @@ def test_list_metrics_column(api: ApiClient, make_task: Make) -> None:
         for i in range(3)])
     items = api.list_tasks(project=t["project"]["name"], metrics="loss/train,acc/val")["items"]
     assert items[0]["last_metrics"] == {"loss/train": 1.0 / 3}
+
+
+def test_param_filter_is_exact_for_short_and_long_values(api: ApiClient) -> None:
+    project = unique("proj")
+    long_a, long_b = "x" * 250 + "a", "x" * 250 + "b"  # same 200-character prefix
+    values = {"short": "0.1", "longer": "0.10", "long_a": long_a, "long_b": long_b}
+    for name, value in values.items():
+        api.create_task({"name": name, "project": project,
+                         "hyperparams": {"Hydra": {"lr": {"value": value}}}})
+    for name, value in values.items():
+        got = api.list_tasks(project=project, param=f"Hydra/lr={value}")
+        assert [t["name"] for t in got["items"]] == [name] and got["total"] == 1
+    assert api.list_tasks(project=project, param="Hydra/lr=0.")["total"] == 0
+    assert api.list_tasks(project=project, param="Hydra/lr=" + "x" * 250)["total"] == 0

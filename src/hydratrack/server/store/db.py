@@ -74,6 +74,23 @@ class Database:
         from hydratrack.server.store.migration import upgrade
 
         upgrade(self.engine)
+        self.optimize(full=True)
+
+    def optimize(self, full: bool = False) -> None:
+        """Refresh the SQLite planner's table statistics (PostgreSQL's autovacuum does it).
+
+        Without statistics SQLite may walk every task for a hyperparameter filter.
+        ``full``: a sampled ``ANALYZE`` of every table (at start, well under a second on
+        100k tasks); else ``PRAGMA optimize``, which re-analyzes only what changed a lot.
+        """
+        if not self.is_sqlite:
+            return
+        with self.write() as conn:
+            if full:
+                conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+                conn.exec_driver_sql("ANALYZE")
+            else:
+                conn.exec_driver_sql("PRAGMA optimize")
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -10,14 +10,22 @@ import datetime as dt
 import math
 from typing import Any, Iterable
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from hydratrack.server.errors import Conflict
 from hydratrack.server.store import tasks as tasks_repo
 from hydratrack.server.store.clock import utcnow
-from hydratrack.server.store.downsample import downsample
 from hydratrack.server.store.models import (
     console,
     event_batches,
@@ -133,25 +141,86 @@ def _wanted(metrics: list[str] | None) -> Any:
     return or_(*conds)
 
 
+def _series(conn: Connection, task_id: str, cond: Any) -> list[tuple[str, str]]:
+    """The (metric, variant) pairs of a task, one index seek each (a loose index scan)."""
+    c = scalars.c
+    found: list[tuple[str, str]] = []
+    while True:
+        stmt = select(c.metric, c.variant).where(c.task_id == task_id)
+        if cond is not None:
+            stmt = stmt.where(cond)
+        if found:
+            stmt = stmt.where(tuple_(c.metric, c.variant) > tuple_(*found[-1]))
+        row = conn.execute(stmt.order_by(c.metric, c.variant).limit(1)).first()
+        if row is None:
+            return found
+        found.append((row[0], row[1]))
+
+
 def read_scalars(conn: Connection, task_id: str, max_points: int, x_axis: str,
                  metrics: list[str] | None) -> dict[str, dict[str, dict[str, list[Any]]]]:
+    """Each series whole when it fits ``max_points``, else reduced in SQL (``_bucketed``)."""
     c = scalars.c
     x_col = c.iter if x_axis == "iter" else c.ts
-    stmt = select(c.metric, c.variant, x_col.label("x"), c.value).where(c.task_id == task_id)
-    cond = _wanted(metrics)
-    if cond is not None:
-        stmt = stmt.where(cond)
-    stmt = stmt.order_by(c.metric, c.variant, x_col, c.id)
-    series: dict[tuple[str, str], tuple[list[float], list[float | None]]] = {}
-    for metric, variant, x, y in conn.execute(stmt):
-        xs, ys = series.setdefault((metric, variant), ([], []))
-        xs.append(x)
-        ys.append(y)
     out: dict[str, dict[str, dict[str, list[Any]]]] = {}
-    for (metric, variant), (xs, ys) in series.items():
-        dx, dy = downsample(xs, ys, max_points)
-        out.setdefault(metric, {})[variant] = {"x": dx, "y": dy}
+    for metric, variant in _series(conn, task_id, _wanted(metrics)):
+        where = (c.task_id == task_id, c.metric == metric, c.variant == variant)
+        upto = select(c.id).where(*where).limit(max_points + 1).subquery()
+        if conn.execute(select(func.count()).select_from(upto)).scalar_one() > max_points:
+            xs, ys = _bucketed(conn, where, x_col, max_points)
+        else:
+            rows = conn.execute(select(x_col, c.value).where(*where).order_by(x_col, c.id)).all()
+            xs, ys = [r[0] for r in rows], [r[1] for r in rows]
+        out.setdefault(metric, {})[variant] = {"x": xs, "y": ys}
     return out
+
+
+def _bucketed(conn: Connection, where: tuple[Any, ...], x_col: Any,
+              max_points: int) -> tuple[list[Any], list[Any]]:
+    """A long series reduced in the database; about two rows per bucket leave it.
+
+    The iteration range is cut into equal buckets, each read by an index range scan of
+    the covering index (no sort, no row lookups). From each bucket the minimum and the
+    maximum value are kept, at the first point where they occur; a bucket of only nulls
+    keeps its first point so the gap stays visible; the series' first and last points are
+    kept. At most ``max_points`` points come back, in x order.
+    """
+    c = scalars.c
+    ends = max_points >= 4  # room for the first and last point besides the buckets
+    n_buckets = (max_points - 2) // 2 if ends else 1
+    lo = conn.execute(select(c.iter).where(*where).order_by(c.iter).limit(1)).scalar_one()
+    hi = conn.execute(select(c.iter).where(*where).order_by(c.iter.desc()).limit(1)).scalar_one()
+    span = hi - lo + 1
+    k = select(literal(0, BigInteger).label("k")).cte("ranges", recursive=True)
+    k = k.union_all(select((k.c.k + 1).label("k")).where(k.c.k < n_buckets - 1))
+    a, z = lo + k.c.k * span // n_buckets, lo + (k.c.k + 1) * span // n_buckets
+    in_range = (*where, c.iter >= a, c.iter < z)
+    ext = select(a.label("a"), z.label("z"),
+                 select(func.min(c.value)).where(*in_range).scalar_subquery().label("lo"),
+                 select(func.max(c.value)).where(*in_range).scalar_subquery().label("hi"),
+                 ).where(a < z).cte("ext").prefix_with("MATERIALIZED")
+    f = ext.c
+    in_found = (*where, c.iter >= f.a, c.iter < f.z)
+
+    def first_x(*cond: Any) -> Any:  # where each extreme first occurs
+        return (select(x_col).where(*in_found, *cond).order_by(c.iter, c.id).limit(1)
+                .scalar_subquery())
+
+    keep: dict[tuple[Any, Any], None] = {}
+    for y_lo, y_hi, x_lo, x_hi, x0 in conn.execute(select(
+            f.lo, f.hi, first_x(c.value == f.lo), first_x(c.value == f.hi), first_x())):
+        if y_lo is None:  # only nulls in this bucket
+            keep[(x0, None)] = None
+            continue
+        keep[(x_lo, y_lo)] = None
+        keep[(x_hi, y_hi)] = None
+    if ends:
+        for order in ((c.iter, c.id), (c.iter.desc(), c.id.desc())):
+            row = conn.execute(select(x_col, c.value).where(*where).order_by(*order)
+                               .limit(1)).one()
+            keep[(row[0], row[1])] = None
+    points = sorted(keep, key=lambda p: p[0])
+    return [p[0] for p in points], [p[1] for p in points]
 
 
 def last_scalars(conn: Connection, task_id: str) -> dict[str, dict[str, dict[str, Any]]]:

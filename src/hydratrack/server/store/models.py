@@ -147,7 +147,7 @@ hyperparams = Table(
     Column("position", Integer, nullable=False, default=0),
     # indexed stand-in for value (long values do not fit a btree entry on PostgreSQL)
     Column("value_prefix", String(200), nullable=False, default=""),
-    Index(None, "section", "name", "value_prefix"),
+    Index(None, "section", "name", "value_prefix", "task_id"),  # covering: the filter
 )
 
 configuration = Table(
@@ -168,7 +168,7 @@ scalars = Table(
     Column("iter", Integer, nullable=False),
     Column("value", Float),  # NULL: the run reported NaN or an infinity
     Column("ts", Float, nullable=False),
-    Index(None, "task_id", "metric", "variant", "iter"),
+    Index(None, "task_id", "metric", "variant", "iter", "value"),  # covering: downsampling
 )
 
 metric_summaries = Table(

@@ -76,9 +76,10 @@ def _conditions(conn: Connection, f: TaskFilter) -> list[Any]:
             raise BadRequest(f"bad param filter {item!r}: expected Section/name=value")
         section, name = _split_key(key, "param filter")
         h = hyperparams.c
-        where.append(c.id.in_(select(h.task_id).where(
-            h.section == section, h.name == name, h.value_prefix == value[:PREFIX_LEN],
-            h.value == value)))
+        match = [h.section == section, h.name == name, h.value_prefix == value[:PREFIX_LEN]]
+        if len(value) >= PREFIX_LEN:  # shorter: the prefix is the whole value, already exact
+            match.append(h.value == value)
+        where.append(c.id.in_(select(h.task_id).where(*match)))
     if f.parent:
         where.append(c.parent_id == f.parent)
     if f.archived is not None:
