@@ -1,4 +1,5 @@
-"""The sweeper: fails tasks whose worker stopped sending heartbeats; drops old logins."""
+"""The sweeper: fails tasks whose worker stopped sending heartbeats; hourly, drops old logins
+and refreshes the SQLite planner's statistics."""
 
 from __future__ import annotations
 
@@ -25,13 +26,15 @@ def sweep_once(ctx: ServerContext) -> list[str]:
     return failed
 
 
-def forget_expired_logins(ctx: ServerContext) -> None:
+def hourly_maintenance(ctx: ServerContext) -> None:
+    """Drop expired sessions and login links; let SQLite re-analyze tables that grew."""
     with ctx.db.write() as conn:
         users_repo.delete_expired(conn)
+    ctx.db.optimize()
 
 
 async def sweep_forever(ctx: ServerContext) -> None:
-    """Expired leases every ``--sweep-seconds``; expired sessions/login links hourly."""
+    """Expired leases every ``--sweep-seconds``; :func:`hourly_maintenance` hourly."""
     last_cleanup = 0.0
     while True:
         await asyncio.sleep(ctx.settings.sweep_seconds)
@@ -39,6 +42,6 @@ async def sweep_forever(ctx: ServerContext) -> None:
             await run_in_threadpool(sweep_once, ctx)
             if time.monotonic() - last_cleanup > CLEANUP_SECONDS:
                 last_cleanup = time.monotonic()
-                await run_in_threadpool(forget_expired_logins, ctx)
+                await run_in_threadpool(hourly_maintenance, ctx)
         except Exception:  # keep sweeping; a DB hiccup must not stop leases forever
             log.exception("lease sweep failed")

@@ -86,8 +86,8 @@ class Database:
         if not self.is_sqlite:
             return
         with self.write() as conn:
+            conn.exec_driver_sql("PRAGMA analysis_limit=1000")  # sampled: bounded time
             if full:
-                conn.exec_driver_sql("PRAGMA analysis_limit=1000")
                 conn.exec_driver_sql("ANALYZE")
             else:
                 conn.exec_driver_sql("PRAGMA optimize")
