@@ -37,7 +37,8 @@ def web_vendor() -> Path:
 @pytest.fixture(scope="session")
 def playwright_instance() -> Iterator[Playwright]:
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
+        pytest.fail(f"{CHROMIUM} is not installed: the browser tests need Debian's chromium "
+                    "(bash scripts/test installs it)")
     with sync_playwright() as p:
         yield p
 

@@ -49,7 +49,7 @@ def _read_until(proc: subprocess.Popen[str], marker: str, timeout: float) -> str
 @pytest.fixture
 def demo_env(tmp_path: Path) -> dict[str, str]:
     if not VENV_HT.exists():
-        pytest.skip("needs the .venv made by scripts/setup (scripts/test makes it)")
+        pytest.fail("the demo test needs the .venv made by scripts/setup: run bash scripts/test")
     env = {k: v for k, v in os.environ.items() if not k.startswith("HYDRATRACK_")}
     env.update(HOME=str(tmp_path), HYDRATRACK_DEMO_PORT=str(free_port()), PYTHONUNBUFFERED="1")
     return env
@@ -150,9 +150,9 @@ def test_demo_port_taken_is_a_clear_error(demo_env: dict[str, str]) -> None:
 @pytest.fixture
 def pg_dir() -> Iterator[Path]:
     if not list(Path("/usr/lib/postgresql").glob("*/bin/postgres")):
-        pytest.skip("PostgreSQL server binaries not installed")
+        pytest.fail("PostgreSQL server binaries not installed (bash scripts/test installs them)")
     if os.geteuid() == 0 and shutil.which("runuser") is None:
-        pytest.skip("needs runuser to start PostgreSQL as user postgres")
+        pytest.fail("runuser is missing: scripts/pg-start needs it to run PostgreSQL as user postgres")
     path = Path(tempfile.mkdtemp(prefix="ht-pg-test-", dir="/tmp"))
     yield path
     shutil.rmtree(path, ignore_errors=True)

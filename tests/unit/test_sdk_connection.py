@@ -9,8 +9,6 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from hydratrack.sdk.sender import Sender
 from hydratrack.sdk.spool import SpoolTransport
 from hydratrack.sdk.transport import MockTransport
@@ -39,7 +37,7 @@ def test_http_stack_is_imported_without_cli_and_trio() -> None:
 
 
 def test_deferred_trio_still_serves_httpcore_under_trio() -> None:
-    pytest.importorskip("trio")
+    import trio  # noqa: F401  (a test extra: this path must run, not skip)
     out = run_python("""
         import sys
         from hydratrack.sdk.connection import import_http_stack
@@ -62,7 +60,7 @@ def test_deferred_trio_still_serves_httpcore_under_trio() -> None:
 
 
 def test_trio_imported_before_is_left_alone() -> None:
-    pytest.importorskip("trio")
+    import trio  # noqa: F401  (a test extra: this path must run, not skip)
     out = run_python("""
         import trio
         from hydratrack.sdk.connection import import_http_stack
@@ -146,7 +144,7 @@ def test_a_folded_create_that_fails_is_spooled_whole(tmp_path: Path) -> None:
 
 
 def test_optional_parts_are_left_out_for_the_importing_thread_only() -> None:
-    pytest.importorskip("trio")
+    import trio  # noqa: F401  (a test extra: this path must run, not skip)
     out = run_python("""
         import sys, threading
         from hydratrack.sdk.connection import _SkipOnThisThread
