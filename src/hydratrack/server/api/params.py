@@ -7,13 +7,14 @@ as sent. Other states are not editable (409 naming the status).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Iterable, Mapping
+from typing import Annotated, Any, Callable, Iterable, Mapping
 
 from fastapi import APIRouter, Path, Response
 from sqlalchemy.engine import Connection
 
 from hydratrack.server.api.models import ConfigIn, Hyperparams, ParamIn, Section, dump
 from hydratrack.server.auth import Ctx, CurrentUser
+from hydratrack.server.context import ServerContext
 from hydratrack.server.errors import InvalidEdit
 from hydratrack.server.store import params as params_repo
 from hydratrack.server.store import tasks as tasks_repo
@@ -90,28 +91,29 @@ def get_hyperparams(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, An
 def patch_hyperparams(task_id: str, body: Hyperparams, caller: CurrentUser,
                       ctx: Ctx) -> dict[str, Any]:
     changes = {s: _plain_section(e) for s, e in body.items()}
-    with ctx.db.write() as conn:
-        row = tasks_repo.lock_row(conn, task_id)
-        tasks_repo.ensure_editable(row)
-        before = params_repo.get_hyperparams(conn, task_id)
-        params_repo.patch_hyperparams(conn, task_id, changes)
-        after = params_repo.get_hyperparams(conn, task_id)
-        _check_hyperparams(conn, row, before, after, changes)
-        tasks_repo.touch(conn, task_id)
-        return after
+    return _save_hyperparams(ctx, task_id, changes,
+                             lambda conn: params_repo.patch_hyperparams(conn, task_id, changes))
 
 
 @router.put("/hyperparams/{section}")
 def put_section(task_id: str, section: SectionName, body: Section, caller: CurrentUser,
                 ctx: Ctx) -> dict[str, Any]:
     entries = _plain_section(body)
+    return _save_hyperparams(ctx, task_id, [section],
+                             lambda conn: params_repo.put_section(conn, task_id, section, entries))
+
+
+def _save_hyperparams(ctx: ServerContext, task_id: str, changed: Iterable[str],
+                      write: Callable[[Connection], None]) -> dict[str, Any]:
+    """Apply ``write`` to an editable task, validate what changed (drafts), answer the result.
+    A refused edit raises inside the transaction, so nothing of it is stored."""
     with ctx.db.write() as conn:
         row = tasks_repo.lock_row(conn, task_id)
         tasks_repo.ensure_editable(row)
         before = params_repo.get_hyperparams(conn, task_id)
-        params_repo.put_section(conn, task_id, section, entries)
+        write(conn)
         after = params_repo.get_hyperparams(conn, task_id)
-        _check_hyperparams(conn, row, before, after, [section])
+        _check_hyperparams(conn, row, before, after, changed)
         tasks_repo.touch(conn, task_id)
         return after
 

@@ -114,26 +114,25 @@ def list_(conn: Connection, f: TaskFilter) -> tuple[list[dict[str, Any]], int]:
 
 
 def _attach_params(conn: Connection, items: list[dict[str, Any]], keys: list[str]) -> None:
-    pairs = [_split_key(k, "params entry") for k in keys]
     h = hyperparams.c
-    stmt = select(h.task_id, h.section, h.name, h.value).where(
-        h.task_id.in_([i["id"] for i in items]),
-        or_(*[and_(h.section == s, h.name == n) for s, n in pairs]))
-    found: dict[str, dict[str, str]] = {}
-    for r in conn.execute(stmt):
-        found.setdefault(r.task_id, {})[f"{r.section}/{r.name}"] = r.value
-    for item in items:
-        item["params"] = found.get(item["id"], {})
+    _attach(conn, items, keys, "params", "params entry", h.task_id, h.section, h.name, h.value)
 
 
 def _attach_metrics(conn: Connection, items: list[dict[str, Any]], keys: list[str]) -> None:
-    pairs = [_split_key(k, "metrics entry") for k in keys]
     m = metric_summaries.c
-    stmt = select(m.task_id, m.metric, m.variant, m.value).where(
-        m.task_id.in_([i["id"] for i in items]),
-        or_(*[and_(m.metric == a, m.variant == b) for a, b in pairs]))
-    found: dict[str, dict[str, float]] = {}
-    for r in conn.execute(stmt):
-        found.setdefault(r.task_id, {})[f"{r.metric}/{r.variant}"] = r.value
+    _attach(conn, items, keys, "last_metrics", "metrics entry",
+            m.task_id, m.metric, m.variant, m.value)
+
+
+def _attach(conn: Connection, items: list[dict[str, Any]], keys: list[str], field: str,
+            what: str, task_col: Any, outer: Any, inner: Any, value: Any) -> None:
+    """Give each item ``field``: ``{"outer/inner": value}`` for the chosen ``keys``."""
+    pairs = [_split_key(k, what) for k in keys]
+    stmt = select(task_col, outer, inner, value).where(
+        task_col.in_([i["id"] for i in items]),
+        or_(*[and_(outer == a, inner == b) for a, b in pairs]))
+    found: dict[str, dict[str, Any]] = {}
+    for task_id, a, b, v in conn.execute(stmt):
+        found.setdefault(task_id, {})[f"{a}/{b}"] = v
     for item in items:
-        item["last_metrics"] = found.get(item["id"], {})
+        item[field] = found.get(item["id"], {})
