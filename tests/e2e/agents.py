@@ -16,6 +16,7 @@ from hydratrack.client import ApiClient
 from tests.support.servers import ServerProcess
 
 APPS = Path(__file__).resolve().parent / "apps"
+FINAL = {"completed", "failed", "stopped"}  # statuses a run ends in
 
 
 def copy_trainer(dest: Path) -> Path:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import signal
 import time
-import uuid
 from pathlib import Path
 from typing import Iterator
 
@@ -13,6 +12,7 @@ import pytest
 
 from hydratrack.client import ApiClient
 from tests.e2e.agents import (
+    FINAL,
     AgentProcess,
     console_text,
     copy_trainer,
@@ -23,7 +23,6 @@ from tests.e2e.agents import (
 from tests.support.servers import ServerProcess, running_server
 
 pytestmark = pytest.mark.slow
-FINAL = {"completed", "failed", "stopped"}
 
 
 @pytest.fixture(scope="module")
@@ -31,20 +30,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     yield from running_server(
         tmp_path_factory.mktemp("lifecycle-server"), extra_args=["--lease-seconds", "5"]
     )
-
-
-@pytest.fixture
-def api(server: ServerProcess) -> Iterator[ApiClient]:
-    client = server.client()
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def queue(api: ApiClient) -> str:
-    name = "q" + uuid.uuid4().hex[:8]
-    api.create_queue(name)
-    return name
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import yaml
 from hydratrack.client import ApiClient, ApiError
 from tests.e2e.agents import (
     APPS,
+    FINAL,
     AgentProcess,
     console_text,
     copy_trainer,
@@ -25,7 +26,6 @@ from tests.e2e.agents import (
 from tests.support.servers import ServerProcess, running_server
 
 pytestmark = pytest.mark.slow
-FINAL = {"completed", "failed", "stopped"}
 
 
 @pytest.fixture(scope="module")
@@ -33,21 +33,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A server with a short lease, so a lost agent's task fails within seconds."""
     base = tmp_path_factory.mktemp("agent-server")
     yield from running_server(base, extra_args=["--lease-seconds", "3", "--sweep-seconds", "0.5"])
-
-
-@pytest.fixture
-def api(server: ServerProcess) -> Iterator[ApiClient]:
-    client = server.client()
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def queue(api: ApiClient) -> str:
-    """A queue of this test's own, so agents of different tests never meet."""
-    name = "q" + uuid.uuid4().hex[:8]
-    api.create_queue(name)
-    return name
 
 
 @pytest.fixture(scope="module")
