@@ -1,7 +1,7 @@
 """Talking to a hydratrack server over its public REST API (used by the SDK, agent, CLI).
 
-Names are loaded on first use, so ``hydratrack.client.config`` (read by ``Task.init`` on
-the user's thread) does not pull in httpx (~80 ms of imports).
+Names are loaded on first use. Nothing here imports httpx: ``ApiClient`` loads its wire
+backend (httpx by default, or ``http.client``) when one is made (see ``client.wire``).
 """
 
 from __future__ import annotations

@@ -2,36 +2,31 @@
 
 One method per endpoint; errors become :class:`ApiError` carrying the server's error
 code and message. The SDK, the agent and the CLI all use this class, so nothing of
-theirs reaches the store except through the public API.
+theirs reaches the store except through the public API, and what each endpoint takes
+and answers is written down here only.
+
+How requests travel is a pluggable backend (:mod:`hydratrack.client.wire`): httpx by
+default, or the standard library's ``http.client`` (``backend="stdlib"``, what the SDK's
+background sender uses because it is ~10x cheaper to import). Both raise the same
+:class:`ServerUnreachable` and :class:`ApiError`. Importing this module imports neither.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterable, Mapping
-
-import httpx
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from hydratrack.client.config import ClientConfig, load_client_config
+from hydratrack.client.errors import ApiError, ServerUnreachable
+from hydratrack.client.wire import Backend, Files, Params, Response, Wire, open_wire
+
+if TYPE_CHECKING:  # pragma: no cover
+    import httpx
+
+__all__ = ["ApiClient", "ApiError", "ServerUnreachable"]
 
 JSON = dict[str, Any]
-
-
-class ApiError(Exception):
-    """An error answer (or no answer) from the server."""
-
-    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
-        super().__init__(f"{message} ({code}, HTTP {status})" if status else message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details
-
-
-class ServerUnreachable(ApiError):
-    def __init__(self, url: str, reason: str) -> None:
-        super().__init__(0, "unreachable", f"cannot reach hydratrack server at {url}: {reason}")
 
 
 class ApiClient:
@@ -43,24 +38,22 @@ class ApiClient:
         *,
         config: ClientConfig | None = None,
         timeout: float = 30.0,
+        backend: Backend = "httpx",
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        """``transport`` (httpx backend only) replaces httpx's network transport."""
         cfg = config or load_client_config()
         self.api_host = (api_host or cfg.api_host).rstrip("/")
         key = access_key or cfg.access_key
         secret = secret_key or cfg.secret_key
-        auth = httpx.BasicAuth(key, secret) if key and secret else None
-        self._http = httpx.Client(
-            base_url=self.api_host + "/api/v1",
-            auth=auth,
-            timeout=timeout,
-            transport=transport,
-            headers={"User-Agent": "hydratrack-client"},
-        )
+        auth = (key, secret) if key and secret else None
+        options = {} if transport is None else {"transport": transport}
+        self.backend = backend
+        self.wire: Wire = open_wire(backend, self.api_host, auth, timeout, **options)
 
     # -- plumbing -------------------------------------------------------------
     def close(self) -> None:
-        self._http.close()
+        self.wire.close()
 
     def __enter__(self) -> "ApiClient":
         return self
@@ -68,16 +61,18 @@ class ApiClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            resp = self._http.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
-            raise ServerUnreachable(self.api_host, str(exc) or type(exc).__name__) from exc
+    def request(self, method: str, path: str, *, json: Any = None, params: Params | None = None,
+                files: Files | None = None, data: Mapping[str, str] | None = None,
+                timeout: float | None = None) -> Response:
+        """One request to ``/api/v1`` + ``path``; an error answer raises :class:`ApiError`
+        (no answer: :class:`ServerUnreachable`)."""
+        resp = self.wire.request(method, path, json=json, params=params, files=files,
+                                 data=data, timeout=timeout)
         if resp.status_code >= 400:
             try:
                 err = resp.json()["error"]
                 raise ApiError(resp.status_code, err.get("code", "error"), err.get("message", ""), err.get("details"))
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, AttributeError):
                 raise ApiError(resp.status_code, "http_error", resp.text[:500] or resp.reason_phrase) from None
         return resp
 
@@ -219,7 +214,7 @@ class ApiClient:
         """Long-poll for a task; None when nothing came within ``timeout`` seconds."""
         resp = self.request(
             "POST", f"/workers/{worker_id}/claim", json={"timeout": timeout},
-            timeout=httpx.Timeout(timeout + 15.0),
+            timeout=timeout + 15.0,
         )
         return None if resp.status_code == 204 else resp.json()
 
