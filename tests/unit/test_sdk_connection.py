@@ -1,4 +1,5 @@
-"""The SDK's HTTP set-up: httpx without its optional parts, and fewer requests at exit."""
+"""The SDK's connections (stdlib for the run's sender, httpx for reads) and fewer
+requests at exit."""
 
 from __future__ import annotations
 
@@ -24,61 +25,29 @@ def run_python(code: str) -> str:
     return proc.stdout
 
 
-def test_http_stack_is_imported_without_cli_and_trio() -> None:
+def test_sender_client_is_stdlib_and_reader_is_httpx() -> None:
     out = run_python("""
         import sys
-        from hydratrack.sdk.connection import import_http_stack
-        import_http_stack()
-        import httpx, httpcore
-        print(sorted(m for m in sys.modules if m == "trio" or m.startswith(("trio.", "httpx._main", "rich"))))
-        print("httpx._main" in sys.modules, httpx.Client.__name__)
+        from hydratrack.sdk.connection import open_client, open_reader
+        sender = open_client()
+        print(sender.backend, "httpx" in sys.modules)
+        reader = open_reader()
+        print(reader.backend, "httpx" in sys.modules)
     """)
-    assert out.splitlines() == ["[]", "False Client"]
+    assert out.splitlines() == ["stdlib False", "httpx True"]
 
 
-def test_deferred_trio_still_serves_httpcore_under_trio() -> None:
-    import trio  # noqa: F401  (a test extra: this path must run, not skip)
-    out = run_python("""
-        import sys
-        from hydratrack.sdk.connection import import_http_stack
-        import_http_stack()
-        import httpcore._synchronization as sync
-        print(repr(sync.trio))
-        import trio
-
-        async def main():
-            lock = sync.AsyncLock()
-            async with lock:
-                event = sync.AsyncEvent()
-                event.set()
-                await event.wait(timeout=1)
-            return "ok"
-        print(trio.run(main))
-        import httpx._main  # the blocked command-line module still imports when asked
-    """)
-    assert out.splitlines() == ["<deferred module 'trio'>", "ok"]
-
-
-def test_trio_imported_before_is_left_alone() -> None:
-    import trio  # noqa: F401  (a test extra: this path must run, not skip)
-    out = run_python("""
-        import trio
-        from hydratrack.sdk.connection import import_http_stack
-        import_http_stack()
-        import httpcore._synchronization as sync
-        print(sync.trio is trio)
-    """)
-    assert out.strip() == "True"
-
-
-def test_sdk_reads_work_through_the_lean_stack(server: Any) -> None:
+def test_sdk_reads_work_next_to_a_run(server: Any) -> None:
     out = subprocess.run(
         [sys.executable, "-c",
-         ("import sys\nfrom hydratrack import Task\n"
-          "print(len(Task.get_tasks(limit=1)) >= 0, 'trio' in sys.modules)")],
+         ("from hydratrack import Task\n"
+          "t = Task.init(project_name='conn', task_name='reads', auto_connect_streams=False)\n"
+          "t.close()\n"
+          "print(Task.get_task(task_id=t.id).get_status())")],
         env=server.env(), capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "True False"
+    assert out.stdout.strip() == "completed"
+    assert "hydratrack:" not in out.stderr
 
 
 # -- fewer requests: updates ride along in the create ---------------------------------
@@ -141,23 +110,3 @@ def test_a_folded_create_that_fails_is_spooled_whole(tmp_path: Path) -> None:
     ops = [line for line in (spool.task_dir(TID) / "ops.jsonl").read_text().splitlines() if line]
     assert len(ops) == 1 and '"argv": ["a"]' in ops[0]
     assert spooled_tasks(tmp_path / "spool")
-
-
-def test_optional_parts_are_left_out_for_the_importing_thread_only() -> None:
-    import trio  # noqa: F401  (a test extra: this path must run, not skip)
-    out = run_python("""
-        import sys, threading
-        from hydratrack.sdk.connection import _SkipOnThisThread
-        finder = _SkipOnThisThread(["trio"])
-        sys.meta_path.insert(0, finder)
-        try:
-            import trio
-        except ModuleNotFoundError as exc:
-            print("here:", exc.name)
-        seen = []
-        t = threading.Thread(target=lambda: seen.append(__import__("trio").__name__))
-        t.start(); t.join()
-        print("other thread:", seen)
-        sys.meta_path.remove(finder)
-    """)
-    assert out.splitlines() == ["here: trio", "other thread: ['trio']"]

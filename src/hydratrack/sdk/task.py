@@ -306,13 +306,9 @@ _client: ApiClient | None = None
 def _api() -> ApiClient:
     global _client
     if _client is None:
-        from hydratrack.sdk.connection import import_http_stack, quiet_http_logs
+        from hydratrack.sdk.connection import open_reader
 
-        import_http_stack()  # before the client module's own `import httpx`
-        quiet_http_logs()
-        from hydratrack.client.api import ApiClient
-
-        _client = ApiClient()
+        _client = open_reader()
     return _client
 
 
