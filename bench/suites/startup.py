@@ -40,6 +40,8 @@ def _run_once(ctx: Context, env_name: str, tracker: str, rnd: int) -> float:
         env = peer_env(env_name, work)
     env["BENCH_TRACKER"] = tracker
     env["BENCH_TRACE"] = "1"  # the app reports import / init / exit-handler times
+    if rnd == -1:  # the warm-up writes .pyc files, as a user's first run would
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
     args = [ctx.python(env_name), str(APPS_DIR / "train.py"), *OVERRIDES,
             f"hydra.run.dir={work}/run-{tracker}-{rnd}"]
     t0 = time.perf_counter()
