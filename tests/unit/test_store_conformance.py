@@ -14,13 +14,12 @@ from typing import Iterator
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from hydratrack.server.store import events, lifecycle, queues, tasks, users, workers
 from hydratrack.server.store.db import Database, normalize_url
 from hydratrack.server.store.migration import current_revision, upgrade
 from hydratrack.server.store.models import metadata
-from hydratrack.server.store.models import scalars as scalars_t
 from hydratrack.server.store.models import tasks as tasks_t
 from tests.support import servers
 
@@ -71,8 +70,8 @@ def test_upgrade_from_first_schema_keeps_data(empty_db: Database) -> None:
         uid = users.create_user(conn, "old", "password123")["id"]
         tid = tasks.create(conn, uid, {"name": "old run", "project": "p",
                                        "hyperparams": {"Hydra": {"db": "x"}}})[0]["id"]
-        conn.execute(scalars_t.insert().values(task_id=tid, metric="m", variant="v", iter=0,
-                                               value=1.5, ts=0.0))
+        conn.execute(text("INSERT INTO scalars (task_id, metric, variant, iter, value, ts) "
+                          "VALUES (:t, 'm', 'v', 0, 1.5, 0.0)"), {"t": tid})
     empty_db.migrate()
     with empty_db.write() as conn:
         assert tasks.get(conn, tid)["hyperparams"] == {

@@ -5,26 +5,49 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from pydantic import Field
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from hydratrack.server.api.models import Strict
 from hydratrack.server.auth import Ctx, CurrentUser
 from hydratrack.server.store import events as events_repo
+from hydratrack.server.store import scalars as scalar_store
 from hydratrack.server.store import tasks as tasks_repo
 
 router = APIRouter(prefix="/tasks/{task_id}", tags=["events"])
 MAX_EVENTS = 100_000
+MAX_POINTS = 1_000_000  # per array of a "scalars" event; the body limit (413) comes first
 Short = Annotated[str, Field(min_length=1, max_length=255)]
+Iteration = Annotated[int, Field(ge=-(2**31), lt=2**31)]
 
 
 class ScalarEvent(Strict):
     type: Literal["scalar"]
     metric: Short
     variant: Short
-    iter: int = Field(ge=-(2**31), lt=2**31)
+    iter: Iteration
     value: float
     ts: float = Field(default_factory=time.time)
+
+
+class ScalarsEvent(Strict):
+    """Many points of one series as parallel arrays (the fast path: no object per point)."""
+
+    type: Literal["scalars"]
+    metric: Short
+    variant: Short
+    iters: Annotated[list[Iteration], Field(min_length=1, max_length=MAX_POINTS)]
+    values: Annotated[list[float], Field(min_length=1, max_length=MAX_POINTS)]
+    ts: Annotated[list[float], Field(min_length=1, max_length=MAX_POINTS)]
+
+    @model_validator(mode="after")
+    def _same_length(self) -> "ScalarsEvent":
+        if not len(self.iters) == len(self.values) == len(self.ts):
+            raise ValueError(f"iters, values and ts must have the same length (got "
+                             f"{len(self.iters)}, {len(self.values)}, {len(self.ts)})")
+        return self
 
 
 class ConsoleEvent(Strict):
@@ -42,7 +65,8 @@ class TextEvent(Strict):
     ts: float = Field(default_factory=time.time)
 
 
-Event = Annotated[ScalarEvent | ConsoleEvent | TextEvent, Field(discriminator="type")]
+Event = Annotated[ScalarEvent | ScalarsEvent | ConsoleEvent | TextEvent,
+                  Field(discriminator="type")]
 
 
 class Batch(Strict):
@@ -50,9 +74,40 @@ class Batch(Strict):
     events: Annotated[list[Event], Field(max_length=MAX_EVENTS)]
 
 
-@router.post("/events")
-def post_events(task_id: str, body: Batch, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
-    events = [e.model_dump() for e in body.events]
+def _inlined(schema: Any, defs: dict[str, Any]) -> Any:
+    """A JSON schema with its ``$defs`` references replaced by the definitions."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            return _inlined(defs[ref.rsplit("/", 1)[1]], defs)
+        return {k: _inlined(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inlined(v, defs) for v in schema]
+    return schema
+
+
+_BATCH_SCHEMA = Batch.model_json_schema()
+_BATCH_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": _inlined(_BATCH_SCHEMA, _BATCH_SCHEMA.get("$defs", {}))}}}}
+
+
+@router.post("/events", openapi_extra=_BATCH_BODY)
+async def post_events(task_id: str, request: Request, caller: CurrentUser,
+                      ctx: Ctx) -> dict[str, Any]:
+    """The body is parsed and validated in one pass by pydantic's JSON parser (a 50k-point
+    batch in ~20 ms, a third of ``json.loads`` plus validation), off the event loop."""
+    raw = await request.body()
+    return await run_in_threadpool(_post_events, task_id, raw, ctx)
+
+
+def _post_events(task_id: str, raw: bytes, ctx: Any) -> dict[str, Any]:
+    try:
+        body = Batch.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])}
+                                      for e in exc.errors(include_url=False)]) from None
+    events = [e.__dict__ if isinstance(e, ScalarsEvent) else e.model_dump()
+              for e in body.events]
     with ctx.db.write() as conn:
         accepted = events_repo.ingest(conn, task_id, body.batch_id, events)
     if accepted is None:
@@ -68,7 +123,7 @@ def get_scalars(task_id: str, caller: CurrentUser, ctx: Ctx,
     wanted = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
     with ctx.db.read() as conn:
         tasks_repo.get_row(conn, task_id)
-        return events_repo.read_scalars(conn, task_id, max_points, x_axis, wanted)
+        return scalar_store.read(conn, task_id, max_points, x_axis, wanted)
 
 
 @router.get("/scalars/last")

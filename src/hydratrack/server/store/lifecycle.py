@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from hydratrack.server.errors import InvalidState
 from hydratrack.server.store import projects
 from hydratrack.server.store import queues as queues_repo
+from hydratrack.server.store import scalars as scalar_store
 from hydratrack.server.store import tasks as tasks_repo
 from hydratrack.server.store.clock import utcnow
 from hydratrack.server.store.models import (
@@ -22,7 +23,6 @@ from hydratrack.server.store.models import (
     event_batches,
     metric_summaries,
     queue_entries,
-    scalars,
     tasks,
     texts,
     workers,
@@ -80,7 +80,8 @@ def abort(conn: Connection, task_id: str, reason: str | None) -> None:
 
 
 def clear_outputs(conn: Connection, task_id: str) -> None:
-    for table in (scalars, metric_summaries, console, texts, event_batches, artifacts):
+    scalar_store.clear(conn, task_id)
+    for table in (metric_summaries, console, texts, event_batches, artifacts):
         conn.execute(delete(table).where(table.c.task_id == task_id))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -16,9 +17,11 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData(naming_convention={
@@ -127,6 +130,8 @@ tasks = Table(
     Index(None, "archived", "name"),
     Index(None, "worker_id"),
     Index(None, "lease_expires"),
+    Index(None, "id", "archived", "created"),  # covering: matches of a param filter
+    Index(None, "archived", "started"),
 )
 
 task_tags = Table(
@@ -159,16 +164,43 @@ configuration = Table(
     Column("description", Text, nullable=False, default=""),
 )
 
-scalars = Table(
-    "scalars", metadata,
+# scalars: one row per series (a task's metric/variant), its points, and its rollup
+# (a downsampled copy kept at ingest, see ``store/rollup.py``)
+scalar_series = Table(
+    "scalar_series", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
     Column("metric", NAME, nullable=False),
     Column("variant", NAME, nullable=False),
+    UniqueConstraint("task_id", "metric", "variant"),
+)
+
+scalar_points = Table(
+    "scalar_points", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),  # arrival order
+    Column("series_id", Integer, ForeignKey("scalar_series.id", ondelete="CASCADE"),
+           nullable=False),
     Column("iter", Integer, nullable=False),
     Column("value", Float),  # NULL: the run reported NaN or an infinity
     Column("ts", Float, nullable=False),
-    Index(None, "task_id", "metric", "variant", "iter", "value"),  # covering: downsampling
+    Index(None, "series_id", "iter", "id"),
+)
+
+scalar_rollup = Table(
+    "scalar_rollup", metadata,
+    Column("series_id", Integer, ForeignKey("scalar_series.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("level", SmallInteger, primary_key=True, autoincrement=False),
+    Column("bucket", BigInteger, primary_key=True, autoincrement=False),
+    Column("first_iter", Integer, nullable=False),
+    Column("first_value", Float),
+    Column("first_ts", Float, nullable=False),
+    Column("min_iter", Integer),  # min/max NULL: the bucket holds only NULL values
+    Column("min_value", Float),
+    Column("min_ts", Float),
+    Column("max_iter", Integer),
+    Column("max_value", Float),
+    Column("max_ts", Float),
 )
 
 metric_summaries = Table(

@@ -1,0 +1,111 @@
+"""scalar series, their points and a rollup (a downsampled copy) in place of ``scalars``
+
+Points name their series by a small integer instead of repeating task id, metric and
+variant (rows and index entries a third of the size: the 1M-point ingest is bound by
+them), and ``scalar_rollup`` keeps per series, level and iteration bucket the first,
+minimum and maximum point. Existing points are moved over in arrival order, and their
+rollup is built here with the code the server uses at ingest.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-29 09:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "scalar_series",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("task_id", sa.String(length=32), nullable=False),
+        sa.Column("metric", sa.String(length=255), nullable=False),
+        sa.Column("variant", sa.String(length=255), nullable=False),
+        sa.ForeignKeyConstraint(["task_id"], ["tasks.id"],
+                                name=op.f("fk_scalar_series_task_id_tasks"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scalar_series")),
+        sa.UniqueConstraint("task_id", "metric", "variant",
+                            name=op.f("uq_scalar_series_task_id_metric_variant")),
+    )
+    op.create_table(
+        "scalar_points",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("series_id", sa.Integer(), nullable=False),
+        sa.Column("iter", sa.Integer(), nullable=False),
+        sa.Column("value", sa.Float(), nullable=True),
+        sa.Column("ts", sa.Float(), nullable=False),
+        sa.ForeignKeyConstraint(["series_id"], ["scalar_series.id"],
+                                name=op.f("fk_scalar_points_series_id_scalar_series"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scalar_points")),
+    )
+    op.create_index(op.f("ix_scalar_points_series_id_iter_id"), "scalar_points",
+                    ["series_id", "iter", "id"])
+    op.create_table(
+        "scalar_rollup",
+        sa.Column("series_id", sa.Integer(), nullable=False),
+        sa.Column("level", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("bucket", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("first_iter", sa.Integer(), nullable=False),
+        sa.Column("first_value", sa.Float(), nullable=True),
+        sa.Column("first_ts", sa.Float(), nullable=False),
+        sa.Column("min_iter", sa.Integer(), nullable=True),
+        sa.Column("min_value", sa.Float(), nullable=True),
+        sa.Column("min_ts", sa.Float(), nullable=True),
+        sa.Column("max_iter", sa.Integer(), nullable=True),
+        sa.Column("max_value", sa.Float(), nullable=True),
+        sa.Column("max_ts", sa.Float(), nullable=True),
+        sa.ForeignKeyConstraint(["series_id"], ["scalar_series.id"],
+                                name=op.f("fk_scalar_rollup_series_id_scalar_series"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("series_id", "level", "bucket", name=op.f("pk_scalar_rollup")),
+    )
+    op.execute("INSERT INTO scalar_series (task_id, metric, variant) "
+               "SELECT DISTINCT task_id, metric, variant FROM scalars")
+    op.execute("INSERT INTO scalar_points (series_id, iter, value, ts) "
+               "SELECT s.id, p.iter, p.value, p.ts FROM scalars p JOIN scalar_series s "
+               "ON s.task_id = p.task_id AND s.metric = p.metric AND s.variant = p.variant "
+               "ORDER BY p.id")
+    _build_rollup(op.get_bind())
+    op.drop_table("scalars")
+
+
+def _build_rollup(conn: sa.Connection) -> None:
+    from hydratrack.server.store import rollup
+
+    for (sid,) in conn.execute(sa.text("SELECT id FROM scalar_series")).all():
+        rows = conn.execute(sa.text("SELECT iter, value, ts FROM scalar_points "
+                                    "WHERE series_id = :s ORDER BY iter, id"), {"s": sid}).all()
+        rollup.add(conn, sid, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+
+
+def downgrade() -> None:
+    op.create_table(
+        "scalars",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("task_id", sa.String(length=32), nullable=False),
+        sa.Column("metric", sa.String(length=255), nullable=False),
+        sa.Column("variant", sa.String(length=255), nullable=False),
+        sa.Column("iter", sa.Integer(), nullable=False),
+        sa.Column("value", sa.Float(), nullable=True),
+        sa.Column("ts", sa.Float(), nullable=False),
+        sa.ForeignKeyConstraint(["task_id"], ["tasks.id"], name=op.f("fk_scalars_task_id_tasks"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scalars")),
+    )
+    op.create_index("ix_scalars_task_id_metric_variant_iter_value", "scalars",
+                    ["task_id", "metric", "variant", "iter", "value"])
+    op.execute("INSERT INTO scalars (task_id, metric, variant, iter, value, ts) "
+               "SELECT s.task_id, s.metric, s.variant, p.iter, p.value, p.ts "
+               "FROM scalar_points p JOIN scalar_series s ON s.id = p.series_id ORDER BY p.id")
+    op.drop_table("scalar_rollup")
+    op.drop_table("scalar_points")
+    op.drop_table("scalar_series")

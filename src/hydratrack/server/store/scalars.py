@@ -1,0 +1,207 @@
+"""Scalar series of a run: ingest of points, metric summaries, and the (downsampled) reads.
+
+A series is one ``(task, metric, variant)`` row of ``scalar_series``; its points go to
+``scalar_points`` through the driver's bulk path (``bulk.py``) and are merged into the
+rollup (``rollup.py``) in the same transaction. Reads of a series longer than
+``max_points`` touch one rollup level, not the points.
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import repeat
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.engine import Connection
+
+from hydratrack.server.store import bulk, rollup
+from hydratrack.server.store.models import (
+    metric_summaries,
+    scalar_points,
+    scalar_rollup,
+    scalar_series,
+)
+from hydratrack.server.store.rollup import SHIFTS
+
+Columns = tuple[list[int], list[Any], list[float]]  # iters, values, ts of one series
+Series = dict[tuple[str, str], Columns]
+
+
+def group(events: list[dict[str, Any]]) -> Series:
+    """The scalar points of a batch (``scalar`` and ``scalars`` events) per (metric,
+    variant), in arrival order; a NaN or an infinity becomes None (a gap in the plot)."""
+    out: Series = {}
+    for e in events:
+        kind = e["type"]
+        if kind == "scalars":
+            s = out.setdefault((e["metric"], e["variant"]), ([], [], []))
+            s[0].extend(e["iters"])
+            s[1].extend(e["values"])
+            s[2].extend(e["ts"])
+        elif kind == "scalar":
+            s = out.setdefault((e["metric"], e["variant"]), ([], [], []))
+            s[0].append(e["iter"])
+            s[1].append(e["value"])
+            s[2].append(e["ts"])
+    for _, values, _ in out.values():
+        if not math.isfinite(sum(values)):  # rare: look at each value only then
+            values[:] = [v if math.isfinite(v) else None for v in values]
+    return out
+
+
+def store(conn: Connection, task_id: str, series: Series) -> None:
+    """Insert the points, merge them into the rollup and the metric summaries."""
+    summaries: dict[tuple[str, str], dict[str, Any]] = {}
+    for (metric, variant), (iters, values, ts) in series.items():
+        sid = _series_id(conn, task_id, metric, variant)
+        bulk.insert_rows(conn, scalar_points, ("series_id", "iter", "value", "ts"),
+                         zip(repeat(sid), iters, values, ts))
+        if iters != sorted(iters):  # stable: repeated iterations keep their arrival order
+            order = sorted(range(len(iters)), key=iters.__getitem__)
+            iters = [iters[k] for k in order]
+            values = [values[k] for k in order]
+            ts = [ts[k] for k in order]
+        rollup.add(conn, sid, iters, values, ts)
+        summary = _summary(iters, values)
+        if summary is not None:
+            summaries[(metric, variant)] = summary
+    _update_summaries(conn, task_id, summaries)
+
+
+def _series_id(conn: Connection, task_id: str, metric: str, variant: str) -> int:
+    c = scalar_series.c
+    where = (c.task_id == task_id, c.metric == metric, c.variant == variant)
+    found = conn.execute(select(c.id).where(*where)).scalar()
+    if found is None:  # the task row is locked by the caller: no concurrent insert
+        conn.execute(scalar_series.insert().values(task_id=task_id, metric=metric,
+                                                   variant=variant))
+        found = conn.execute(select(c.id).where(*where)).scalar_one()
+    return int(found)
+
+
+def _summary(iters: list[int], values: list[Any]) -> dict[str, Any] | None:
+    """Last value (at the largest iteration; the later one on a tie), min, max, count of
+    the non-null points (sorted by iteration, stable), or None when all are null."""
+    real = values if None not in values else [v for v in values if v is not None]
+    if not real:
+        return None
+    k = len(values) - 1
+    while values[k] is None:
+        k -= 1
+    return {"value": values[k], "iter": iters[k], "min": min(real), "max": max(real),
+            "count": len(real)}
+
+
+def _update_summaries(conn: Connection, task_id: str,
+                      batch: dict[tuple[str, str], dict[str, Any]]) -> None:
+    if not batch:
+        return
+    ms = metric_summaries.c
+    stmt = select(metric_summaries).where(ms.task_id == task_id, or_(*[
+        and_(ms.metric == metric, ms.variant == variant) for metric, variant in batch]))
+    stored = {(r.metric, r.variant): r for r in conn.execute(stmt)}
+    new_rows = []
+    for (metric, variant), s in batch.items():
+        old = stored.get((metric, variant))
+        if old is None:
+            new_rows.append({"task_id": task_id, "metric": metric, "variant": variant, **s})
+            continue
+        take_new = s["iter"] >= old.iter
+        conn.execute(update(metric_summaries).where(
+            ms.task_id == task_id, ms.metric == metric, ms.variant == variant).values(
+            value=s["value"] if take_new else old.value,
+            iter=s["iter"] if take_new else old.iter,
+            min=min(old.min, s["min"]), max=max(old.max, s["max"]),
+            count=old.count + s["count"]))
+    if new_rows:
+        conn.execute(metric_summaries.insert(), new_rows)
+
+
+def clear(conn: Connection, task_id: str) -> None:
+    """Forget every series of a task (points, rollup, summaries)."""
+    ids = select(scalar_series.c.id).where(scalar_series.c.task_id == task_id)
+    conn.execute(delete(scalar_points).where(scalar_points.c.series_id.in_(ids)))
+    conn.execute(delete(scalar_rollup).where(scalar_rollup.c.series_id.in_(ids)))
+    conn.execute(delete(scalar_series).where(scalar_series.c.task_id == task_id))
+    conn.execute(delete(metric_summaries).where(metric_summaries.c.task_id == task_id))
+
+
+def _wanted(metrics: list[str] | None) -> Any:
+    c = scalar_series.c
+    conds = []
+    for item in metrics or ():
+        metric, _, variant = item.partition("/")
+        conds.append(and_(c.metric == metric, c.variant == variant) if variant
+                     else c.metric == metric)
+    return or_(*conds) if conds else None
+
+
+def read(conn: Connection, task_id: str, max_points: int, x_axis: str,
+         metrics: list[str] | None) -> dict[str, dict[str, dict[str, list[Any]]]]:
+    """Each series whole when it fits ``max_points``, else downsampled (``_downsampled``)."""
+    s, p = scalar_series.c, scalar_points.c
+    x_col = p.iter if x_axis == "iter" else p.ts
+    stmt = select(s.id, s.metric, s.variant).where(s.task_id == task_id)
+    wanted = _wanted(metrics)
+    if wanted is not None:
+        stmt = stmt.where(wanted)
+    out: dict[str, dict[str, dict[str, list[Any]]]] = {}
+    for sid, metric, variant in conn.execute(stmt.order_by(s.metric, s.variant)).all():
+        upto = select(p.id).where(p.series_id == sid).limit(max_points + 1).subquery()
+        if conn.execute(select(func.count()).select_from(upto)).scalar_one() > max_points:
+            xs, ys = _downsampled(conn, sid, x_axis, max_points)
+        else:
+            rows = conn.execute(select(x_col, p.value).where(p.series_id == sid)
+                                .order_by(x_col, p.id)).all()
+            xs, ys = [r[0] for r in rows], [r[1] for r in rows]
+        out.setdefault(metric, {})[variant] = {"x": xs, "y": ys}
+    return out
+
+
+def _downsampled(conn: Connection, sid: int, x_axis: str,
+                 max_points: int) -> tuple[list[Any], list[Any]]:
+    """A long series as the minimum and maximum point of each bucket, plus its first and
+    last point; a bucket of only nulls gives its first point (the gap stays visible).
+
+    The buckets are aligned iteration ranges of width ``4**k``, the narrowest width that
+    makes at most ``(max_points - 2) // 2`` buckets (1 when ``max_points`` < 4: then the
+    first and last points are left out). Widths from 64 up are read from the rollup
+    (one row per bucket); narrower ones are made from the points, which then are few.
+    """
+    p = scalar_points.c
+    ends = max_points >= 4
+    most = (max_points - 2) // 2 if ends else 1
+    cols = (p.iter, p.value, p.ts)
+    first = conn.execute(select(*cols).where(p.series_id == sid).order_by(p.iter, p.id)
+                         .limit(1)).one()
+    last = conn.execute(select(*cols).where(p.series_id == sid)
+                        .order_by(p.iter.desc(), p.id.desc()).limit(1)).one()
+    shift = next((s for s in range(0, SHIFTS[-1] + 1, 2)
+                  if (last[0] >> s) - (first[0] >> s) + 1 <= most), SHIFTS[-1])
+    if shift >= SHIFTS[0]:
+        aggs = rollup.read_level(conn, sid, SHIFTS.index(shift))
+    else:
+        rows = conn.execute(select(*cols).where(p.series_id == sid)
+                            .order_by(p.iter, p.id)).all()
+        aggs = list(rollup.buckets([r[0] for r in rows], [r[1] for r in rows],
+                                   [r[2] for r in rows], shift).values())
+    if len(aggs) > most:  # only when even the widest buckets are too many (max_points < 4)
+        one = aggs[0]
+        for agg in aggs[1:]:
+            one = rollup.merge(one, agg)
+        aggs = [one]
+    keep: dict[tuple[Any, ...], None] = {}
+    if ends:
+        keep[tuple(first)] = None
+    for agg in aggs:
+        if agg[4] is None:
+            keep[agg[0:3]] = None
+        else:
+            keep[agg[3:6]] = None
+            keep[agg[6:9]] = None
+    if ends:
+        keep[tuple(last)] = None
+    x = 0 if x_axis == "iter" else 2
+    points = sorted(keep, key=lambda pt: (pt[x], pt[0]))
+    return [pt[x] for pt in points], [pt[1] for pt in points]
