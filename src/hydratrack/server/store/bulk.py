@@ -3,8 +3,8 @@
 SQLAlchemy's ``conn.execute(table.insert(), [dict, ...])`` spends several microseconds
 per row turning dicts into parameters; for the scalar path (a million rows per run) the
 rows go to the driver as plain tuples instead: ``executemany`` on SQLite, ``COPY ... FROM
-STDIN`` on PostgreSQL (psycopg 3). Same connection, same transaction as the rest of the
-request, so a failed batch still stores nothing.
+STDIN`` on PostgreSQL (psycopg 3; binary format when every column is a number). Same
+connection, same transaction as the rest of the request: a failed batch stores nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +15,11 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
 
+# column types (as SQLAlchemy spells them for PostgreSQL) that binary COPY takes
+_PG_BINARY = {"integer": "int4", "smallint": "int2", "bigint": "int8", "float": "float8",
+              "double precision": "float8"}
+
+
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str],
                 rows: Iterable[Sequence[Any]]) -> None:
     """Insert ``rows`` (tuples in the order of ``columns``) into ``table``."""
@@ -23,8 +28,14 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str],
             raise ValueError(f"{table.name} has no column {name!r}")
     raw = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
+        types = [_PG_BINARY.get(table.c[name].type.compile(dialect=conn.dialect).lower())
+                 for name in columns]
+        binary = None not in types  # binary COPY: no number-to-text round trip
+        sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
         with raw.cursor() as cur:  # type: ignore[union-attr]
-            with cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            with cur.copy(sql + (" (FORMAT BINARY)" if binary else "")) as copy:
+                if binary:
+                    copy.set_types(types)
                 for row in rows:
                     copy.write_row(row)
         return

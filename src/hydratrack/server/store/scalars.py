@@ -12,7 +12,7 @@ import math
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.engine import Connection
 
 from hydratrack.server.store import bulk, rollup
@@ -148,8 +148,9 @@ def read(conn: Connection, task_id: str, max_points: int, x_axis: str,
         stmt = stmt.where(wanted)
     out: dict[str, dict[str, dict[str, list[Any]]]] = {}
     for sid, metric, variant in conn.execute(stmt.order_by(s.metric, s.variant)).all():
-        upto = select(p.id).where(p.series_id == sid).limit(max_points + 1).subquery()
-        if conn.execute(select(func.count()).select_from(upto)).scalar_one() > max_points:
+        beyond = (select(p.iter).where(p.series_id == sid).order_by(p.iter, p.id)
+                  .offset(max_points).limit(1))  # an index walk of max_points entries
+        if conn.execute(beyond).first() is not None:
             xs, ys = _downsampled(conn, sid, x_axis, max_points)
         else:
             rows = conn.execute(select(x_col, p.value).where(p.series_id == sid)
@@ -203,5 +204,6 @@ def _downsampled(conn: Connection, sid: int, x_axis: str,
     if ends:
         keep[tuple(last)] = None
     x = 0 if x_axis == "iter" else 2
-    points = sorted(keep, key=lambda pt: (pt[x], pt[0]))
+    # equal x: by iteration, then value (a null first); arrival order is not kept here
+    points = sorted(keep, key=lambda pt: (pt[x], pt[0], pt[1] is not None, pt[1] or 0.0))
     return [pt[x] for pt in points], [pt[1] for pt in points]
