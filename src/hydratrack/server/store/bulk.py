@@ -14,7 +14,6 @@ from typing import Any, Iterable, Sequence
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
-
 # column types (as SQLAlchemy spells them for PostgreSQL) that binary COPY takes
 _PG_BINARY = {"integer": "int4", "smallint": "int2", "bigint": "int8", "float": "float8",
               "double precision": "float8"}
