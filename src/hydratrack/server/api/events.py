@@ -75,12 +75,14 @@ class Batch(Strict):
 
 
 def _inlined(schema: Any, defs: dict[str, Any]) -> Any:
-    """A JSON schema with its ``$defs`` references replaced by the definitions."""
+    """A JSON schema with its ``$defs`` references replaced by the definitions (the
+    discriminator keeps its property name; its mapping would point into ``$defs``)."""
     if isinstance(schema, dict):
         ref = schema.get("$ref", "")
         if ref.startswith("#/$defs/"):
             return _inlined(defs[ref.rsplit("/", 1)[1]], defs)
-        return {k: _inlined(v, defs) for k, v in schema.items() if k != "$defs"}
+        return {k: {"propertyName": v["propertyName"]} if k == "discriminator"
+                else _inlined(v, defs) for k, v in schema.items() if k != "$defs"}
     if isinstance(schema, list):
         return [_inlined(v, defs) for v in schema]
     return schema
