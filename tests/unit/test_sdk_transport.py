@@ -36,7 +36,7 @@ def test_batches_are_bounded_by_size_and_keep_order(tmp_path: Path) -> None:
     sender.start()
     sender.close(timeout=5)
     batches = [op for op in mock.ops if op["op"] == "events"]
-    assert [len(b["events"]) for b in batches] == [100, 100, 100, 100, 50]
+    assert [len(b["events"][0]["iters"]) for b in batches] == [100, 100, 100, 100, 50]
     assert mock.ops[0]["op"] == "create_task"
     assert [s[2] for s in mock.scalars(TID)] == list(range(450))
 

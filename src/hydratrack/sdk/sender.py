@@ -2,8 +2,10 @@
 
 The calling thread only appends to deques (``report_scalar`` costs one tuple and one
 ``deque.append``). One daemon thread wakes every ``interval`` seconds (or when asked),
-delivers queued ops in order, then drains events into batches of at most ``max_batch``,
-each with its own batch id (kept across retries, so the server stores it once).
+delivers queued ops in order, then drains events into batches of at most ``max_batch``
+events (50k: a ~2.4 MB body), each with its own batch id (kept across retries, so the
+server stores it once). In a batch the points of each series travel as one columnar
+``scalars`` event (``batch_events``), which the server stores without an object per point.
 
 Faults: an unreachable server is retried with exponential backoff for ``retry_window``
 seconds, then the sender switches to the spool for the rest of the run. Rejected
@@ -34,15 +36,48 @@ def event_dict(ev: EventTuple) -> dict[str, Any]:
     kind = ev[0]
     if kind == "scalar":
         _, metric, variant, it, value, ts = ev
-        if not math.isfinite(value):  # JSON has no NaN/inf: send the text
-            value = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
         return {"type": "scalar", "metric": metric, "variant": variant, "iter": it,
-                "value": value, "ts": ts}
+                "value": _as_json_number(value), "ts": ts}
     if kind == "console":
         _, stream, text, ts = ev
         return {"type": "console", "stream": stream, "text": text, "ts": ts}
     _, title, text, it, ts = ev
     return {"type": "text", "title": title, "text": text, "iter": it, "ts": ts}
+
+
+def _as_json_number(value: float) -> float | str:
+    if math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
+def batch_events(pop: Callable[[], EventTuple], max_points: int) -> list[dict[str, Any]]:
+    """Events for one batch from ``pop`` (until it raises IndexError or ``max_points``
+    events are taken): the scalar points of each (metric, variant) as one columnar
+    ``scalars`` event (parallel arrays: no object per point), after the other events,
+    which keep their order."""
+    others: list[dict[str, Any]] = []
+    series: dict[tuple[str, str], tuple[list[Any], list[Any], list[Any]]] = {}
+    try:
+        for _ in range(max_points):
+            ev = pop()
+            if ev[0] != "scalar":
+                others.append(event_dict(ev))
+                continue
+            cols = series.get(ev[1:3])
+            if cols is None:
+                cols = series[ev[1:3]] = ([], [], [])
+            cols[0].append(ev[3])
+            cols[1].append(ev[4])
+            cols[2].append(ev[5])
+    except IndexError:
+        pass
+    for (metric, variant), (iters, values, ts) in series.items():
+        if not math.isfinite(sum(values)):  # rare: look at each value only then
+            values = [_as_json_number(v) for v in values]
+        others.append({"type": "scalars", "metric": metric, "variant": variant,
+                       "iters": iters, "values": values, "ts": ts})
+    return others
 
 
 def warn(message: str) -> None:
@@ -68,7 +103,7 @@ class Sender:
         make_spool: Callable[[], Transport],
         *,
         interval: float = 0.5,
-        max_batch: int = 2000,
+        max_batch: int = 50_000,
         retry_window: float = 20.0,
         startup: Callable[[], list[Op]] | None = None,
         hold: bool = False,
@@ -222,15 +257,8 @@ class Sender:
         return op if merged is None else {**op, key: merged}
 
     def _next_batch(self) -> Op:
-        batch = []
-        pop = self.events.popleft
-        try:
-            for _ in range(self.max_batch):
-                batch.append(event_dict(pop()))
-        except IndexError:
-            pass
         return {"op": "events", "task_id": self.task_id, "batch_id": uuid.uuid4().hex,
-                "events": batch}
+                "events": batch_events(self.events.popleft, self.max_batch)}
 
     def _deliver(self, op: Op, stopping: bool) -> bool:
         """True when the op is done with (delivered, spooled or refused)."""

@@ -229,8 +229,15 @@ class MockTransport:
         return [e for e in evs if type is None or e["type"] == type]
 
     def scalars(self, task_id: str) -> list[tuple[str, str, int, float]]:
-        return [(e["metric"], e["variant"], e["iter"], e["value"])
-                for e in self.events(task_id, "scalar")]
+        """Every point, per-point ``scalar`` and columnar ``scalars`` events alike."""
+        out = []
+        for e in self.events(task_id):
+            if e["type"] == "scalar":
+                out.append((e["metric"], e["variant"], e["iter"], e["value"]))
+            elif e["type"] == "scalars":
+                out.extend((e["metric"], e["variant"], i, v)
+                           for i, v in zip(e["iters"], e["values"], strict=True))
+        return out
 
     def console(self, task_id: str) -> str:
         return "".join(e["text"] for e in self.events(task_id, "console"))
