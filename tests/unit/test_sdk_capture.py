@@ -79,3 +79,40 @@ def test_installed_packages_read_egg_info_and_bare_dist_info(tmp_path: Path,
     for name, version in found.items():
         dists = list(metadata.distributions(name=name, path=[str(tmp_path)]))
         assert [d.version for d in dists] == [version]
+
+
+def test_git_is_not_started_outside_a_repository(tmp_path: Path, monkeypatch: Any) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    marker = tmp_path / "git-was-run"
+    (bin_dir / "git").write_text(f"#!/bin/sh\ntouch {marker}\nexec /usr/bin/git \"$@\"\n")
+    (bin_dir / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    monkeypatch.delenv("GIT_DIR", raising=False)
+    outside = tmp_path / "plain" / "dir"
+    outside.mkdir(parents=True)
+    assert git_state(str(outside)) == {}
+    assert not marker.exists()
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    assert git_state(str(repo)) == {"repository": str(repo.resolve()), "branch": None,
+                                    "commit": None, "diff": None}  # no commits yet
+    assert marker.exists()  # the same wrapper ran git where there is a repository
+
+
+def test_git_state_of_a_worktree_and_of_git_dir(tmp_path: Path, monkeypatch: Any) -> None:
+    main = tmp_path / "main"
+    main.mkdir()
+    git(main, "init", "-q", "-b", "trunk")
+    (main / "a.py").write_text("x = 1\n")
+    git(main, "add", "a.py")
+    git(main, "commit", "-q", "-m", "first")
+    git(main, "worktree", "add", "-q", "-b", "side", str(tmp_path / "wt"))
+    assert (tmp_path / "wt" / ".git").is_file()  # a worktree's .git is a file
+    state = git_state(str(tmp_path / "wt"))
+    assert state["branch"] == "side" and state["commit"] == git(main, "rev-parse", "HEAD")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setenv("GIT_DIR", str(main / ".git"))  # no .git above cwd, but git finds it
+    assert git_state(str(elsewhere))["commit"] == git(main, "rev-parse", "HEAD")

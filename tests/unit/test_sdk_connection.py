@@ -110,3 +110,40 @@ def test_a_folded_create_that_fails_is_spooled_whole(tmp_path: Path) -> None:
     ops = [line for line in (spool.task_dir(TID) / "ops.jsonl").read_text().splitlines() if line]
     assert len(ops) == 1 and '"argv": ["a"]' in ops[0]
     assert spooled_tasks(tmp_path / "spool")
+
+
+def test_script_facts_ride_in_the_create_of_a_run(tmp_path: Path, monkeypatch: Any) -> None:
+    from hydratrack.sdk.task import Task
+
+    monkeypatch.chdir(tmp_path)
+    mock = MockTransport()
+    task = Task.init(project_name="p", task_name="fold", transport=mock, auto_connect_streams=False)
+    task.close()
+    assert [op["op"] for op in mock.ops] == ["create_task", "status"]
+    script = mock.ops[0]["body"]["script"]
+    assert script["requirements"]["pip"]["hydra_core"]  # the full facts, not the quick ones
+    assert script["working_dir"] == str(tmp_path)
+
+
+def test_slow_script_facts_follow_the_create(tmp_path: Path, monkeypatch: Any) -> None:
+    import time
+
+    from hydratrack.sdk import run as run_module
+    from hydratrack.sdk.task import Task
+
+    real = run_module.full_script
+
+    def slow(base: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(0.3)
+        return real(base)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(run_module, "SCRIPT_WAIT_SECONDS", 0.05)
+    monkeypatch.setattr(run_module, "full_script", slow)
+    mock = MockTransport()
+    task = Task.init(project_name="p", task_name="slow", transport=mock,
+                     auto_connect_streams=False)
+    task.close()
+    assert [op["op"] for op in mock.ops] == ["create_task", "update_task", "status"]
+    assert "requirements" not in mock.ops[0]["body"]["script"]
+    assert mock.tasks[task.id]["script"]["requirements"]["pip"]["hydra_core"]

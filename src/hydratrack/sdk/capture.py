@@ -147,8 +147,20 @@ def _git_all(calls: list[tuple[list[str], str]], deadline: float) -> list[str | 
     return out
 
 
+def in_repository(cwd: str) -> bool:
+    """Whether git could find a repository from ``cwd``: a ``.git`` (directory, or file of
+    a worktree/submodule) there or above, or ``GIT_DIR`` set. Saves starting git (two
+    processes) in the common case of a script run outside any repository."""
+    if os.environ.get("GIT_DIR"):
+        return True
+    path = Path(cwd).absolute()
+    return any((p / ".git").exists() for p in (path, *path.parents))
+
+
 def git_state(cwd: str, budget: float = 3.0) -> dict[str, Any]:
     """Repository URL (or path), branch, commit and uncommitted diff of the tree at ``cwd``."""
+    if not in_repository(cwd):
+        return {}
     deadline = time.monotonic() + budget
     both = _git(["rev-parse", "--show-toplevel", "HEAD", "--abbrev-ref", "HEAD"], cwd, deadline)
     if both is not None and len(both.split("\n")) >= 3:

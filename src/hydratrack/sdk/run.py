@@ -30,6 +30,9 @@ from hydratrack.sdk.spool import SpoolTransport, spool_root
 from hydratrack.sdk.transport import HttpTransport, Op, Transport
 
 HOLD_SECONDS = 3.0  # how long Task.init before @hydra.main waits for the job to start
+# How long the create request waits for the script facts (packages, git) so they ride in
+# it: one request fewer. Slower git: the task is created without them, they follow.
+SCRIPT_WAIT_SECONDS = 0.5
 
 
 def _exit_timeout() -> float:
@@ -87,6 +90,9 @@ class Run:
             snap = hydra_capture.snapshot()
             self.job_key = (snap.output_dir, snap.job_num)
         self.script = quick_script()
+        self._script_done = threading.Event()
+        self._script_lock = threading.Lock()
+        self._startup_built = False  # the first ops (with self.script as it was) are made
         self._tags = tags
         # Task.init before the @hydra.main function runs: hold everything until the job
         # starts (its capture goes into the create request), or until exit.
@@ -112,6 +118,10 @@ class Run:
 
     # -- startup and capture (sender / helper threads) -----------------------------
     def _startup_ops(self, snap: hydra_capture.Snapshot | None, tags: list[str] | None) -> list[Op]:
+        self._script_done.wait(SCRIPT_WAIT_SECONDS)
+        with self._script_lock:
+            self._startup_built = True
+            script = self.script
         cap = None
         if snap is not None:
             cap = hydra_capture.capture(snap)
@@ -119,11 +129,11 @@ class Run:
             for w in cap.warnings:
                 warn(w)
         if self.remote:
-            ops: list[Op] = [{"op": "update_task", "fields": {"script": self.script}}]
+            ops: list[Op] = [{"op": "update_task", "fields": {"script": script}}]
             return ops + (hydra_capture.ops_for(cap, remote=True) if cap else [])
         body: dict[str, Any] = {"name": self.name, "project": self.project,
                                 "type": self.task_type, "status": "in_progress",
-                                "script": self.script, "tags": list(tags or [])}
+                                "script": script, "tags": list(tags or [])}
         if cap is not None:
             body["runtime"] = cap.runtime
             body["hyperparams"] = {hydra_capture.SECTION: cap.section}
@@ -135,10 +145,17 @@ class Run:
 
     def _capture_script(self) -> None:
         try:
-            self.script = full_script(self.script)
-            self.sender.put({"op": "update_task", "fields": {"script": self.script}})
+            script = full_script(self.script)
         except Exception as exc:  # noqa: BLE001
             warn(f"script capture failed: {type(exc).__name__}: {exc}")
+            self._script_done.set()
+            return
+        with self._script_lock:
+            self.script = script
+            late = self._startup_built  # else the first ops carry it
+            self._script_done.set()
+        if late:
+            self.sender.put({"op": "update_task", "fields": {"script": script}})
 
     def _watch_hydra(self) -> None:
         while not self._closing:
