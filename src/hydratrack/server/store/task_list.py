@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 
 from hydratrack.server.errors import BadRequest
@@ -25,6 +25,9 @@ ORDER_COLUMNS = {
     "started": tasks.c.started, "completed": tasks.c.completed,
     "last_update": tasks.c.last_update, "type": tasks.c.type,
 }
+# orders that an ``(archived, column)`` index gives, so a filtered page can walk them
+WALK_ORDERS = frozenset({"created", "name", "last_update", "started"})
+WALK_MIN_MATCHES = 1000  # below this, sorting the matches costs next to nothing
 
 
 @dataclasses.dataclass
@@ -53,7 +56,7 @@ def _split_key(text: str, what: str) -> tuple[str, str]:
 
 
 def _conditions(conn: Connection, f: TaskFilter) -> list[Any]:
-    """WHERE terms; sub-selects are ``IN`` lists so the planner starts from their indexes."""
+    """WHERE terms on the task row itself (the hyperparameter filters are separate)."""
     c = tasks.c
     where: list[Any] = []
     if f.project_id:
@@ -70,21 +73,27 @@ def _conditions(conn: Connection, f: TaskFilter) -> list[Any]:
     if f.q:
         pat = contains_pattern(f.q)
         where.append(or_(c.name.ilike(pat, escape="\\"), c.comment.ilike(pat, escape="\\")))
-    for item in f.param:
-        key, eq, value = item.partition("=")
-        if not eq:
-            raise BadRequest(f"bad param filter {item!r}: expected Section/name=value")
-        section, name = _split_key(key, "param filter")
-        h = hyperparams.c
-        match = [h.section == section, h.name == name, h.value_prefix == value[:PREFIX_LEN]]
-        if len(value) >= PREFIX_LEN:  # shorter: the prefix is the whole value, already exact
-            match.append(h.value == value)
-        where.append(c.id.in_(select(h.task_id).where(*match)))
     if f.parent:
         where.append(c.parent_id == f.parent)
     if f.archived is not None:
         where.append(c.archived == f.archived)  # "=", not "IS": indexable on PostgreSQL
     return where
+
+
+def _param_matches(f: TaskFilter) -> list[list[Any]]:
+    """Per ``param`` filter, the terms a ``hyperparams`` row must meet (task id aside)."""
+    h = hyperparams.c
+    out = []
+    for item in f.param:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise BadRequest(f"bad param filter {item!r}: expected Section/name=value")
+        section, name = _split_key(key, "param filter")
+        match = [h.section == section, h.name == name, h.value_prefix == value[:PREFIX_LEN]]
+        if len(value) >= PREFIX_LEN:  # shorter: the prefix is the whole value, already exact
+            match.append(h.value == value)
+        out.append(match)
+    return out
 
 
 def _order(order_by: str) -> list[Any]:
@@ -96,43 +105,90 @@ def _order(order_by: str) -> list[Any]:
     return [col.desc() if desc else col.asc(), tasks.c.id.desc() if desc else tasks.c.id.asc()]
 
 
+def _count(conn: Connection, where: list[Any]) -> int:
+    return int(conn.execute(select(func.count()).select_from(tasks).where(*where)).scalar_one())
+
+
+def _walks_order(conn: Connection, f: TaskFilter, base: list[Any], total: int) -> bool:
+    """Read the page by walking the sort order and probing each task's hyperparameters?
+
+    The other way starts from the hyperparameter index and sorts every match: its cost
+    grows with the matches (``total``). Walking visits about ``(offset + limit) *
+    candidates / total`` tasks, so it wins when matches are dense. PostgreSQL's planner
+    makes this choice itself (it has value statistics, migration 0006); SQLite's has
+    none per value, so the store chooses, and only where an index gives the order.
+    """
+    if conn.dialect.name != "sqlite" or f.archived is None or total < WALK_MIN_MATCHES:
+        return False
+    column = f.order_by.lstrip("-+")
+    if f.status or f.name or f.tag or f.q or f.parent or column not in WALK_ORDERS:
+        return False
+    if (f.project or f.project_id) and column != "created":
+        return False
+    candidates = _count(conn, base)
+    return (f.offset + f.limit) * candidates < total * total
+
+
 def list_(conn: Connection, f: TaskFilter) -> tuple[list[dict[str, Any]], int]:
-    where = _conditions(conn, f)
-    order = _order(f.order_by)
-    total = int(conn.execute(select(func.count()).select_from(tasks).where(*where)).scalar_one())
+    order = _order(f.order_by)  # bad input is refused before any query
+    matches = _param_matches(f)
+    param_keys = [_split_key(k, "params entry") for k in f.params]
+    metric_keys = [_split_key(k, "metrics entry") for k in f.metrics]
+    base = _conditions(conn, f)
+    h = hyperparams.c
+    if matches:
+        where = base + [tasks.c.id.in_(select(h.task_id).where(*m)) for m in matches]
+        total = _count(conn, where)
+        if total == 0:
+            return [], 0
+        if _walks_order(conn, f, base, total):
+            where = base + [select(h.task_id).where(h.task_id == tasks.c.id, *m).exists()
+                            for m in matches]
+    else:
+        where, total = base, -1
     ids_q = select(tasks.c.id).where(*where).order_by(*order).offset(f.offset).limit(f.limit)
     ids = [r.id for r in conn.execute(ids_q)]
+    if total < 0:  # a last page (short, or empty at the start) tells the total itself
+        last = 0 < len(ids) < f.limit or (not ids and f.offset == 0)
+        total = f.offset + len(ids) if last else _count(conn, where)
     if not ids:
         return [], total
     rows = {r.id: r for r in conn.execute(tasks_repo.task_select().where(tasks.c.id.in_(ids)))}
     items = [tasks_repo.view(rows[i], full=False) for i in ids if i in rows]
-    if f.params:
-        _attach_params(conn, items, f.params)
-    if f.metrics:
-        _attach_metrics(conn, items, f.metrics)
+    if param_keys:
+        _attach(conn, items, "params", _PARAMS_SELECT, param_keys)
+    if metric_keys:
+        _attach(conn, items, "last_metrics", _METRICS_SELECT, metric_keys)
     return items, total
 
 
-def _attach_params(conn: Connection, items: list[dict[str, Any]], keys: list[str]) -> None:
-    h = hyperparams.c
-    _attach(conn, items, keys, "params", "params entry", h.task_id, h.section, h.name, h.value)
+def _keyed_select(task_col: Any, outer: Any, inner: Any, value: Any) -> Any:
+    """Values of chosen ``outer/inner`` keys for some tasks; built once, compiled once."""
+    return select(task_col, outer, inner, value).where(
+        task_col.in_(bindparam("ids", expanding=True)),
+        outer.in_(bindparam("outer", expanding=True)),
+        inner.in_(bindparam("inner", expanding=True)))
 
 
-def _attach_metrics(conn: Connection, items: list[dict[str, Any]], keys: list[str]) -> None:
-    m = metric_summaries.c
-    _attach(conn, items, keys, "last_metrics", "metrics entry",
-            m.task_id, m.metric, m.variant, m.value)
+_PARAMS_SELECT = _keyed_select(hyperparams.c.task_id, hyperparams.c.section, hyperparams.c.name,
+                               hyperparams.c.value)
+_METRICS_SELECT = _keyed_select(metric_summaries.c.task_id, metric_summaries.c.metric,
+                                metric_summaries.c.variant, metric_summaries.c.value)
 
 
-def _attach(conn: Connection, items: list[dict[str, Any]], keys: list[str], field: str,
-            what: str, task_col: Any, outer: Any, inner: Any, value: Any) -> None:
-    """Give each item ``field``: ``{"outer/inner": value}`` for the chosen ``keys``."""
-    pairs = [_split_key(k, what) for k in keys]
-    stmt = select(task_col, outer, inner, value).where(
-        task_col.in_([i["id"] for i in items]),
-        or_(*[and_(outer == a, inner == b) for a, b in pairs]))
-    found: dict[str, dict[str, Any]] = {}
-    for task_id, a, b, v in conn.execute(stmt):
-        found.setdefault(task_id, {})[f"{a}/{b}"] = v
+def _attach(conn: Connection, items: list[dict[str, Any]], field: str, stmt: Any,
+            pairs: list[tuple[str, str]]) -> None:
+    """Give each item ``field``: ``{"outer/inner": value}`` for the chosen key ``pairs``.
+
+    The select takes every outer and every inner name (an index search per task and
+    pair); pairs not asked for (``a/y`` when ``a/x`` and ``b/y`` were) are dropped here.
+    """
+    wanted = set(pairs)
+    found: dict[str, dict[str, Any]] = {item["id"]: {} for item in items}
+    rows = conn.execute(stmt, {"ids": list(found), "outer": sorted({a for a, _ in wanted}),
+                               "inner": sorted({b for _, b in wanted})})
+    for task_id, a, b, v in rows:
+        if (a, b) in wanted:
+            found[task_id][f"{a}/{b}"] = v
     for item in items:
-        item[field] = found.get(item["id"], {})
+        item[field] = found[item["id"]]
