@@ -77,13 +77,22 @@ class Database:
         self.optimize(full=True)
 
     def optimize(self, full: bool = False) -> None:
-        """Refresh the SQLite planner's table statistics (PostgreSQL's autovacuum does it).
+        """Refresh the planner's table statistics.
 
         Without statistics SQLite may walk every task for a hyperparameter filter.
         ``full``: a sampled ``ANALYZE`` of every table (at start, well under a second on
         100k tasks); else ``PRAGMA optimize``, which re-analyzes only what changed a lot.
+        PostgreSQL: ``ANALYZE`` of the tables that changed by more than a tenth since their
+        last one (autovacuum's rule, applied now: a store bulk-loaded while the server was
+        down is planned with its real sizes from the first request).
         """
         if not self.is_sqlite:
+            with self.write() as conn:
+                stale = conn.exec_driver_sql(
+                    "SELECT relname FROM pg_stat_user_tables "
+                    "WHERE n_mod_since_analyze > 1000 + n_live_tup / 10").scalars().all()
+                for table in stale:
+                    conn.exec_driver_sql(f'ANALYZE "{table}"')
             return
         with self.write() as conn:
             conn.exec_driver_sql("PRAGMA analysis_limit=1000")  # sampled: bounded time
