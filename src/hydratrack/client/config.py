@@ -12,11 +12,10 @@ The server writes that file on its first start (see docs/api.md, "First start"):
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -34,8 +33,10 @@ def config_path(home: Path | None = None) -> Path:
     return (home or Path.home()) / ".hydratrack" / "config.toml"
 
 
-@dataclasses.dataclass(frozen=True)
-class ClientConfig:
+class ClientConfig(NamedTuple):
+    """Immutable settings (a NamedTuple: ``Task.init`` reads it, and it is made in a
+    fraction of a frozen dataclass's class-creation time)."""
+
     api_host: str = DEFAULT_API_HOST
     access_key: str | None = None
     secret_key: str | None = None
