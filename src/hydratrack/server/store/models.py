@@ -172,18 +172,20 @@ scalar_series = Table(
     Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
     Column("metric", NAME, nullable=False),
     Column("variant", NAME, nullable=False),
+    Column("points", Integer, nullable=False),  # how many were stored: the next seq
     UniqueConstraint("task_id", "metric", "variant"),
 )
 
+# clustered by its key on SQLite (one B-tree to append to, no second index)
 scalar_points = Table(
     "scalar_points", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),  # arrival order
     Column("series_id", Integer, ForeignKey("scalar_series.id", ondelete="CASCADE"),
-           nullable=False),
-    Column("iter", Integer, nullable=False),
+           primary_key=True),
+    Column("iter", Integer, primary_key=True, autoincrement=False),
+    Column("seq", Integer, primary_key=True, autoincrement=False),  # arrival order
     Column("value", Float),  # NULL: the run reported NaN or an infinity
     Column("ts", Float, nullable=False),
-    Index(None, "series_id", "iter", "id"),
+    sqlite_with_rowid=False,
 )
 
 scalar_rollup = Table(

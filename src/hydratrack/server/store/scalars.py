@@ -54,9 +54,12 @@ def store(conn: Connection, task_id: str, series: Series) -> None:
     """Insert the points, merge them into the rollup and the metric summaries."""
     summaries: dict[tuple[str, str], dict[str, Any]] = {}
     for (metric, variant), (iters, values, ts) in series.items():
-        sid = _series_id(conn, task_id, metric, variant)
-        bulk.insert_rows(conn, scalar_points, ("series_id", "iter", "value", "ts"),
-                         zip(repeat(sid), iters, values, ts))
+        sid, stored = _series_row(conn, task_id, metric, variant)
+        n = len(iters)
+        bulk.insert_rows(conn, scalar_points, ("series_id", "iter", "seq", "value", "ts"),
+                         zip(repeat(sid), iters, range(stored, stored + n), values, ts))
+        conn.execute(update(scalar_series).where(scalar_series.c.id == sid)
+                     .values(points=stored + n))
         if iters != sorted(iters):  # stable: repeated iterations keep their arrival order
             order = sorted(range(len(iters)), key=iters.__getitem__)
             iters = [iters[k] for k in order]
@@ -69,15 +72,16 @@ def store(conn: Connection, task_id: str, series: Series) -> None:
     _update_summaries(conn, task_id, summaries)
 
 
-def _series_id(conn: Connection, task_id: str, metric: str, variant: str) -> int:
+def _series_row(conn: Connection, task_id: str, metric: str, variant: str) -> tuple[int, int]:
+    """(id, points stored so far) of a series, made when new."""
     c = scalar_series.c
     where = (c.task_id == task_id, c.metric == metric, c.variant == variant)
-    found = conn.execute(select(c.id).where(*where)).scalar()
+    found = conn.execute(select(c.id, c.points).where(*where)).first()
     if found is None:  # the task row is locked by the caller: no concurrent insert
         conn.execute(scalar_series.insert().values(task_id=task_id, metric=metric,
-                                                   variant=variant))
-        found = conn.execute(select(c.id).where(*where)).scalar_one()
-    return int(found)
+                                                   variant=variant, points=0))
+        found = conn.execute(select(c.id, c.points).where(*where)).one()
+    return int(found[0]), int(found[1])
 
 
 def _summary(iters: list[int], values: list[Any]) -> dict[str, Any] | None:
@@ -148,13 +152,13 @@ def read(conn: Connection, task_id: str, max_points: int, x_axis: str,
         stmt = stmt.where(wanted)
     out: dict[str, dict[str, dict[str, list[Any]]]] = {}
     for sid, metric, variant in conn.execute(stmt.order_by(s.metric, s.variant)).all():
-        beyond = (select(p.iter).where(p.series_id == sid).order_by(p.iter, p.id)
+        beyond = (select(p.iter).where(p.series_id == sid).order_by(p.iter, p.seq)
                   .offset(max_points).limit(1))  # an index walk of max_points entries
         if conn.execute(beyond).first() is not None:
             xs, ys = _downsampled(conn, sid, x_axis, max_points)
         else:
             rows = conn.execute(select(x_col, p.value).where(p.series_id == sid)
-                                .order_by(x_col, p.id)).all()
+                                .order_by(x_col, p.seq)).all()
             xs, ys = [r[0] for r in rows], [r[1] for r in rows]
         out.setdefault(metric, {})[variant] = {"x": xs, "y": ys}
     return out
@@ -174,17 +178,17 @@ def _downsampled(conn: Connection, sid: int, x_axis: str,
     ends = max_points >= 4
     most = (max_points - 2) // 2 if ends else 1
     cols = (p.iter, p.value, p.ts)
-    first = conn.execute(select(*cols).where(p.series_id == sid).order_by(p.iter, p.id)
+    first = conn.execute(select(*cols).where(p.series_id == sid).order_by(p.iter, p.seq)
                          .limit(1)).one()
     last = conn.execute(select(*cols).where(p.series_id == sid)
-                        .order_by(p.iter.desc(), p.id.desc()).limit(1)).one()
+                        .order_by(p.iter.desc(), p.seq.desc()).limit(1)).one()
     shift = next((s for s in range(0, SHIFTS[-1] + 1, 2)
                   if (last[0] >> s) - (first[0] >> s) + 1 <= most), SHIFTS[-1])
     if shift >= SHIFTS[0]:
         aggs = rollup.read_level(conn, sid, SHIFTS.index(shift))
     else:
         rows = conn.execute(select(*cols).where(p.series_id == sid)
-                            .order_by(p.iter, p.id)).all()
+                            .order_by(p.iter, p.seq)).all()
         aggs = list(rollup.buckets([r[0] for r in rows], [r[1] for r in rows],
                                    [r[2] for r in rows], shift).values())
     if len(aggs) > most:  # only when even the widest buckets are too many (max_points < 4)

@@ -1,9 +1,10 @@
 """scalar series, their points and a rollup (a downsampled copy) in place of ``scalars``
 
 Points name their series by a small integer instead of repeating task id, metric and
-variant (rows and index entries a third of the size: the 1M-point ingest is bound by
-them), and ``scalar_rollup`` keeps per series, level and iteration bucket the first,
-minimum and maximum point. Existing points are moved over in arrival order, and their
+variant, and are keyed by (series, iteration, arrival number): on SQLite a table
+clustered by that key, one B-tree (the 1M-point ingest is bound by these inserts).
+``scalar_rollup`` keeps per series, level and iteration bucket the first, minimum and
+maximum point. Existing points are moved over in arrival order, and their
 rollup is built here with the code the server uses at ingest.
 
 Revision ID: 0005
@@ -29,6 +30,7 @@ def upgrade() -> None:
         sa.Column("task_id", sa.String(length=32), nullable=False),
         sa.Column("metric", sa.String(length=255), nullable=False),
         sa.Column("variant", sa.String(length=255), nullable=False),
+        sa.Column("points", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["task_id"], ["tasks.id"],
                                 name=op.f("fk_scalar_series_task_id_tasks"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scalar_series")),
@@ -37,18 +39,17 @@ def upgrade() -> None:
     )
     op.create_table(
         "scalar_points",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("series_id", sa.Integer(), nullable=False),
-        sa.Column("iter", sa.Integer(), nullable=False),
+        sa.Column("iter", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("value", sa.Float(), nullable=True),
         sa.Column("ts", sa.Float(), nullable=False),
         sa.ForeignKeyConstraint(["series_id"], ["scalar_series.id"],
                                 name=op.f("fk_scalar_points_series_id_scalar_series"),
                                 ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_scalar_points")),
+        sa.PrimaryKeyConstraint("series_id", "iter", "seq", name=op.f("pk_scalar_points")),
+        sqlite_with_rowid=False,
     )
-    op.create_index(op.f("ix_scalar_points_series_id_iter_id"), "scalar_points",
-                    ["series_id", "iter", "id"])
     op.create_table(
         "scalar_rollup",
         sa.Column("series_id", sa.Integer(), nullable=False),
@@ -68,12 +69,13 @@ def upgrade() -> None:
                                 ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("series_id", "level", "bucket", name=op.f("pk_scalar_rollup")),
     )
-    op.execute("INSERT INTO scalar_series (task_id, metric, variant) "
-               "SELECT DISTINCT task_id, metric, variant FROM scalars")
-    op.execute("INSERT INTO scalar_points (series_id, iter, value, ts) "
-               "SELECT s.id, p.iter, p.value, p.ts FROM scalars p JOIN scalar_series s "
-               "ON s.task_id = p.task_id AND s.metric = p.metric AND s.variant = p.variant "
-               "ORDER BY p.id")
+    op.execute("INSERT INTO scalar_series (task_id, metric, variant, points) "
+               "SELECT task_id, metric, variant, count(*) FROM scalars "
+               "GROUP BY task_id, metric, variant")
+    op.execute("INSERT INTO scalar_points (series_id, iter, seq, value, ts) "
+               "SELECT s.id, p.iter, row_number() OVER (PARTITION BY s.id ORDER BY p.id) - 1, "
+               "p.value, p.ts FROM scalars p JOIN scalar_series s ON s.task_id = p.task_id "
+               "AND s.metric = p.metric AND s.variant = p.variant")
     _build_rollup(op.get_bind())
     op.drop_table("scalars")
 
@@ -83,7 +85,7 @@ def _build_rollup(conn: sa.Connection) -> None:
 
     for (sid,) in conn.execute(sa.text("SELECT id FROM scalar_series")).all():
         rows = conn.execute(sa.text("SELECT iter, value, ts FROM scalar_points "
-                                    "WHERE series_id = :s ORDER BY iter, id"), {"s": sid}).all()
+                                    "WHERE series_id = :s ORDER BY iter, seq"), {"s": sid}).all()
         rollup.add(conn, sid, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
 
 
@@ -105,7 +107,8 @@ def downgrade() -> None:
                     ["task_id", "metric", "variant", "iter", "value"])
     op.execute("INSERT INTO scalars (task_id, metric, variant, iter, value, ts) "
                "SELECT s.task_id, s.metric, s.variant, p.iter, p.value, p.ts "
-               "FROM scalar_points p JOIN scalar_series s ON s.id = p.series_id ORDER BY p.id")
+               "FROM scalar_points p JOIN scalar_series s ON s.id = p.series_id "
+               "ORDER BY s.id, p.seq")
     op.drop_table("scalar_rollup")
     op.drop_table("scalar_points")
     op.drop_table("scalar_series")
