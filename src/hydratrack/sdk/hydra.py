@@ -24,7 +24,7 @@ import shlex
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 SECTION = "Hydra"
 CONFIG_OBJECT = "OmegaConf"
@@ -203,8 +203,7 @@ def runtime_facts(snap: Snapshot) -> dict[str, Any]:
     return facts
 
 
-@dataclasses.dataclass
-class Capture:
+class Capture(NamedTuple):
     config_yaml: str | None
     section: dict[str, dict[str, str]]
     runtime: dict[str, Any]

@@ -12,7 +12,6 @@ op delivered twice (a crash between delivery and cursor write) is a no-op on the
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shutil
@@ -20,6 +19,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from hydratrack.sdk.transport import Op, Rejected, Transport, Unauthorized, Unavailable, describe
 
@@ -73,8 +73,7 @@ class SpoolTransport:
         pass
 
 
-@dataclasses.dataclass
-class SpooledTask:
+class SpooledTask(NamedTuple):
     """One task directory of the spool."""
 
     path: Path
@@ -141,11 +140,17 @@ def spooled_tasks(root: Path | None = None) -> Iterator[SpooledTask]:
             yield SpooledTask(d)
 
 
-@dataclasses.dataclass
 class ReplayResult:
-    delivered: int = 0
-    rejected: list[str] = dataclasses.field(default_factory=list)
-    finished: bool = False
+    """What one replay did (a plain class: this module is imported by every run)."""
+
+    def __init__(self) -> None:
+        self.delivered = 0
+        self.rejected: list[str] = []
+        self.finished = False
+
+    def __repr__(self) -> str:
+        return (f"ReplayResult(delivered={self.delivered}, rejected={self.rejected!r}, "
+                f"finished={self.finished})")
 
 
 def replay(task: SpooledTask, transport: Transport,
