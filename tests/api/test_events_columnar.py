@@ -47,6 +47,15 @@ def test_columnar_with_other_events_in_one_batch(api: ApiClient, http: httpx.Cli
     assert api.get_console(t["id"])["items"][0]["text"] == "hello\n"
 
 
+def test_times_as_integer_microseconds(api: ApiClient, make_task: Make) -> None:
+    t = make_task(status="in_progress")
+    ev = {"type": "scalars", "metric": "loss", "variant": "train", "iters": [0, 1, 2],
+          "values": [1.0, 2.0, 3.0], "ts_us": [1764392400123456, 1764392400123457, 5]}
+    assert api.post_events(t["id"], unique("b"), [ev])["accepted"] == 3
+    got = api.get_scalars(t["id"], x_axis="time")["loss"]["train"]
+    assert got == {"x": [5e-06, 1764392400.123456, 1764392400.123457], "y": [3.0, 1.0, 2.0]}
+
+
 def test_non_finite_values_as_text_become_null(api: ApiClient, http: httpx.Client,
                                                make_task: Make) -> None:
     t = make_task(status="in_progress")
@@ -71,8 +80,13 @@ def test_bad_columnar_events_name_the_event_and_store_nothing(
                          "number"),
         "empty": (columnar([], [], ts=[]), "body.events.1.scalars.iters", "at least 1"),
         "unknown field": ({**good, "iter": 3}, "body.events.1.scalars.iter", "not permitted"),
-        "missing ts": ({k: v for k, v in good.items() if k != "ts"},
-                       "body.events.1.scalars.ts", "required"),
+        "no times": ({k: v for k, v in good.items() if k != "ts"},
+                     "body.events.1.scalars", "ts (seconds) or ts_us"),
+        "both times": ({**good, "ts_us": [1, 2]}, "body.events.1.scalars", "one of them"),
+        "ts_us length": ({**{k: v for k, v in good.items() if k != "ts"}, "ts_us": [1]},
+                         "body.events.1.scalars", "iters, values and ts_us"),
+        "ts_us not integer": ({**{k: v for k, v in good.items() if k != "ts"},
+                               "ts_us": [1, 2.5]}, "body.events.1.scalars.ts_us.1", "integer"),
     }
     for name, (bad, field, words) in cases.items():
         err = assert_error(http.post(url, json={"batch_id": "b1", "events": [good, bad]}),

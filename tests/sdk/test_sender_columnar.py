@@ -3,6 +3,7 @@ and a spool written in the previous per-point format still uploads."""
 
 from __future__ import annotations
 
+import collections
 import json
 import math
 import subprocess
@@ -62,25 +63,34 @@ def test_batch_events_groups_points_per_series() -> None:
         ("scalar", "loss", "train", 0, 1.0, 10.0),
         ("console", "stdout", "a\n", 10.5),
         ("scalar", "acc", "val", 0, math.inf, 11.0),
-        ("scalar", "loss", "train", 1, 0.5, 12.0),
+        ("scalar", "loss", "train", 1, 0.5, 12.25),
         ("text", "notes", "hi", 2, 13.0),
-        ("scalar", "loss", "train", 1, math.nan, 14.0),  # a repeated iteration stays
+        ("scalar", "loss", "train", 1, math.nan, 14.000001),  # a repeated iteration stays
         ("scalar", "loss", "train", 9, 0.1, 15.0),
     ]
-    pending = list(queue)
-    evs = batch_events(lambda: pending.pop(0), max_points=6)
-    assert pending == [queue[-1]]  # at most max_points events taken
+    pending = collections.deque(queue)
+    evs = batch_events(pending, max_points=6)
+    assert list(pending) == [queue[-1]]  # at most max_points events taken
     assert evs == [
         {"type": "console", "stream": "stdout", "text": "a\n", "ts": 10.5},
         {"type": "text", "title": "notes", "text": "hi", "iter": 2, "ts": 13.0},
         {"type": "scalars", "metric": "loss", "variant": "train", "iters": [0, 1, 1],
-         "values": [1.0, 0.5, "NaN"], "ts": [10.0, 12.0, 14.0]},
+         "values": [1.0, 0.5, "NaN"], "ts_us": [10_000_000, 12_250_000, 14_000_001]},
         {"type": "scalars", "metric": "acc", "variant": "val", "iters": [0],
-         "values": ["Infinity"], "ts": [11.0]},
+         "values": ["Infinity"], "ts_us": [11_000_000]},
     ]
     json.dumps(evs, allow_nan=False)  # strict JSON
-    assert batch_events(lambda: pending.pop(0), max_points=10)[0]["iters"] == [9]
-    assert batch_events(lambda: pending.pop(0), max_points=10) == []
+    assert batch_events(pending, max_points=10) == [  # one series only: the fast path
+        {"type": "scalars", "metric": "loss", "variant": "train", "iters": [9],
+         "values": [0.1], "ts_us": [15_000_000]}]
+    assert batch_events(pending, max_points=10) == []
+    pending.extend(("scalar", "m", "v", i, float(i), 1.5) for i in range(5))
+    pending.append(("scalar", "m", "other", 7, -math.inf, 2.0))
+    assert batch_events(pending, max_points=100) == [
+        {"type": "scalars", "metric": "m", "variant": "v", "iters": [0, 1, 2, 3, 4],
+         "values": [0.0, 1.0, 2.0, 3.0, 4.0], "ts_us": [1_500_000] * 5},
+        {"type": "scalars", "metric": "m", "variant": "other", "iters": [7],
+         "values": ["-Infinity"], "ts_us": [2_000_000]}]
 
 
 def test_offline_run_spools_columnar_batches_and_syncs(server: ServerProcess, api: ApiClient,
@@ -112,8 +122,9 @@ def test_spool_of_the_previous_format_still_uploads(server: ServerProcess, api: 
                     per_point.append(e)
                     continue
                 per_point += [{"type": "scalar", "metric": e["metric"], "variant": e["variant"],
-                               "iter": i, "value": v, "ts": t}
-                              for i, v, t in zip(e["iters"], e["values"], e["ts"], strict=True)]
+                               "iter": i, "value": v, "ts": t / 1e6}
+                              for i, v, t in zip(e["iters"], e["values"], e["ts_us"],
+                                                 strict=True)]
             for start in range(0, len(per_point), 2000):  # the old 2000-event batches
                 old_lines.append(json.dumps({**op, "batch_id": f"{op['batch_id']}-{start}",
                                              "events": per_point[start:start + 2000]}))

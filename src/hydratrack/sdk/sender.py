@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import math
+import operator
 import sys
 import threading
 import time
@@ -51,33 +52,45 @@ def _as_json_number(value: float) -> float | str:
     return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
 
 
-def batch_events(pop: Callable[[], EventTuple], max_points: int) -> list[dict[str, Any]]:
-    """Events for one batch from ``pop`` (until it raises IndexError or ``max_points``
-    events are taken): the scalar points of each (metric, variant) as one columnar
-    ``scalars`` event (parallel arrays: no object per point), after the other events,
-    which keep their order."""
+_KIND, _SERIES = operator.itemgetter(0), operator.itemgetter(1, 2)
+_COLUMN = {k: operator.itemgetter(k) for k in (3, 4, 5)}
+
+
+def batch_events(events: collections.deque[EventTuple], max_points: int) -> list[dict[str, Any]]:
+    """Events for one batch, taken from the left of ``events`` (at most ``max_points``):
+    the scalar points of each (metric, variant) as one columnar ``scalars`` event
+    (parallel arrays, times as integer microseconds: no object per point, cheap JSON),
+    after the other events, which keep their order."""
+    pop = events.popleft
+    chunk = [pop() for _ in range(min(len(events), max_points))]  # only we take from it
+    if not chunk:
+        return []
+    if set(map(_KIND, chunk)) == {"scalar"} and len(set(map(_SERIES, chunk))) == 1:
+        # the common case, points of one series only: columns without a Python loop
+        return [_scalars(chunk[0][1], chunk[0][2], *[list(map(_COLUMN[k], chunk))
+                                                      for k in (3, 4, 5)])]
     others: list[dict[str, Any]] = []
     series: dict[tuple[str, str], tuple[list[Any], list[Any], list[Any]]] = {}
-    try:
-        for _ in range(max_points):
-            ev = pop()
-            if ev[0] != "scalar":
-                others.append(event_dict(ev))
-                continue
-            cols = series.get(ev[1:3])
-            if cols is None:
-                cols = series[ev[1:3]] = ([], [], [])
-            cols[0].append(ev[3])
-            cols[1].append(ev[4])
-            cols[2].append(ev[5])
-    except IndexError:
-        pass
-    for (metric, variant), (iters, values, ts) in series.items():
-        if not math.isfinite(sum(values)):  # rare: look at each value only then
-            values = [_as_json_number(v) for v in values]
-        others.append({"type": "scalars", "metric": metric, "variant": variant,
-                       "iters": iters, "values": values, "ts": ts})
+    for ev in chunk:
+        if ev[0] != "scalar":
+            others.append(event_dict(ev))
+            continue
+        group = series.get(ev[1:3])
+        if group is None:
+            group = series[ev[1:3]] = ([], [], [])
+        group[0].append(ev[3])
+        group[1].append(ev[4])
+        group[2].append(ev[5])
+    others += [_scalars(m, v, *group) for (m, v), group in series.items()]
     return others
+
+
+def _scalars(metric: str, variant: str, iters: list[Any], values: list[Any],
+             ts: list[Any]) -> dict[str, Any]:
+    if not math.isfinite(sum(values)):  # rare: look at each value only then
+        values = [_as_json_number(v) for v in values]
+    return {"type": "scalars", "metric": metric, "variant": variant, "iters": iters,
+            "values": values, "ts_us": [int(t * 1e6) for t in ts]}
 
 
 def warn(message: str) -> None:
@@ -258,7 +271,7 @@ class Sender:
 
     def _next_batch(self) -> Op:
         return {"op": "events", "task_id": self.task_id, "batch_id": uuid.uuid4().hex,
-                "events": batch_events(self.events.popleft, self.max_batch)}
+                "events": batch_events(self.events, self.max_batch)}
 
     def _deliver(self, op: Op, stopping: bool) -> bool:
         """True when the op is done with (delivered, spooled or refused)."""

@@ -21,6 +21,7 @@ MAX_EVENTS = 100_000
 MAX_POINTS = 1_000_000  # per array of a "scalars" event; the body limit (413) comes first
 Short = Annotated[str, Field(min_length=1, max_length=255)]
 Iteration = Annotated[int, Field(ge=-(2**31), lt=2**31)]
+Micros = Annotated[int, Field(ge=-(2**53), le=2**53)]  # exact as a float
 
 
 class ScalarEvent(Strict):
@@ -33,20 +34,32 @@ class ScalarEvent(Strict):
 
 
 class ScalarsEvent(Strict):
-    """Many points of one series as parallel arrays (the fast path: no object per point)."""
+    """Many points of one series as parallel arrays (the fast path: no object per point).
+
+    Times come as ``ts`` (float seconds) or ``ts_us`` (integer microseconds since the
+    epoch: several times cheaper to write and read as JSON than floats), never both."""
 
     type: Literal["scalars"]
     metric: Short
     variant: Short
     iters: Annotated[list[Iteration], Field(min_length=1, max_length=MAX_POINTS)]
     values: Annotated[list[float], Field(min_length=1, max_length=MAX_POINTS)]
-    ts: Annotated[list[float], Field(min_length=1, max_length=MAX_POINTS)]
+    ts: Annotated[list[float], Field(min_length=1, max_length=MAX_POINTS)] | None = None
+    ts_us: Annotated[list[Micros], Field(min_length=1, max_length=MAX_POINTS)] | None = None
 
     @model_validator(mode="after")
     def _same_length(self) -> "ScalarsEvent":
-        if not len(self.iters) == len(self.values) == len(self.ts):
-            raise ValueError(f"iters, values and ts must have the same length (got "
-                             f"{len(self.iters)}, {len(self.values)}, {len(self.ts)})")
+        if (self.ts is None) == (self.ts_us is None):
+            raise ValueError("give the times as ts (seconds) or ts_us (integer microseconds), "
+                             "one of them")
+        times = self.ts if self.ts is not None else self.ts_us
+        assert times is not None
+        if not len(self.iters) == len(self.values) == len(times):
+            which = "ts" if self.ts is not None else "ts_us"
+            raise ValueError(f"iters, values and {which} must have the same length (got "
+                             f"{len(self.iters)}, {len(self.values)}, {len(times)})")
+        if self.ts_us is not None:
+            self.ts, self.ts_us = [u / 1e6 for u in self.ts_us], None
         return self
 
 
