@@ -6,7 +6,7 @@ first 300 tasks are made by ``hydratrack.server.store.tasks.create`` (the functi
 ``POST /tasks`` calls, ~270 tasks/s here); the rest are bulk inserts of the same rows
 into the store's tables (``hydratrack.server.store.models``), thousands per statement,
 checked against a task made by ``create`` so the two cannot drift apart silently.
-The 1M-point series goes in through the public API (``POST /tasks/{id}/events``
+The 1M-point series goes in through the public API (``POST /tasks/{id}/events``, columnar
 in batches of 50k), see ``suites/scale.py``.
 
     python -m bench.seed DB_URL N      # e.g. sqlite:////tmp/x/hydratrack.db 100000

@@ -6,10 +6,14 @@ PostgreSQL binaries are installed): a fresh database is made by ``hydratrack ser
 started again, a 1M-point series is posted through the public API, and each query is
 timed from a keep-alive HTTP client (the requests are sequential; the figures are
 p50/p95 of end-to-end request time).
+
+``BENCH_SCALE_SERIES_ONLY=1`` skips the 100k tasks and times only the 1M-point series
+(its POST and the downsampled read), e.g. while working on the scalar path.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import time
 import uuid
@@ -25,7 +29,8 @@ BATCH = 50_000
 
 
 def _post_series(client: httpx.Client, points: int) -> tuple[str, float]:
-    """A task with ``points`` scalars of loss/train, posted in big batches; (id, seconds)."""
+    """A task with ``points`` scalars of loss/train, posted in big columnar batches (the
+    ``scalars`` event the SDK sends); (id, seconds)."""
     task = client.post("/tasks", json={"name": "big series", "project": "scale-series",
                                        "status": "in_progress"})
     task.raise_for_status()
@@ -33,9 +38,10 @@ def _post_series(client: httpx.Client, points: int) -> tuple[str, float]:
     t0 = time.perf_counter()
     now = time.time()
     for start in range(0, points, BATCH):
-        events = [{"type": "scalar", "metric": "loss", "variant": "train", "iter": i,
-                   "value": 1.0 / (1 + i), "ts": now + i * 1e-3}
-                  for i in range(start, min(points, start + BATCH))]
+        iters = list(range(start, min(points, start + BATCH)))
+        events = [{"type": "scalars", "metric": "loss", "variant": "train", "iters": iters,
+                   "values": [1.0 / (1 + i) for i in iters],
+                   "ts": [now + i * 1e-3 for i in iters]}]
         r = client.post(f"/tasks/{task_id}/events",
                         json={"batch_id": uuid.uuid4().hex, "events": events}, timeout=600)
         r.raise_for_status()
@@ -52,7 +58,7 @@ def _timed(client: httpx.Client, path: str, params: dict[str, object], check) ->
 
 
 def _queries(ctx: Context, backend: str, url: str, auth: tuple[str, str], n_tasks: int,
-             series_id: str, points: int) -> None:
+             series_id: str, points: int, series_only: bool = False) -> None:
     reps = 15 if ctx.quick else 40
     rng = random.Random(3)
     with httpx.Client(base_url=url + "/api/v1", auth=auth, timeout=120) as client:
@@ -93,6 +99,8 @@ def _queries(ctx: Context, backend: str, url: str, auth: tuple[str, str], n_task
                  "filter by hyperparameter (optim.lr, ~1/7 match)": 200.0,
                  "filter by hyperparameter (seed, 1 match)": 200.0,
                  plot: 200.0}
+        if series_only:
+            cases = {plot: cases[plot]}
         for label, (path, params, check) in cases.items():
             for _ in range(3):  # warm caches
                 _timed(client, path, params(), check)
@@ -109,20 +117,22 @@ def _queries(ctx: Context, backend: str, url: str, auth: tuple[str, str], n_task
 
 def _backend(ctx: Context, backend: str, db_url: str | None, n_tasks: int, points: int) -> None:
     base = ctx.scratch(f"scale-{backend}")
-    server = start_server(base, db_url)  # makes the schema and the admin
-    server.stop()
-    url = db_url or f"sqlite:///{base / 'data' / 'hydratrack.db'}"
-    seconds = seed_tasks(url, n_tasks, log=ctx.log)
-    ctx.add(Figure("scale", f"scale {backend}: seeding {n_tasks:,} tasks (store layer)",
-                   [seconds], "s", note="setup, not a goal"))
+    series_only = os.environ.get("BENCH_SCALE_SERIES_ONLY") == "1"
+    if not series_only:
+        server = start_server(base, db_url)  # makes the schema and the admin
+        server.stop()
+        url = db_url or f"sqlite:///{base / 'data' / 'hydratrack.db'}"
+        seconds = seed_tasks(url, n_tasks, log=ctx.log)
+        ctx.add(Figure("scale", f"scale {backend}: seeding {n_tasks:,} tasks (store layer)",
+                       [seconds], "s", note="setup, not a goal"))
     server = start_server(base, db_url)
     try:
         auth = (server.access_key, server.secret_key)
         with httpx.Client(base_url=server.url + "/api/v1", auth=auth, timeout=600) as client:
             series_id, seconds = _post_series(client, points)
-        ctx.add(Figure("scale", f"scale {backend}: POST {points:,} points in {BATCH:,}-event "
+        ctx.add(Figure("scale", f"scale {backend}: POST {points:,} points in {BATCH:,}-point "
                        "batches", [seconds], "s", note="setup through the public API"))
-        _queries(ctx, backend, server.url, auth, n_tasks, series_id, points)
+        _queries(ctx, backend, server.url, auth, n_tasks, series_id, points, series_only)
     finally:
         server.stop()
 
