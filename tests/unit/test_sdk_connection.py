@@ -147,3 +147,23 @@ def test_slow_script_facts_follow_the_create(tmp_path: Path, monkeypatch: Any) -
     assert [op["op"] for op in mock.ops] == ["create_task", "update_task", "status"]
     assert "requirements" not in mock.ops[0]["body"]["script"]
     assert mock.tasks[task.id]["script"]["requirements"]["pip"]["hydra_core"]
+
+
+def test_behind_a_proxy_the_sender_uses_httpx(server: Any) -> None:
+    """http.client ignores proxy variables; httpx honours them (and NO_PROXY)."""
+    code = ("import sys\nfrom hydratrack.sdk.connection import open_client\n"
+            "from hydratrack import Task\n"
+            "print(open_client().backend)\n"
+            "t = Task.init(project_name='conn', task_name='proxy', auto_connect_streams=False)\n"
+            "t.close()\n"
+            "print(Task.get_task(task_id=t.id).get_status())\n")
+    for env, backend in (({}, "stdlib"),
+                         ({"HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1"}, "httpx"),
+                         ({"http_proxy": "http://127.0.0.1:9", "no_proxy": "127.0.0.1"}, "httpx")):
+        clean = {k: v for k, v in server.env().items()
+                 if k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")}
+        out = subprocess.run([sys.executable, "-c", code], env={**clean, **env},
+                             capture_output=True, text=True, timeout=120, check=False)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.split() == [backend, "completed"], (env, out.stdout, out.stderr)
+        assert "hydratrack:" not in out.stderr

@@ -7,6 +7,9 @@
   h11 with an SSL context added 45-60 ms of CPU (docs/sdk.md, "Speed"). Artifact uploads
   go the same way (the backend streams multipart forms itself), so a run never imports
   httpx unless the script reads or steers tasks.
+- Behind an HTTP proxy (``HTTP_PROXY``, ``HTTPS_PROXY`` or ``ALL_PROXY`` set, any case)
+  the sender uses httpx instead, which honours them and ``NO_PROXY``; ``http.client``
+  does not.
 - Reads and steering (``Task.get_task``, ``Task.clone``, ...) use :func:`open_reader`:
   the default httpx backend, like the CLI and the agent.
 """
@@ -14,6 +17,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -29,10 +33,20 @@ def quiet_http_logs() -> None:
             lg.setLevel(logging.WARNING)
 
 
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
+
+
+def proxy_configured() -> bool:
+    return any(os.environ.get(name) or os.environ.get(name.upper()) for name in PROXY_VARIABLES)
+
+
 def open_client(timeout: float = 10.0) -> ApiClient:
     """The sender's client for the configured server (env over the config file)."""
     from hydratrack.client.api import ApiClient
 
+    if proxy_configured():
+        quiet_http_logs()
+        return ApiClient(timeout=timeout, backend="httpx")
     return ApiClient(timeout=timeout, backend="stdlib")
 
 
