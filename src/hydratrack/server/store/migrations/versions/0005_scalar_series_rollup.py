@@ -39,17 +39,15 @@ def upgrade() -> None:
     )
     op.create_table(
         "scalar_points",
-        sa.Column("series_id", sa.Integer(), nullable=False),
+        sa.Column("series_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("iter", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("value", sa.Float(), nullable=True),
         sa.Column("ts", sa.Float(), nullable=False),
-        sa.ForeignKeyConstraint(["series_id"], ["scalar_series.id"],
-                                name=op.f("fk_scalar_points_series_id_scalar_series"),
-                                ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("series_id", "iter", "seq", name=op.f("pk_scalar_points")),
         sqlite_with_rowid=False,
     )
+    _create_points_cleanup()
     op.create_table(
         "scalar_rollup",
         sa.Column("series_id", sa.Integer(), nullable=False),
@@ -78,6 +76,21 @@ def upgrade() -> None:
                "AND s.metric = p.metric AND s.variant = p.variant")
     _build_rollup(op.get_bind())
     op.drop_table("scalars")
+
+
+def _create_points_cleanup() -> None:
+    """Points go with their series (deleted directly, or with the task through the
+    foreign key of ``scalar_series``): a trigger instead of a foreign key on the points,
+    whose per-row check cost more than the insert itself on PostgreSQL."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE FUNCTION scalar_series_deleted() RETURNS trigger AS $$ BEGIN "
+                   "DELETE FROM scalar_points WHERE series_id = OLD.id; RETURN OLD; END $$ "
+                   "LANGUAGE plpgsql")
+        op.execute("CREATE TRIGGER scalar_series_deleted AFTER DELETE ON scalar_series "
+                   "FOR EACH ROW EXECUTE FUNCTION scalar_series_deleted()")
+    else:
+        op.execute("CREATE TRIGGER scalar_series_deleted AFTER DELETE ON scalar_series "
+                   "BEGIN DELETE FROM scalar_points WHERE series_id = OLD.id; END")
 
 
 def _build_rollup(conn: sa.Connection) -> None:
@@ -109,6 +122,10 @@ def downgrade() -> None:
                "SELECT s.task_id, s.metric, s.variant, p.iter, p.value, p.ts "
                "FROM scalar_points p JOIN scalar_series s ON s.id = p.series_id "
                "ORDER BY s.id, p.seq")
+    op.execute("DROP TRIGGER scalar_series_deleted" +
+               (" ON scalar_series" if op.get_bind().dialect.name == "postgresql" else ""))
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION scalar_series_deleted()")
     op.drop_table("scalar_rollup")
     op.drop_table("scalar_points")
     op.drop_table("scalar_series")
