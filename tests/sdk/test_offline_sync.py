@@ -163,3 +163,24 @@ def test_malformed_config_file_warns_and_spools(server: ServerProcess, api: ApiC
     res = sync(server.env())
     assert res.returncode == 0, res.stderr
     assert_uploaded(api, run.task_id, ["db=postgresql"], server.env(), tmp_path)
+
+
+def test_offline_artifact_is_uploaded_by_sync(server: ServerProcess, api: ApiClient,
+                                              tmp_path: Path) -> None:
+    """Sync streams the spooled file as a multipart form over the SDK's stdlib wire."""
+    data = bytes(range(256)) * 1000
+    (tmp_path / "w.bin").write_bytes(data)
+    code = ("from hydratrack import Task\n"
+            "t = Task.init(project_name='sync', task_name='art', auto_connect_streams=False)\n"
+            "t.upload_artifact('weights', 'w.bin', metadata={'epoch': 2})\n"
+            "print(t.id)\n")
+    run = subprocess.run([sys.executable, "-c", code], env=server.env(HYDRATRACK_OFFLINE="1"),
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    task_id = run.stdout.split()[-1]
+    (tmp_path / "w.bin").unlink()  # the spool kept its own copy
+    done = sync(server.env())
+    assert done.returncode == 0, done.stderr
+    assert api.download_artifact(task_id, "weights") == data
+    (item,) = api.list_artifacts(task_id)["items"]
+    assert item["metadata"] == {"epoch": 2} and item["size"] == len(data)
