@@ -52,3 +52,18 @@ def test_malformed_file_names_the_file(cfg_file: Path) -> None:
     cfg_file.write_text("api_host = \n")
     with pytest.raises(ValueError, match="config.toml"):
         load_client_config()
+
+
+def test_no_file_no_toml_parser(tmp_path: Path) -> None:
+    """Without a config file (settings from the environment) Task.init skips tomllib."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom hydratrack.client.config import load_client_config\n"
+            "cfg = load_client_config()\nprint(cfg.access_key, 'tomllib' in sys.modules)")
+    env = {**os.environ, "HYDRATRACK_CONFIG_FILE": str(tmp_path / "none.toml"),
+           "HYDRATRACK_ACCESS_KEY": "AK"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    assert out.split() == ["AK", "False"]
