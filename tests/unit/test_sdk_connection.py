@@ -113,9 +113,11 @@ def test_a_folded_create_that_fails_is_spooled_whole(tmp_path: Path) -> None:
 
 
 def test_script_facts_ride_in_the_create_of_a_run(tmp_path: Path, monkeypatch: Any) -> None:
+    from hydratrack.sdk import run as run_module
     from hydratrack.sdk.task import Task
 
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(run_module, "SCRIPT_WAIT_SECONDS", 10.0)  # a loaded machine: wait
     mock = MockTransport()
     task = Task.init(project_name="p", task_name="fold", transport=mock, auto_connect_streams=False)
     task.close()
@@ -134,7 +136,7 @@ def test_slow_script_facts_follow_the_create(tmp_path: Path, monkeypatch: Any) -
     real = run_module.full_script
 
     def slow(base: dict[str, Any]) -> dict[str, Any]:
-        time.sleep(0.3)
+        time.sleep(1.0)
         return real(base)
 
     monkeypatch.chdir(tmp_path)
