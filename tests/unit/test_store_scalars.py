@@ -58,7 +58,7 @@ def oracle(points: list[Point], max_points: int, x_axis: str) -> tuple[list[Any]
 
 
 def ingest(database: Database, task_id: str, points: list[Point], batch: int,
-           metric: str = "loss", variant: str = "train") -> None:
+           metric: str = "loss", variant: str = "train", tag: str = "") -> None:
     """Post ``points`` in batches, alternating the columnar and the per-point format."""
     for n, start in enumerate(range(0, len(points), batch)):
         chunk = points[start:start + batch]
@@ -72,7 +72,7 @@ def ingest(database: Database, task_id: str, points: list[Point], batch: int,
                     "iters": [p[0] for p in chunk], "values": values,
                     "ts": [p[2] for p in chunk]}]
         with database.write() as conn:
-            events.ingest(conn, task_id, f"b{start}-{metric}", evs)
+            events.ingest(conn, task_id, f"b{tag}{start}-{metric}", evs)
 
 
 def read(database: Database, task_id: str, max_points: int,
@@ -185,3 +185,22 @@ def test_all_null_series_and_tiny_batches(db: Database, user_id: str,  # noqa: F
     ingest(db, tid, points, batch=len(points) if shape == "one batch" else 7)
     for max_points in (3, 8, 40):
         assert read(db, tid, max_points) == oracle(points, max_points, "iter")
+
+
+def test_ties_go_to_the_earlier_iteration_across_batches(db: Database,  # noqa: F811
+                                                         user_id: str) -> None:  # noqa: F811
+    """Equal extremes in one bucket, the later batch holding the earlier iteration."""
+    tid = new_task(db, user_id)
+    first: list[Point] = [(i, 1.0, float(i)) for i in range(0, 10_000, 2)]
+    first[70] = (140, 0.0, 140.0)
+    first[90] = (180, 5.0, 180.0)
+    later: list[Point] = [(i, 1.0, float(i)) for i in range(1, 10_000, 2)]
+    later[65] = (131, 0.0, 131.0)
+    later[70] = (141, 5.0, 141.0)
+    ingest(db, tid, first, batch=len(first))
+    ingest(db, tid, later, batch=len(later), tag="later")
+    for max_points in (30, 100, 400, 2000):  # widths 1024, 256, 64 (rollup), 16 (points)
+        xs, ys = read(db, tid, max_points)
+        assert (xs, ys) == oracle(first + later, max_points, "iter")
+        if max_points < 2000:  # one bucket holds all four
+            assert 131 in xs and 141 in xs and 140 not in xs and 180 not in xs
