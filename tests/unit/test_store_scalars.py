@@ -204,3 +204,29 @@ def test_ties_go_to_the_earlier_iteration_across_batches(db: Database,  # noqa: 
         assert (xs, ys) == oracle(first + later, max_points, "iter")
         if max_points < 2000:  # one bucket holds all four
             assert 131 in xs and 141 in xs and 140 not in xs and 180 not in xs
+
+
+def test_many_series_per_batch(db: Database, user_id: str) -> None:  # noqa: F811
+    """Per-layer metrics: each batch holds a few points of many series (stored together)."""
+    tid = new_task(db, user_id)
+    rng = random.Random(9)
+    series: dict[str, list[Point]] = {f"layer{k}": [] for k in range(40)}
+    for b in range(6):
+        evs = []
+        for name, pts in series.items():
+            new = [(rng.randrange(0, 3000), round(rng.random(), 2), float(b)) for _ in range(60)]
+            pts.extend(new)
+            evs.append({"type": "scalars", "metric": "grad", "variant": name,
+                        "iters": [p[0] for p in new], "values": [p[1] for p in new],
+                        "ts": [p[2] for p in new]})
+        with db.write() as conn:
+            events.ingest(conn, tid, f"many{b}", evs)
+    with db.read() as conn:
+        got = events.read_scalars(conn, tid, 30, "iter", ["grad"])["grad"]
+        last = events.last_scalars(conn, tid)["grad"]
+    assert sorted(got) == sorted(series)
+    for name, pts in series.items():
+        assert (got[name]["x"], got[name]["y"]) == oracle(pts, 30, "iter"), name
+        top = max(p[0] for p in pts)
+        assert last[name]["iter"] == top
+        assert last[name]["value"] == [p[1] for p in pts if p[0] == top][-1]

@@ -18,9 +18,9 @@ A read touches one level: at most a few thousand rows whatever the series length
 from __future__ import annotations
 
 from bisect import bisect_left
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import bindparam, delete, select, tuple_
 from sqlalchemy.engine import Connection
 
 from hydratrack.server.store import bulk
@@ -88,32 +88,31 @@ def coarser(aggs: dict[int, Agg]) -> dict[int, Agg]:
     return out
 
 
-def add(conn: Connection, series_id: int, iters: Sequence[int], values: Sequence[Any],
-        ts: Sequence[float]) -> None:
-    """Merge points (sorted by iteration, stable) into the stored rollup of a series."""
+def add(conn: Connection,
+        series: Mapping[int, tuple[Sequence[int], Sequence[Any], Sequence[float]]]) -> None:
+    """Merge points (per series id: iters, values, ts sorted by iteration, stable) into
+    the stored rollup: one read of the touched buckets, one delete, one bulk insert."""
+    batch: dict[tuple[int, int, int], Agg] = {}
+    for sid, (iters, values, ts) in series.items():
+        aggs = buckets(iters, values, ts, SHIFTS[0])
+        for level in range(len(SHIFTS)):
+            if level:
+                aggs = coarser(aggs)
+            batch.update(((sid, level, b), agg) for b, agg in aggs.items())
     r = scalar_rollup.c
-    levels: list[dict[int, Agg]] = []
-    for level in range(len(SHIFTS)):
-        levels.append(buckets(iters, values, ts, SHIFTS[0]) if level == 0
-                      else coarser(levels[-1]))
-    in_range = [and_(r.level == level, r.bucket >= min(aggs), r.bucket <= max(aggs))
-                for level, aggs in enumerate(levels)]
-    stored = conn.execute(select(r.level, r.bucket, *[r[c] for c in POINT_COLUMNS])
-                          .where(r.series_id == series_id, or_(*in_range))).all()
-    merged = [dict(aggs) for aggs in levels]
-    replaced: list[Any] = []
-    for row in stored:
-        level, b = row[0], row[1]
-        new = levels[level].get(b)
-        if new is not None:  # stored first: its points arrived earlier
-            merged[level][b] = merge(tuple(row[2:]), new)
-            replaced.append(and_(r.level == level, r.bucket == b))
+    among = tuple_(r.series_id, r.level, r.bucket).in_(bindparam("keys", expanding=True))
+    stored = select(r.series_id, r.level, r.bucket, *[r[c] for c in POINT_COLUMNS]).where(among)
+    keys = list(batch)
+    replaced = []
+    for start in range(0, len(keys), 500):
+        for row in conn.execute(stored, {"keys": keys[start:start + 500]}):
+            k = (row[0], row[1], row[2])  # stored first: its points arrived earlier
+            batch[k] = merge(tuple(row[3:]), batch[k])
+            replaced.append(k)
     for start in range(0, len(replaced), 500):
-        conn.execute(delete(scalar_rollup).where(r.series_id == series_id,
-                                                 or_(*replaced[start:start + 500])))
+        conn.execute(delete(scalar_rollup).where(among), {"keys": replaced[start:start + 500]})
     bulk.insert_rows(conn, scalar_rollup, ("series_id", "level", "bucket") + POINT_COLUMNS,
-                     ((series_id, level, b) + agg
-                      for level, aggs in enumerate(merged) for b, agg in aggs.items()))
+                     (k + agg for k, agg in batch.items()))
 
 
 def read_level(conn: Connection, series_id: int, level: int) -> list[Agg]:

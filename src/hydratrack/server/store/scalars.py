@@ -9,10 +9,10 @@ rollup (``rollup.py``) in the same transaction. Reads of a series longer than
 from __future__ import annotations
 
 import math
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.engine import Connection
 
 from hydratrack.server.store import bulk, rollup
@@ -51,37 +51,48 @@ def group(events: list[dict[str, Any]]) -> Series:
 
 
 def store(conn: Connection, task_id: str, series: Series) -> None:
-    """Insert the points, merge them into the rollup and the metric summaries."""
+    """Insert the points, merge them into the rollup and the metric summaries; a few
+    statements per batch however many series it holds."""
+    rows = _series_rows(conn, task_id, list(series))
+    points: list[Any] = []
+    counts = []
+    sorted_series: dict[int, Columns] = {}
     summaries: dict[tuple[str, str], dict[str, Any]] = {}
-    for (metric, variant), (iters, values, ts) in series.items():
-        sid, stored = _series_row(conn, task_id, metric, variant)
+    for key, (iters, values, ts) in series.items():
+        sid, stored = rows[key]
         n = len(iters)
-        bulk.insert_rows(conn, scalar_points, ("series_id", "iter", "seq", "value", "ts"),
-                         zip(repeat(sid), iters, range(stored, stored + n), values, ts))
-        conn.execute(update(scalar_series).where(scalar_series.c.id == sid)
-                     .values(points=stored + n))
+        points.append(zip(repeat(sid), iters, range(stored, stored + n), values, ts))
+        counts.append({"sid": sid, "n": stored + n})
         if iters != sorted(iters):  # stable: repeated iterations keep their arrival order
             order = sorted(range(len(iters)), key=iters.__getitem__)
             iters = [iters[k] for k in order]
             values = [values[k] for k in order]
             ts = [ts[k] for k in order]
-        rollup.add(conn, sid, iters, values, ts)
+        sorted_series[sid] = (iters, values, ts)
         summary = _summary(iters, values)
         if summary is not None:
-            summaries[(metric, variant)] = summary
+            summaries[key] = summary
+    bulk.insert_rows(conn, scalar_points, ("series_id", "iter", "seq", "value", "ts"),
+                     chain.from_iterable(points))
+    c = scalar_series.c
+    conn.execute(update(scalar_series).where(c.id == bindparam("sid"))
+                 .values(points=bindparam("n")), counts)
+    rollup.add(conn, sorted_series)
     _update_summaries(conn, task_id, summaries)
 
 
-def _series_row(conn: Connection, task_id: str, metric: str, variant: str) -> tuple[int, int]:
-    """(id, points stored so far) of a series, made when new."""
+def _series_rows(conn: Connection, task_id: str,
+                 keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int]]:
+    """(id, points stored so far) of each (metric, variant) of a task, made when new."""
     c = scalar_series.c
-    where = (c.task_id == task_id, c.metric == metric, c.variant == variant)
-    found = conn.execute(select(c.id, c.points).where(*where)).first()
-    if found is None:  # the task row is locked by the caller: no concurrent insert
-        conn.execute(scalar_series.insert().values(task_id=task_id, metric=metric,
-                                                   variant=variant, points=0))
-        found = conn.execute(select(c.id, c.points).where(*where)).one()
-    return int(found[0]), int(found[1])
+    stmt = select(c.metric, c.variant, c.id, c.points).where(c.task_id == task_id)
+    found = {(r[0], r[1]): (int(r[2]), int(r[3])) for r in conn.execute(stmt)}
+    new = [{"task_id": task_id, "metric": m, "variant": v, "points": 0}
+           for m, v in keys if (m, v) not in found]
+    if new:  # the task row is locked by the caller: no concurrent insert
+        conn.execute(scalar_series.insert(), new)
+        found = {(r[0], r[1]): (int(r[2]), int(r[3])) for r in conn.execute(stmt)}
+    return found
 
 
 def _summary(iters: list[int], values: list[Any]) -> dict[str, Any] | None:
@@ -105,19 +116,23 @@ def _update_summaries(conn: Connection, task_id: str,
     stmt = select(metric_summaries).where(ms.task_id == task_id, or_(*[
         and_(ms.metric == metric, ms.variant == variant) for metric, variant in batch]))
     stored = {(r.metric, r.variant): r for r in conn.execute(stmt)}
-    new_rows = []
+    new_rows, changed = [], []
     for (metric, variant), s in batch.items():
         old = stored.get((metric, variant))
         if old is None:
             new_rows.append({"task_id": task_id, "metric": metric, "variant": variant, **s})
             continue
         take_new = s["iter"] >= old.iter
+        changed.append({"m": metric, "v": variant,
+                        "value": s["value"] if take_new else old.value,
+                        "iter": s["iter"] if take_new else old.iter,
+                        "min": min(old.min, s["min"]), "max": max(old.max, s["max"]),
+                        "count": old.count + s["count"]})
+    if changed:
         conn.execute(update(metric_summaries).where(
-            ms.task_id == task_id, ms.metric == metric, ms.variant == variant).values(
-            value=s["value"] if take_new else old.value,
-            iter=s["iter"] if take_new else old.iter,
-            min=min(old.min, s["min"]), max=max(old.max, s["max"]),
-            count=old.count + s["count"]))
+            ms.task_id == task_id, ms.metric == bindparam("m"), ms.variant == bindparam("v"))
+            .values(value=bindparam("value"), iter=bindparam("iter"), min=bindparam("min"),
+                    max=bindparam("max"), count=bindparam("count")), changed)
     if new_rows:
         conn.execute(metric_summaries.insert(), new_rows)
 

@@ -99,7 +99,8 @@ def _build_rollup(conn: sa.Connection) -> None:
     for (sid,) in conn.execute(sa.text("SELECT id FROM scalar_series")).all():
         rows = conn.execute(sa.text("SELECT iter, value, ts FROM scalar_points "
                                     "WHERE series_id = :s ORDER BY iter, seq"), {"s": sid}).all()
-        rollup.add(conn, sid, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+        rollup.add(conn, {sid: ([r[0] for r in rows], [r[1] for r in rows],
+                                [r[2] for r in rows])})
 
 
 def downgrade() -> None:
