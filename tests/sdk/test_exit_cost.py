@@ -19,7 +19,7 @@ import hydra
 from omegaconf import DictConfig
 
 def report():  # registered before Task.init, so it runs after hydratrack's exit handler
-    loaded = sorted(m for m in ("httpx", "httpcore", "h11", "trio")
+    loaded = sorted(m for m in ("httpx", "httpcore", "h11")
                     if m in sys.modules)
     print("LOADED", loaded, flush=True)
 
