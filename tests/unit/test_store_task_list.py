@@ -219,3 +219,25 @@ def test_postgresql_knows_how_many_tasks_share_a_value(db: Database) -> None:
             "AND name = 'lr' AND value_prefix = '0.1'")).scalar_one()
     estimate = plan[0]["Plan"]["Plan Rows"]
     assert 120 <= estimate <= 180, estimate
+
+
+def test_a_status_filter_is_counted_and_paged_from_one_index_on_sqlite(db: Database) -> None:
+    """tasks(archived, status, created) (migration 0007): no task row is read to test status."""
+    if not db.is_sqlite:
+        pytest.skip("SQLite's plan; PostgreSQL reads the same index by its own costs")
+    _seed(db)
+    shapes = Shapes(db)
+    plans = []
+    with db.read() as conn:
+        items, total = task_list.list_(conn, TaskFilter(status=["draft"], limit=2))
+        assert total == 8 and [i["status"] for i in items] == ["draft", "draft"]  # 16, 8 archived
+        cursor = conn.connection.driver_connection.cursor()
+        statement, parameters = shapes.statements[-1]
+        count = re.sub(r"^\s*SELECT tasks\.id\s+FROM", "SELECT count(*) FROM",
+                       statement.split(" ORDER BY")[0])
+        for sql, args in ((statement, parameters), (count, parameters[:-2])):
+            plans.append("\n".join(str(row[-1]) for row in cursor.execute(
+                f"EXPLAIN QUERY PLAN {sql}", args)))
+    page, counted = plans
+    assert "ix_tasks_archived_status_created" in page and "FOR ORDER BY" not in page, page
+    assert "COVERING INDEX ix_tasks_archived_status_created" in counted, counted

@@ -132,6 +132,7 @@ tasks = Table(
     Index(None, "lease_expires"),
     Index(None, "id", "archived", "created"),  # covering: matches of a param filter
     Index(None, "archived", "started"),
+    Index(None, "archived", "status", "created"),
 )
 
 task_tags = Table(
