@@ -13,7 +13,7 @@ from typing import Any
 
 from hydratrack.client import ApiClient
 from hydratrack.sdk.sender import batch_events
-from tests.support.servers import ServerProcess
+from tests.support.servers import ServerProcess, running_server
 
 SCRIPT = """
 import math, sys
@@ -135,3 +135,23 @@ def test_spool_of_the_previous_format_still_uploads(server: ServerProcess, api: 
     path.write_text("\n".join(old_lines) + "\n")
     sync(server)
     expect_uploaded(api, task_id, n)
+
+
+def test_batches_split_for_a_server_with_a_small_body_limit(tmp_path: Path) -> None:
+    """A 50k-point batch is ~2 MB; a server started with a smaller --max-body-mib answers
+    413, and the sender sends halves (new batch ids) until they fit: nothing is lost."""
+    servers = running_server(tmp_path, extra_args=["--max-body-mib", "0.25"])
+    srv = next(servers)
+    try:
+        script = tmp_path / "report.py"
+        script.write_text(SCRIPT)
+        n = 20_000
+        proc = subprocess.run([sys.executable, str(script), str(n)], cwd=tmp_path,
+                              env=srv.env(), capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert "warning" not in proc.stderr, proc.stderr
+        task_id = proc.stdout.split("TASK ", 1)[1].split()[0]
+        with srv.client() as api:
+            expect_uploaded(api, task_id, n)
+    finally:
+        next(servers, None)
