@@ -12,7 +12,14 @@ import pytest
 
 from hydratrack.sdk.sender import Sender
 from hydratrack.sdk.spool import SpoolTransport, replay, spooled_tasks
-from hydratrack.sdk.transport import MockTransport, Op, Rejected, Unauthorized, Unavailable
+from hydratrack.sdk.transport import (
+    MockTransport,
+    Op,
+    Rejected,
+    Unauthorized,
+    Unavailable,
+    describe,
+)
 
 TID = "a" * 32
 
@@ -231,3 +238,13 @@ def test_hydra_info_only_flags(argv: list[str], info: bool, monkeypatch: pytest.
 
     monkeypatch.setattr("sys.argv", argv)
     assert _hydra_info_only() is info
+
+
+def test_warnings_name_an_event_batch_by_its_points_and_events() -> None:
+    columnar = {"type": "scalars", "metric": "loss", "variant": "train",
+                "iters": [1, 2, 3], "values": [0.1, 0.2, 0.3], "ts_us": [1, 2, 3]}
+    line = {"type": "console", "stream": "stdout", "text": "x\n", "ts": 1.0}
+    assert describe({"op": "events", "events": [columnar, columnar]}) == "6 scalar points"
+    assert describe({"op": "events", "events": [columnar, line]}) == "3 scalar points, 1 events"
+    assert describe({"op": "events", "events": [line]}) == "1 events"
+    assert describe({"op": "events", "events": []}) == "0 events"

@@ -82,7 +82,11 @@ def describe(op: Op) -> str:
     if kind == "artifact":
         return f"artifact {op.get('name')!r}"
     if kind == "events":
-        return f"{len(op.get('events', []))} events"
+        events = op.get("events", [])
+        points = sum(len(ev.get("iters", ())) for ev in events if ev.get("type") == "scalars")
+        others = sum(1 for ev in events if ev.get("type") != "scalars")
+        parts = [f"{points} scalar points"] if points else []
+        return ", ".join(parts + ([f"{others} events"] if others or not parts else []))
     if kind == "status":
         return f"status {op.get('status')!r}"
     return str(kind).replace("_", " ")
