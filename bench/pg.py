@@ -77,3 +77,22 @@ def create_database(base_url: str, name: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     return f"{base}/{name}"
+
+
+def vacuum_analyze(url: str) -> None:
+    """``VACUUM ANALYZE`` the database at ``url``, as autovacuum soon would after a bulk load
+    (it sets the visibility map, which index-only scans rely on)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
+def drop_database(base_url: str, name: str) -> None:
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    parts = urlsplit(base_url)
+    with psycopg.connect(f"{parts.scheme}://{parts.netloc}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -123,6 +123,10 @@ def _backend(ctx: Context, backend: str, db_url: str | None, n_tasks: int, point
         server.stop()
         url = db_url or f"sqlite:///{base / 'data' / 'hydratrack.db'}"
         seconds = seed_tasks(url, n_tasks, log=ctx.log)
+        if url.startswith("postgresql"):
+            from bench.pg import vacuum_analyze
+
+            vacuum_analyze(url)  # as autovacuum would after the bulk load
         ctx.add(Figure("scale", f"scale {backend}: seeding {n_tasks:,} tasks (store layer)",
                        [seconds], "s", note="setup, not a goal"))
     server = start_server(base, db_url)
@@ -156,10 +160,13 @@ def run(ctx: Context) -> None:
             return
         pg_base = cluster.url
     try:
-        from bench.pg import create_database
+        from bench.pg import create_database, drop_database
 
-        _backend(ctx, "PostgreSQL", create_database(pg_base, "hydratrack_bench_scale"),
-                 n_tasks, points)
+        name = f"hydratrack_bench_scale_{os.getpid()}"  # others may share the cluster
+        try:
+            _backend(ctx, "PostgreSQL", create_database(pg_base, name), n_tasks, points)
+        finally:
+            drop_database(pg_base, name)
     finally:
         if cluster is not None:
             cluster.stop()
