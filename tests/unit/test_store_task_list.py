@@ -25,6 +25,7 @@ from hydratrack.server.store.task_list import TaskFilter
 from tests.support import servers
 
 BACKENDS = ["sqlite"] + (["postgresql"] if servers.test_db_url() else [])
+SQLITE_ONLY = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 LONG = "v" * 230  # longer than the indexed prefix: matched on the full value too
 
 
@@ -171,11 +172,10 @@ def test_bad_input_is_refused_even_when_nothing_matches(db: Database, bad: TaskF
         task_list.list_(conn, bad)
 
 
+@SQLITE_ONLY  # the store chooses the walk on SQLite only
 def test_walk_orders_are_read_from_an_index_on_sqlite(
         db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each order the walk may take has an index, so the walk stops after one page."""
-    if not db.is_sqlite:
-        pytest.skip("the store chooses the walk on SQLite only")
     _seed(db)
     monkeypatch.setattr(task_list, "WALK_MIN_MATCHES", 1)
     shapes = Shapes(db)
@@ -194,37 +194,37 @@ def test_walk_orders_are_read_from_an_index_on_sqlite(
             assert "CORRELATED SCALAR SUBQUERY" in plan, (column, plan)
 
 
-def test_postgresql_knows_how_many_tasks_share_a_value(db: Database) -> None:
-    """Statistics over (section, name, value_prefix) together (migration 0006), gathered
-    by ``optimize`` (as at server start) once a bulk load changed the table.
+# PostgreSQL only, so defined only when the test command gives one (HYDRATRACK_TEST_DB)
+if "postgresql" in BACKENDS:
+    @pytest.mark.parametrize("db", ["postgresql"], indirect=True)
+    def test_postgresql_knows_how_many_tasks_share_a_value(db: Database) -> None:
+        """Statistics over (section, name, value_prefix) together (migration 0006), gathered
+        by ``optimize`` (as at server start) once a bulk load changed the table.
 
-    Column by column the planner multiplies selectivities: "lr" is 1 name in 11 and
-    "0.1" 150 values in 2,200, so it would expect ~14 rows; there are 150.
-    """
-    if db.is_sqlite:
-        pytest.skip("extended statistics are PostgreSQL's")
-    with db.write() as conn:  # only our ANALYZE may run
-        conn.execute(text("ALTER TABLE hyperparams SET (autovacuum_enabled = false)"))
-        uid = users.create_user(conn, "u", "password123")["id"]
-        for i in range(200):
-            hp = {f"k{j}": str(i * 10 + j) for j in range(10)}
-            hp["lr"] = "0.1" if i < 150 else "0.2"
-            tasks.create(conn, uid, {"name": f"t{i}", "project": "p",
-                                     "hyperparams": {"Hydra": hp}})
-    time.sleep(1.5)  # PostgreSQL publishes a backend's table counters within a second
-    db.optimize(full=True)
-    with db.read() as conn:
-        plan = conn.execute(text(
-            "EXPLAIN (FORMAT JSON) SELECT task_id FROM hyperparams WHERE section = 'Hydra' "
-            "AND name = 'lr' AND value_prefix = '0.1'")).scalar_one()
-    estimate = plan[0]["Plan"]["Plan Rows"]
-    assert 120 <= estimate <= 180, estimate
+        Column by column the planner multiplies selectivities: "lr" is 1 name in 11 and
+        "0.1" 150 values in 2,200, so it would expect ~14 rows; there are 150.
+        """
+        with db.write() as conn:  # only our ANALYZE may run
+            conn.execute(text("ALTER TABLE hyperparams SET (autovacuum_enabled = false)"))
+            uid = users.create_user(conn, "u", "password123")["id"]
+            for i in range(200):
+                hp = {f"k{j}": str(i * 10 + j) for j in range(10)}
+                hp["lr"] = "0.1" if i < 150 else "0.2"
+                tasks.create(conn, uid, {"name": f"t{i}", "project": "p",
+                                         "hyperparams": {"Hydra": hp}})
+        time.sleep(1.5)  # PostgreSQL publishes a backend's table counters within a second
+        db.optimize(full=True)
+        with db.read() as conn:
+            plan = conn.execute(text(
+                "EXPLAIN (FORMAT JSON) SELECT task_id FROM hyperparams WHERE section = 'Hydra' "
+                "AND name = 'lr' AND value_prefix = '0.1'")).scalar_one()
+        estimate = plan[0]["Plan"]["Plan Rows"]
+        assert 120 <= estimate <= 180, estimate
 
 
+@SQLITE_ONLY  # SQLite's plan; PostgreSQL reads the same index by its own costs
 def test_a_status_filter_is_counted_and_paged_from_one_index_on_sqlite(db: Database) -> None:
     """tasks(archived, status, created) (migration 0007): no task row is read to test status."""
-    if not db.is_sqlite:
-        pytest.skip("SQLite's plan; PostgreSQL reads the same index by its own costs")
     _seed(db)
     shapes = Shapes(db)
     plans = []

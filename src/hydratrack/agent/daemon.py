@@ -162,7 +162,7 @@ class Agent:
             return
         if task_id and task_id in (answer or {}).get("abort", []):
             log.info("server asks to stop task %s", task_id)
-            self.runner.abort("aborted on request")
+            self.runner.abort("aborted on request", task_id)
 
     # -- signals ------------------------------------------------------------------------
     def _install_signals(self) -> None:

@@ -52,15 +52,31 @@ class TaskRunner:
         self.grace, self.echo, self.keep_checkout = grace, echo, keep_checkout
         self.abort_event = threading.Event()
         self.abort_reason = "aborted"
+        self.task_id: str | None = None  # the task being run now
+        self._abort_lock = threading.Lock()
 
-    def abort(self, reason: str) -> None:
-        self.abort_reason = reason
-        self.abort_event.set()
+    def abort(self, reason: str, task_id: str | None = None) -> None:
+        """Abort the running task; with ``task_id``, only if that is the task running now
+        (a heartbeat answered about the previous task must not stop the next one)."""
+        with self._abort_lock:
+            if task_id is not None and task_id != self.task_id:
+                return
+            self.abort_reason = reason
+            self.abort_event.set()
 
     def run(self, task: Mapping[str, Any]) -> str:
         """Run ``task`` (already ``in_progress``); return the final status reported."""
         task_id = str(task["id"])
-        self.abort_event.clear()
+        with self._abort_lock:
+            self.task_id = task_id
+            self.abort_event.clear()
+        try:
+            return self._run(task_id, task)
+        finally:
+            with self._abort_lock:
+                self.task_id = None
+
+    def _run(self, task_id: str, task: Mapping[str, Any]) -> str:
         console = ConsoleStream(self.api, task_id, echo=self.echo)
         try:
             spec = self._prepare(task, console)
