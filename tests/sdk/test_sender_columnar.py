@@ -13,6 +13,7 @@ from typing import Any
 
 from hydratrack.client import ApiClient
 from hydratrack.sdk.sender import batch_events
+from hydratrack.sdk.transport import split_batch
 from tests.support.servers import ServerProcess, running_server
 
 SCRIPT = """
@@ -155,3 +156,34 @@ def test_batches_split_for_a_server_with_a_small_body_limit(tmp_path: Path) -> N
             expect_uploaded(api, task_id, n)
     finally:
         next(servers, None)
+
+
+def test_sync_splits_a_spooled_batch_for_a_server_with_a_small_body_limit(
+        tmp_path: Path) -> None:
+    """A run spooled offline in 50k-point batches (~2 MB) is synced to a server that takes at
+    most 0.25 MiB: the sync sends halves until they fit, and everything lands once."""
+    servers = running_server(tmp_path, extra_args=["--max-body-mib", "0.25"])
+    srv = next(servers)
+    try:
+        n = 60_001
+        task_id = run_offline(srv, tmp_path, n)
+        spool_dir = spool_ops(srv, task_id).parent
+        sync(srv)
+        assert not spool_dir.exists()  # every op delivered, none recorded as refused
+        with srv.client() as api:
+            expect_uploaded(api, task_id, n)
+    finally:
+        next(servers, None)
+
+
+def test_split_batch_ids_are_the_same_when_made_again() -> None:
+    op = {"op": "events", "task_id": "t", "batch_id": "b" * 32, "events": [
+        {"type": "scalars", "metric": "m", "variant": "v", "iters": [1, 2, 3, 4],
+         "values": [1.0, 2.0, 3.0, 4.0], "ts_us": [1, 2, 3, 4]},
+        {"type": "console", "stream": "stdout", "text": "x\n", "ts": 1.0}]}
+    first, again = split_batch(op), split_batch(op)
+    assert first == again and first is not None
+    assert [h["batch_id"] for h in first] == ["b" * 32 + ".0", "b" * 32 + ".1"]
+    points = [i for h in first for e in h["events"] if e["type"] == "scalars" for i in e["iters"]]
+    assert points == [1, 2, 3, 4]
+    assert sum(e["type"] == "console" for h in first for e in h["events"]) == 1

@@ -25,7 +25,15 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from hydratrack.sdk.transport import Op, Rejected, Transport, Unauthorized, Unavailable, describe
+from hydratrack.sdk.transport import (
+    Op,
+    Rejected,
+    Transport,
+    Unauthorized,
+    Unavailable,
+    describe,
+    split_batch,
+)
 
 EventTuple = tuple[Any, ...]
 # fields that POST /tasks and PATCH /tasks/{id} both take (an update can ride in a create)
@@ -91,29 +99,6 @@ def _scalars(metric: str, variant: str, iters: list[Any], values: list[Any],
         values = [_as_json_number(v) for v in values]
     return {"type": "scalars", "metric": metric, "variant": variant, "iters": iters,
             "values": values, "ts_us": [int(t * 1e6) for t in ts]}
-
-
-def split_batch(op: Op) -> list[Op] | None:
-    """An events op as two with about half the points each (new batch ids: the server
-    stored nothing of the refused one), or None when it is one point or event."""
-    flat: list[dict[str, Any]] = []
-    for ev in op["events"]:
-        if ev["type"] == "scalars" and len(ev["iters"]) > 1:
-            mid = len(ev["iters"]) // 2
-            cols = ("iters", "values", "ts_us" if "ts_us" in ev else "ts")
-            flat.append({**ev, **{c: ev[c][:mid] for c in cols}})
-            flat.append({**ev, **{c: ev[c][mid:] for c in cols}})
-        else:
-            flat.append(ev)
-    if len(flat) < 2:
-        return None
-    weight = [len(ev["iters"]) if ev["type"] == "scalars" else 1 for ev in flat]
-    half, cut = sum(weight) / 2, 0
-    while cut < len(flat) - 1 and sum(weight[:cut + 1]) <= half:
-        cut += 1
-    cut = max(cut, 1)
-    return [{**op, "batch_id": uuid.uuid4().hex, "events": part}
-            for part in (flat[:cut], flat[cut:])]
 
 
 def warn(message: str) -> None:

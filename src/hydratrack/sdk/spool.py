@@ -21,7 +21,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from hydratrack.sdk.transport import Op, Rejected, Transport, Unauthorized, Unavailable, describe
+from hydratrack.sdk.transport import (
+    Op,
+    Rejected,
+    Transport,
+    Unauthorized,
+    Unavailable,
+    describe,
+    split_batch,
+)
 
 
 def spool_root() -> Path:
@@ -158,7 +166,9 @@ def replay(task: SpooledTask, transport: Transport,
     """Deliver the not-yet-sent ops of one spooled task, advancing the cursor after each.
 
     :class:`Unavailable` and :class:`Unauthorized` propagate (the cursor keeps its place).
-    A :class:`Rejected` op is recorded in ``rejected.jsonl`` with the server's message and
+    An events batch the server finds too large (413: a server with a smaller body limit than
+    the one the run wrote for) is sent in halves until they fit. Any other
+    :class:`Rejected` op is recorded in ``rejected.jsonl`` with the server's message and
     skipped. When every op is delivered the directory is removed.
     """
     result = ReplayResult()
@@ -167,7 +177,7 @@ def replay(task: SpooledTask, transport: Transport,
     for i in range(start, len(ops)):
         op = ops[i]
         try:
-            transport.send(op)
+            _send_fitting(transport, op)
             result.delivered += 1
         except Rejected as exc:
             msg = f"task {task.task_id}: {describe(op)} refused: {exc}"
@@ -183,3 +193,17 @@ def replay(task: SpooledTask, transport: Transport,
     if not result.rejected:
         shutil.rmtree(task.path, ignore_errors=True)
     return result
+
+
+def _send_fitting(transport: Transport, op: Op) -> None:
+    """Send ``op``; an events batch answered 413 goes again as halves (deterministic batch
+    ids, so a sync interrupted half-way and run again stores nothing twice)."""
+    try:
+        transport.send(op)
+    except Rejected as exc:
+        halves = split_batch(op) if op.get("op") == "events" and \
+            exc.code == "payload_too_large" else None
+        if not halves:
+            raise
+        for half in halves:
+            _send_fitting(transport, half)

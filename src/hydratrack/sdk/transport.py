@@ -92,6 +92,31 @@ def describe(op: Op) -> str:
     return str(kind).replace("_", " ")
 
 
+def split_batch(op: Op) -> list[Op] | None:
+    """An events op as two with about half the points each, or None when it is one point or
+    event. The halves' batch ids are made from the op's (``<id>.0``, ``<id>.1``): the server
+    stored nothing of the refused batch, and a split made again after an interruption (a
+    ``hydratrack sync`` run twice) gives the same ids, so nothing is stored twice."""
+    flat: list[dict[str, Any]] = []
+    for ev in op["events"]:
+        if ev["type"] == "scalars" and len(ev["iters"]) > 1:
+            mid = len(ev["iters"]) // 2
+            cols = ("iters", "values", "ts_us" if "ts_us" in ev else "ts")
+            flat.append({**ev, **{c: ev[c][:mid] for c in cols}})
+            flat.append({**ev, **{c: ev[c][mid:] for c in cols}})
+        else:
+            flat.append(ev)
+    if len(flat) < 2:
+        return None
+    weight = [len(ev["iters"]) if ev["type"] == "scalars" else 1 for ev in flat]
+    half, cut = sum(weight) / 2, 0
+    while cut < len(flat) - 1 and sum(weight[:cut + 1]) <= half:
+        cut += 1
+    cut = max(cut, 1)
+    return [{**op, "batch_id": f"{op['batch_id']}.{i}", "events": part}
+            for i, part in enumerate((flat[:cut], flat[cut:]))]
+
+
 class HttpTransport:
     """Sends ops to the REST API (docs/api.md) through an :class:`ApiClient`."""
 
