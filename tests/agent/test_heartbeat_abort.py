@@ -41,6 +41,17 @@ def _claim(api: ApiClient, agent: Agent, task_id: str) -> dict:
     return claimed
 
 
+def _start(agent: Agent, task: dict) -> tuple[threading.Thread, list[str]]:
+    """Run ``task`` on the agent's runner in a thread; return once the runner is on it."""
+    result: list[str] = []
+    thread = threading.Thread(target=lambda: result.append(agent.runner.run(task)))
+    thread.start()
+    deadline = time.monotonic() + 10
+    while agent.runner.task_id != task["id"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return thread, result
+
+
 def test_an_abort_for_the_finished_task_does_not_stop_the_next(
         server: ServerProcess, api: ApiClient, tmp_path: Path) -> None:
     queue = "hb" + uuid.uuid4().hex[:8]
@@ -50,14 +61,8 @@ def test_an_abort_for_the_finished_task_does_not_stop_the_next(
     _claim(api, agent, first)
     api.set_status(first, "completed")  # the runner reported the first task done ...
     second = _sleeper(api, tmp_path, queue, 1.5)
-    running = _claim(api, agent, second)
-    result: list[str] = []
-    thread = threading.Thread(target=lambda: result.append(agent.runner.run(running)))
-    thread.start()  # ... and runs the second one now
+    thread, result = _start(agent, _claim(api, agent, second))  # ... and runs the second now
     try:
-        deadline = time.monotonic() + 10
-        while agent.runner.task_id != second and time.monotonic() < deadline:
-            time.sleep(0.01)
         agent.task_id = first  # a heartbeat still naming the first task
         agent.beat()  # the server answers: stop `first` (it is not running any more)
         assert not agent.runner.abort_event.is_set()
@@ -73,14 +78,8 @@ def test_an_abort_for_the_running_task_stops_it(
     api.create_queue(queue)
     agent = _agent(server, api, tmp_path, queue)
     task_id = _sleeper(api, tmp_path, queue, 30)
-    running = _claim(api, agent, task_id)
-    result: list[str] = []
-    thread = threading.Thread(target=lambda: result.append(agent.runner.run(running)))
-    thread.start()
+    thread, result = _start(agent, _claim(api, agent, task_id))
     try:
-        deadline = time.monotonic() + 10
-        while agent.runner.task_id != task_id and time.monotonic() < deadline:
-            time.sleep(0.01)
         api.abort_task(task_id)
         agent.task_id = task_id
         agent.beat()
