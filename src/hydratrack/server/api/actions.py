@@ -111,5 +111,5 @@ def archive(task_id: str, caller: CurrentUser, ctx: Ctx,
 @router.post("/status")
 def set_status(task_id: str, body: StatusIn, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
     with ctx.db.write() as conn:
-        lifecycle.set_status(conn, task_id, body.status, body.message, body.reason)
-        return tasks_repo.get(conn, task_id)
+        row = lifecycle.set_status(conn, task_id, body.status, body.message, body.reason)
+        return tasks_repo.full_view(conn, row)

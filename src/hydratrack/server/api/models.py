@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 Name = Annotated[str, Field(min_length=1, max_length=255)]
 TaskId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
 Scalar = str | int | float | bool
+FINAL = ("completed", "failed", "stopped")  # statuses a task may be created in, finished
 
 
 class Strict(BaseModel):
@@ -38,7 +39,9 @@ class TaskIn(Strict):
     project: Name | None = None
     project_id: str | None = None
     type: Annotated[str, Field(max_length=64)] | None = None
-    status: Literal["draft", "in_progress"] | None = None
+    status: Literal["draft", "in_progress", "completed", "failed", "stopped"] | None = None
+    status_message: Annotated[str, Field(max_length=10_000)] | None = None
+    status_reason: Annotated[str, Field(max_length=10_000)] | None = None
     script: dict[str, Any] | None = None
     runtime: dict[str, Any] | None = None
     tags: list[Name] | None = None
@@ -48,9 +51,14 @@ class TaskIn(Strict):
     configuration: dict[Name, ConfigIn] | None = None
 
     @model_validator(mode="after")
-    def _project_given(self) -> "TaskIn":
+    def _consistent(self) -> "TaskIn":
         if not self.project and not self.project_id:
             raise ValueError("give project (a name) or project_id")
+        if self.status not in FINAL and (self.status_message is not None
+                                         or self.status_reason is not None):
+            raise ValueError(
+                f"status_message and status_reason go with a final status (completed, "
+                f"failed or stopped), not with status {self.status or 'draft'}")
         return self
 
 

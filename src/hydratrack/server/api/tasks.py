@@ -1,4 +1,5 @@
-"""``/tasks``: list (filters, paging), create (idempotent by id), read, patch, delete."""
+"""``/tasks``: list (filters, paging), create (idempotent by id; may be finished at once),
+read, patch, delete."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def list_tasks(
 @router.post("", status_code=201)
 def create_task(body: TaskIn, caller: CurrentUser, ctx: Ctx) -> Any:
     with ctx.db.write() as conn:
-        task, created = tasks_repo.create(conn, caller.id, dump(body))
+        task, created = tasks_repo.create(conn, caller.id, dump(body), caller.name)
     return task if created else JSONResponse(task, status_code=200)
 
 

@@ -5,6 +5,9 @@ per row turning dicts into parameters; for the scalar path (a million rows per r
 rows go to the driver as plain tuples instead: ``executemany`` on SQLite, ``COPY ... FROM
 STDIN`` on PostgreSQL (psycopg 3; binary format when every column is a number). Same
 connection, same transaction as the rest of the request: a failed batch stores nothing.
+
+:func:`insert_new` inserts one row unless its primary key is taken (``ON CONFLICT DO
+NOTHING``, both databases): an idempotent create costs one statement, no savepoint.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 # column types (as SQLAlchemy spells them for PostgreSQL) that binary COPY takes
@@ -45,3 +50,17 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str],
                         rows)
     finally:
         cur.close()
+
+
+def insert_new(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
+    """Insert one row; False (and nothing written) when its primary key exists already.
+
+    On PostgreSQL a concurrent insert of the same key makes this wait for that
+    transaction: its row counts as existing once committed."""
+    key = list(table.primary_key.columns)
+    if conn.dialect.name == "postgresql":  # RETURNING: psycopg reports rowcount -1 here
+        pg = pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=key)
+        return conn.execute(pg.returning(*key)).first() is not None
+    # SQLite: rowcount is exact (and RETURNING needs SQLite 3.35)
+    stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=key)
+    return bool(conn.execute(stmt).rowcount == 1)

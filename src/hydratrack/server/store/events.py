@@ -11,15 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from hydratrack.server.errors import Conflict
+from hydratrack.server.store import bulk
 from hydratrack.server.store import scalars as scalar_store
 from hydratrack.server.store import tasks as tasks_repo
 from hydratrack.server.store.clock import utcnow
-from hydratrack.server.store.models import console, event_batches, metric_summaries, tasks, texts
+from hydratrack.server.store.models import console, event_batches, metric_summaries, texts
 from hydratrack.status import TaskStatus
 
 FINAL_FLUSH_SECONDS = 60
@@ -42,28 +42,20 @@ def ingest(conn: Connection, task_id: str, batch_id: str,
     """Store a batch; the number of records accepted (each point of a ``scalars`` event
     counts), or None when the batch id was seen before."""
     row = tasks_repo.lock_row(conn, task_id)
-    seen = conn.execute(select(event_batches.c.batch_id).where(
-        event_batches.c.task_id == task_id, event_batches.c.batch_id == batch_id)).first()
-    if seen is not None:
-        return None
-    _check_accepting(row)
     count = sum(len(e["iters"]) if e["type"] == "scalars" else 1 for e in events)
-    try:
-        with conn.begin_nested():
-            conn.execute(event_batches.insert().values(task_id=task_id, batch_id=batch_id,
-                                                       accepted=count, created=utcnow()))
-    except IntegrityError:
-        return None  # the same batch landed concurrently
+    if not bulk.insert_new(conn, event_batches, {"task_id": task_id, "batch_id": batch_id,
+                                                 "accepted": count, "created": utcnow()}):
+        return None  # seen before
+    _check_accepting(row)  # (raising rolls the batch id back)
     series = scalar_store.group(events)
     lines = [e for e in events if e["type"] == "console"]
     tx = [e for e in events if e["type"] == "text"]
     if series:
         scalar_store.store(conn, task_id, series)
-    if lines:
-        conn.execute(update(tasks).where(tasks.c.id == task_id)
-                     .values(console_seq=tasks.c.console_seq + len(lines)))
-        last = conn.execute(select(tasks.c.console_seq).where(tasks.c.id == task_id)).scalar_one()
-        first = last - len(lines) + 1
+    values: dict[str, Any] = {}
+    if lines:  # the row is locked: its counter is the one to continue from
+        first = row.console_seq + 1
+        values["console_seq"] = row.console_seq + len(lines)
         conn.execute(console.insert(), [
             {"task_id": task_id, "seq": first + i, "ts": e["ts"], "stream": e["stream"],
              "text": e["text"]} for i, e in enumerate(lines)])
@@ -71,7 +63,7 @@ def ingest(conn: Connection, task_id: str, batch_id: str,
         conn.execute(texts.insert(), [
             {"task_id": task_id, "title": e["title"], "text": e["text"], "iter": e["iter"],
              "ts": e["ts"]} for e in tx])
-    tasks_repo.touch(conn, task_id)
+    tasks_repo.touch(conn, task_id, **values)
     return count
 
 

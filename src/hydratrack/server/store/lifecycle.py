@@ -111,22 +111,24 @@ def archive(conn: Connection, task_id: str, archived: bool) -> None:
 
 
 def set_status(conn: Connection, task_id: str, status: TaskStatus, message: str | None,
-               reason: str | None) -> None:
-    """Runner transitions (SDK local runs and agents); the same state again is a no-op."""
-    row = tasks_repo.lock_row(conn, task_id)
+               reason: str | None) -> Any:
+    """Runner transitions (SDK local runs and agents); the same state again is a no-op.
+
+    Returns the task's row as it now reads (for :func:`tasks.full_view`, no re-read)."""
+    row = tasks_repo.lock_named_row(conn, task_id)
     current = TaskStatus(row.status)
     if current == status:
-        return
+        return row
     if (current, status) not in RUNNER_TRANSITIONS:
         needs = sorted({a.value for a, b in RUNNER_TRANSITIONS if b == status})
         raise InvalidState(task_id, row.status, f"status {status.value}",
                            " or ".join(needs) if needs else "another action")
-    values: dict[str, Any] = {"status": status.value}
+    now = utcnow()
+    values: dict[str, Any] = {"status": status.value, "last_update": now}
     if message is not None:
         values["status_message"] = message
     if reason is not None:
         values["status_reason"] = reason
-    now = utcnow()
     if status == S.IN_PROGRESS:
         conn.execute(delete(queue_entries).where(queue_entries.c.task_id == task_id))
         values.update(started=now, completed=None)
@@ -134,6 +136,7 @@ def set_status(conn: Connection, task_id: str, status: TaskStatus, message: str 
         values.update(completed=now, lease_expires=None)
     tasks_repo.touch(conn, task_id, **values)
     projects.touch(conn, row.project_id)  # runs starting and ending are project activity
+    return tasks_repo.changed(row, values)
 
 
 def fail_expired_leases(conn: Connection, lease_seconds: float) -> list[str]:

@@ -52,6 +52,14 @@ def put_section(conn: Connection, task_id: str, section: str, entries: Mapping[s
             [(n, _entry(v)) for n, v in entries.items() if v is not None], 0)
 
 
+def add_section(conn: Connection, task_id: str, section: str,
+                entries: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Store the section of a new task (nothing to replace); returns it as read back."""
+    items = [(n, _entry(v)) for n, v in entries.items() if v is not None]
+    _insert(conn, task_id, section, items, 0)
+    return dict(items)
+
+
 def patch_hyperparams(conn: Connection, task_id: str,
                       changes: Mapping[str, Mapping[str, Any]]) -> None:
     """Merge: an entry dict sets (missing type/description keep the stored ones), None deletes.
@@ -89,12 +97,25 @@ def get_configuration(conn: Connection, task_id: str) -> dict[str, dict[str, str
             for r in rows}
 
 
-def put_configuration(conn: Connection, task_id: str, name: str, obj: Any) -> dict[str, str]:
+def _config_entry(obj: Any) -> dict[str, str]:
     if isinstance(obj, Mapping):
-        entry = {"value": str(obj.get("value") or ""), "type": str(obj.get("type") or ""),
-                 "description": str(obj.get("description") or "")}
-    else:
-        entry = {"value": "" if obj is None else str(obj), "type": "", "description": ""}
+        return {"value": str(obj.get("value") or ""), "type": str(obj.get("type") or ""),
+                "description": str(obj.get("description") or "")}
+    return {"value": "" if obj is None else str(obj), "type": "", "description": ""}
+
+
+def add_configurations(conn: Connection, task_id: str,
+                       objects: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Store the configuration objects of a new task; returns them as read back."""
+    out = {name: _config_entry(objects[name]) for name in sorted(objects)}
+    if out:
+        conn.execute(configuration.insert(),
+                     [{"task_id": task_id, "name": name, **e} for name, e in out.items()])
+    return out
+
+
+def put_configuration(conn: Connection, task_id: str, name: str, obj: Any) -> dict[str, str]:
+    entry = _config_entry(obj)
     conn.execute(delete(configuration).where(configuration.c.task_id == task_id,
                                              configuration.c.name == name))
     conn.execute(configuration.insert().values(task_id=task_id, name=name, **entry))

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
 from hydratrack.server.errors import Conflict, NotFound
-from hydratrack.server.store import params, projects
+from hydratrack.server.store import bulk, params, projects
 from hydratrack.server.store.clock import iso, new_id, utcnow
 from hydratrack.server.store.models import (
     projects as projects_t,
@@ -83,8 +83,30 @@ def lock_row(conn: Connection, task_id: str) -> Any:
     return row
 
 
+def lock_named_row(conn: Connection, task_id: str) -> Any:
+    """:func:`lock_row` with the names the task object shows (for :func:`full_view`)."""
+    stmt = task_select().where(tasks.c.id == task_id)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=tasks)
+    row = conn.execute(stmt).first()
+    if row is None:
+        raise NotFound("task", task_id)
+    return row
+
+
+def changed(row: Any, values: dict[str, Any]) -> Any:
+    """A row of :func:`task_select` as it reads after ``values`` were written to it."""
+    return SimpleNamespace(**{**row._mapping, **values})
+
+
 def get(conn: Connection, task_id: str) -> dict[str, Any]:
-    out = view(get_row(conn, task_id))
+    return full_view(conn, get_row(conn, task_id))
+
+
+def full_view(conn: Connection, row: Any) -> dict[str, Any]:
+    """The task object of a row of :func:`task_select`, with hyperparams and configuration."""
+    task_id = row.id
+    out = view(row)
     out["hyperparams"] = params.get_hyperparams(conn, task_id)
     out["configuration"] = params.get_configuration(conn, task_id)
     return out
@@ -97,58 +119,82 @@ def _set_tags(conn: Connection, task_id: str, tags: list[str]) -> None:
         conn.execute(task_tags.insert(), [{"task_id": task_id, "tag": t} for t in unique])
 
 
-def create(conn: Connection, user_id: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """Create a task; returns (task, created). A retry with the same id returns it as is."""
+FINAL_STATUSES = (TaskStatus.COMPLETED.value, TaskStatus.FAILED.value, TaskStatus.STOPPED.value)
+
+
+def create(conn: Connection, user_id: str, body: dict[str, Any],
+           user_name: str | None = None) -> tuple[dict[str, Any], bool]:
+    """Create a task; returns (task, created). A retry with the same id returns it as is.
+
+    ``status`` may be a final one (completed, failed, stopped): the task is stored as if
+    created ``in_progress`` and then moved there by the runner (started = completed = now,
+    ``status_message``/``status_reason`` set). The answer is made from what was written
+    (no re-read); ``user_name`` is the caller's name, looked up when not given.
+    """
     task_id = body.get("id") or new_id()
     existing = conn.execute(select(tasks.c.user_id).where(tasks.c.id == task_id)).first()
     if existing is not None:
-        if existing.user_id != user_id:
-            raise Conflict(f"task {task_id} already exists")
-        return get(conn, task_id), False
+        return _existing(conn, task_id, existing.user_id, user_id), False
     if body.get("project_id"):
-        project_id = projects.get_row(conn, body["project_id"]).id
+        project = projects.get_row(conn, body["project_id"])
+        project_id, project_name = str(project.id), str(project.name)
     else:
-        project_id = projects.ensure(conn, body["project"])
+        project_name = body["project"]
+        project_id = projects.ensure(conn, project_name)
     parent = body.get("parent")
     if parent and conn.execute(select(tasks.c.id).where(tasks.c.id == parent)).first() is None:
         raise NotFound("task", parent)
-    status = body.get("status") or TaskStatus.DRAFT.value
-    now = utcnow()
-    tags = list(dict.fromkeys(body.get("tags") or []))
-    try:
-        with conn.begin_nested():
-            _insert_task(conn, task_id, body, project_id, parent, status, user_id, now, tags)
-    except IntegrityError:  # the same id arrived twice at once (a client retry)
+    values = _new_row(task_id, body, project_id, parent, user_id, utcnow())
+    if not bulk.insert_new(conn, tasks, values):  # the same id arrived twice at once (a client retry)
         existing = conn.execute(select(tasks.c.user_id).where(tasks.c.id == task_id)).first()
-        if existing is None or existing.user_id != user_id:
-            raise Conflict(f"task {task_id} already exists") from None
-        return get(conn, task_id), False
-    _set_tags(conn, task_id, tags)
-    for section, entries in (body.get("hyperparams") or {}).items():
-        params.put_section(conn, task_id, section, entries)
-    for name, obj in (body.get("configuration") or {}).items():
-        params.put_configuration(conn, task_id, name, obj)
+        return _existing(conn, task_id, existing.user_id if existing else None, user_id), False
+    if values["tags"]:
+        conn.execute(task_tags.insert(), [{"task_id": task_id, "tag": t} for t in values["tags"]])
+    hyper = {section: params.add_section(conn, task_id, section, entries)
+             for section, entries in (body.get("hyperparams") or {}).items()}
+    config = params.add_configurations(conn, task_id, body.get("configuration") or {})
     projects.touch(conn, project_id)
-    return get(conn, task_id), True
+    if user_name is None:
+        user_name = conn.execute(select(users.c.name).where(users.c.id == user_id)).scalar()
+    row = SimpleNamespace(**values, project_name=project_name, user_name=user_name,
+                          queue_name=None, worker_name=None)
+    out = view(row)
+    out["hyperparams"] = {k: hyper[k] for k in sorted(hyper) if hyper[k]}
+    out["configuration"] = config
+    return out, True
 
 
-def _insert_task(conn: Connection, task_id: str, body: dict[str, Any], project_id: str,
-                 parent: str | None, status: str, user_id: str, now: Any,
-                 tags: list[str]) -> None:
-    conn.execute(tasks.insert().values(
+def _existing(conn: Connection, task_id: str, owner: str | None,
+              user_id: str) -> dict[str, Any]:
+    if owner is None or owner != user_id:
+        raise Conflict(f"task {task_id} already exists")
+    return get(conn, task_id)
+
+
+def _new_row(task_id: str, body: dict[str, Any], project_id: str, parent: str | None,
+             user_id: str, now: Any) -> dict[str, Any]:
+    """The columns of a new task; a final status is in_progress then finished, at once."""
+    status = body.get("status") or TaskStatus.DRAFT.value
+    final = status in FINAL_STATUSES
+    running = final or status == TaskStatus.IN_PROGRESS.value
+    return dict(
         id=task_id, name=body["name"], type=body.get("type") or "training",
-        project_id=project_id, status=status, status_message="", status_reason="",
-        parent_id=parent, user_id=user_id, tags=tags, comment=body.get("comment") or "",
-        archived=False, created=now, last_update=now,
-        started=now if status == TaskStatus.IN_PROGRESS.value else None,
-        completed=None, queue_id=None, worker_id=None, abort_requested=False,
-        lease_expires=None, script={**SCRIPT_DEFAULTS, **(body.get("script") or {})},
+        project_id=project_id, status=status,
+        status_message=(body.get("status_message") or "") if final else "",
+        status_reason=(body.get("status_reason") or "") if final else "",
+        parent_id=parent, user_id=user_id, tags=list(dict.fromkeys(body.get("tags") or [])),
+        comment=body.get("comment") or "", archived=False, created=now, last_update=now,
+        started=now if running else None, completed=now if final else None, queue_id=None,
+        worker_id=None, abort_requested=False, lease_expires=None,
+        script={**SCRIPT_DEFAULTS, **(body.get("script") or {})},
         runtime=body.get("runtime") or {}, console_seq=-1,
-    ))
+    )
 
 
 def touch(conn: Connection, task_id: str, **values: Any) -> None:
-    conn.execute(update(tasks).where(tasks.c.id == task_id).values(last_update=utcnow(), **values))
+    """Write ``values`` and ``last_update`` (now, unless given)."""
+    conn.execute(update(tasks).where(tasks.c.id == task_id)
+                 .values(**{"last_update": utcnow(), **values}))
 
 
 def patch(conn: Connection, task_id: str, changes: dict[str, Any]) -> dict[str, Any]:
