@@ -1,6 +1,7 @@
 """What a short run costs at exit, checked on a real Hydra app against the real server:
-the run's data travels over the standard library's ``http.client`` (httpx is never
-imported, artifacts included), and nothing is lost on the way."""
+the run's data travels over the SDK's own HTTP/1.1 socket wire (neither httpx nor
+``http.client`` nor ``ssl`` is imported, artifacts included), and nothing is lost on the
+way."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import hydra
 from omegaconf import DictConfig
 
 def report():  # registered before Task.init, so it runs after hydratrack's exit handler
-    loaded = sorted(m for m in ("httpx", "httpcore", "h11")
+    loaded = sorted(m for m in ("httpx", "httpcore", "h11", "http.client", "ssl")
                     if m in sys.modules)
     print("LOADED", loaded, flush=True)
 
@@ -39,7 +40,7 @@ if __name__ == "__main__":
 '''
 
 
-def test_short_run_lands_whole_without_httpx(server: ServerProcess,
+def test_short_run_lands_whole_without_an_http_library(server: ServerProcess,
                                                            api: ApiClient,
                                                            tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text(textwrap.dedent(APP))
@@ -49,7 +50,7 @@ def test_short_run_lands_whole_without_httpx(server: ServerProcess,
                           check=False)
     assert proc.returncode == 0, proc.stderr
     assert "hydratrack: warning" not in proc.stderr
-    assert "LOADED []" in proc.stdout  # http.client only, even for the artifact
+    assert "LOADED []" in proc.stdout  # the socket wire only, even for the artifact
     task_id = proc.stdout.split("HYDRATRACK_TASK=")[1].split()[0]
 
     task = api.get_task(task_id)

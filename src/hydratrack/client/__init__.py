@@ -1,7 +1,7 @@
 """Talking to a hydratrack server over its public REST API (used by the SDK, agent, CLI).
 
 Names are loaded on first use. Nothing here imports httpx: ``ApiClient`` loads its wire
-backend (httpx by default, or ``http.client``) when one is made (see ``client.wire``).
+backend (httpx by default, or the standard-library socket one) when one is made (see ``client.wire``).
 """
 
 from __future__ import annotations

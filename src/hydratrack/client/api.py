@@ -6,8 +6,9 @@ theirs reaches the store except through the public API, and what each endpoint t
 and answers is written down here only.
 
 How requests travel is a pluggable backend (:mod:`hydratrack.client.wire`): httpx by
-default, or the standard library's ``http.client`` (``backend="stdlib"``, what the SDK's
-background sender uses because it is ~10x cheaper to import). Both raise the same
+default, or a keep-alive socket speaking HTTP/1.1 with the standard library only
+(``backend="stdlib"``, what the SDK's background sender uses: it imports nothing a Hydra
+app has not loaded already). Both raise the same
 :class:`ServerUnreachable` and :class:`ApiError`. Importing this module imports neither.
 """
 

@@ -1,9 +1,11 @@
-"""The standard-library backend of :mod:`hydratrack.client.wire`: one keep-alive
-:class:`http.client.HTTPConnection` (HTTPS for ``https://`` hosts).
+"""The standard-library backend of :mod:`hydratrack.client.wire`: one keep-alive socket
+speaking HTTP/1.1 (:mod:`hydratrack.client.http1` frames the messages; TLS from
+:mod:`ssl` for ``https://`` hosts).
 
 Why it exists: the SDK's sender thread delivers a run's data over it, and on a short script
-that thread's set-up is on the exit path. ``import http.client`` costs a few ms where httpx
-(with httpcore, h11 and an SSL context) costs 45-60 ms of CPU (docs/sdk.md, "Speed").
+that thread's set-up is on the exit path. It imports nothing a Hydra app has not loaded
+already (TLS aside), where ``http.client`` costs ~14 ms and httpx (with httpcore, h11 and
+an SSL context) 45-60 ms of CPU (docs/sdk.md, "Speed").
 
 Behaviour, the same as the httpx backend's where they overlap:
 
@@ -13,30 +15,33 @@ Behaviour, the same as the httpx backend's where they overlap:
   (uvicorn after 5 s); a request on a reused connection that finds it closed is sent
   once more on a new one. Only reused connections are retried, and the SDK's writes are
   idempotent (client-made ids, batch ids, PUT/PATCH), so a retry cannot double data.
-- ``timeout`` bounds connecting and each wait for data. No answer -> ServerUnreachable.
+- ``timeout`` bounds connecting and each wait for data. No answer, or one that is not
+  HTTP -> ServerUnreachable.
 - One request at a time (a lock): the connection is not shared mid-request.
 """
 
 from __future__ import annotations
 
 import base64
-import http.client
 import json as jsonlib
 import os
 import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any, Mapping
+from typing import IO, TYPE_CHECKING, Any, Mapping
 from urllib.parse import quote, urlencode, urlsplit
 
 from hydratrack.client.errors import ServerUnreachable
+from hydratrack.client.http1 import ConnectionClosed, ProtocolError, read_answer, request_head
 from hydratrack.client.wire import USER_AGENT, Files, Params
+
+if TYPE_CHECKING:  # pragma: no cover
+    import ssl
 
 CHUNK = 256 * 1024
 # a request on a kept-alive connection the server has closed ends in one of these
-_DROPPED = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError,
-            ConnectionAbortedError)
+_DROPPED = (ConnectionClosed, BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 
 
@@ -64,6 +69,20 @@ class StdlibResponse:
 Body = Callable[[], "bytes | Iterable[bytes] | None"]  # made again for a retry
 
 
+class _Connection:
+    """A connected socket and a buffered reader of it."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.rfile = sock.makefile("rb")
+
+    def close(self) -> None:
+        try:
+            self.rfile.close()
+        finally:
+            self.sock.close()
+
+
 class StdlibWire:
     def __init__(self, api_host: str, auth: tuple[str, str] | None, timeout: float) -> None:
         url = urlsplit(api_host)
@@ -73,13 +92,17 @@ class StdlibWire:
         self.timeout = timeout
         self.connections = 0  # opened so far (tests and diagnostics)
         self._https = url.scheme == "https"
-        self._host, self._port = url.hostname, url.port
+        self._host = url.hostname
+        self._port = url.port or (443 if self._https else 80)
+        name = f"[{self._host}]" if ":" in self._host else self._host
+        self._host_header = name if url.port is None else f"{name}:{url.port}"
         self._prefix = url.path.rstrip("/") + "/api/v1"
         self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if auth:
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
             self._headers["Authorization"] = f"Basic {token}"
-        self._conn: http.client.HTTPConnection | None = None
+        self._tls: ssl.SSLContext | None = None
+        self._conn: _Connection | None = None
         self._reused = False  # the open connection has carried a whole exchange
         self._lock = threading.Lock()
 
@@ -103,10 +126,13 @@ class StdlibWire:
             headers["Content-Type"] = "application/json"
             headers["Content-Length"] = str(len(encoded))
             body = lambda: encoded  # noqa: E731 - the simplest body maker
-        else:  # http.client says Content-Length: 0 where a body is expected
+        else:
+            if method in ("POST", "PUT", "PATCH"):  # a body is expected: say it is empty
+                headers["Content-Length"] = "0"
             body = lambda: None  # noqa: E731
+        head = request_head(method, target, self._host_header, headers)
         with self._lock:
-            return self._exchange(method, target, headers, body,
+            return self._exchange(method, head, body,
                                   self.timeout if timeout is None else timeout)
 
     def close(self) -> None:
@@ -114,17 +140,16 @@ class StdlibWire:
             self._drop()
 
     # -- one exchange, retried once on a dropped kept-alive connection -----------------
-    def _exchange(self, method: str, target: str, headers: dict[str, str], body: Body,
-                  timeout: float) -> StdlibResponse:
+    def _exchange(self, method: str, head: bytes, body: Body, timeout: float) -> StdlibResponse:
         for attempt in (1, 2):
             reused = self._conn is not None and self._reused
             try:
-                return self._once(method, target, headers, body, timeout)
+                return self._once(method, head, body, timeout)
             except _DROPPED as exc:
                 self._drop()
                 if not reused or attempt == 2:
                     raise self._unreachable(exc) from exc
-            except (OSError, http.client.HTTPException) as exc:
+            except (OSError, ProtocolError) as exc:
                 self._drop()
                 raise self._unreachable(exc) from exc
             except BaseException:  # e.g. a file that shrank mid-upload: fail the request
@@ -132,46 +157,55 @@ class StdlibWire:
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _once(self, method: str, target: str, headers: dict[str, str], body: Body,
-              timeout: float) -> StdlibResponse:
+    def _once(self, method: str, head: bytes, body: Body, timeout: float) -> StdlibResponse:
         conn = self._connection(timeout)
         try:
-            conn.request(method, target, body=body(), headers=headers)
+            content = body()
+            if content is None or isinstance(content, bytes):
+                conn.sock.sendall(head + (content or b""))  # one write: no Nagle stall
+            else:
+                conn.sock.sendall(head)
+                for chunk in content:
+                    conn.sock.sendall(chunk)
         except _DROPPED:
             # The server may have answered before it stopped reading (413 on a body over
             # the limit): read that answer if it is there, else report the drop.
             try:
-                return self._read(conn)
-            except (OSError, http.client.HTTPException):
+                return self._read(conn, method)
+            except (OSError, ProtocolError):
                 pass
             raise
-        return self._read(conn)
+        return self._read(conn, method)
 
-    def _read(self, conn: http.client.HTTPConnection) -> StdlibResponse:
-        resp = conn.getresponse()
-        content = resp.read()
-        headers = {k.lower(): v for k, v in resp.getheaders()}
-        if resp.will_close:
+    def _read(self, conn: _Connection, method: str) -> StdlibResponse:
+        answer = read_answer(conn.rfile, method)
+        if answer.will_close:
             self._drop()
         else:
             self._reused = True
-        return StdlibResponse(resp.status, resp.reason, headers, content)
+        return StdlibResponse(answer.status, answer.reason, answer.headers, answer.content)
 
-    def _connection(self, timeout: float) -> http.client.HTTPConnection:
+    def _connection(self, timeout: float) -> _Connection:
         if self._conn is None:
-            conn: http.client.HTTPConnection
-            if self._https:
-                conn = http.client.HTTPSConnection(self._host, self._port, timeout=timeout)
-            else:
-                conn = http.client.HTTPConnection(self._host, self._port, timeout=timeout)
-            conn._create_connection = _connect  # type: ignore[attr-defined]
-            conn.connect()
+            sock = _connect((self._host, self._port), timeout)
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                if self._https:
+                    sock = self._tls_context().wrap_socket(sock, server_hostname=self._host)
+            except BaseException:
+                sock.close()
+                raise
             self.connections += 1
-            self._conn, self._reused = conn, False
-        self._conn.timeout = timeout
-        if self._conn.sock is not None:
-            self._conn.sock.settimeout(timeout)
+            self._conn, self._reused = _Connection(sock), False
+        self._conn.sock.settimeout(timeout)
         return self._conn
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._tls is None:
+            import ssl  # only for https:// hosts (~6 ms of imports)
+
+            self._tls = ssl.create_default_context()
+        return self._tls
 
     def _drop(self) -> None:
         if self._conn is not None:
@@ -185,12 +219,12 @@ class StdlibWire:
         return ServerUnreachable(self.api_host, reason)
 
 
-def _connect(address: tuple[str, int | None], *args: Any) -> socket.socket:
+def _connect(address: tuple[str, int], timeout: float) -> socket.socket:
     """``socket.create_connection`` given an ASCII host name as bytes, which skips the
     IDNA codec (~1 ms of imports: encodings.idna, stringprep, unicodedata)."""
     host, port = address
     name: Any = host.encode("ascii") if host.isascii() else host  # (typeshed: str only)
-    return socket.create_connection((name, port), *args)
+    return socket.create_connection((name, port), timeout)
 
 
 def _pairs(params: Params) -> Iterator[tuple[str, Any]]:

@@ -3,10 +3,11 @@ behind one small interface.
 
 - ``"httpx"`` (:mod:`hydratrack.client.httpx_wire`, the default): httpx's client; the CLI,
   the agent and the SDK's read/steer calls (``Task.get_task``, ``Task.clone``, ...) use it.
-- ``"stdlib"`` (:mod:`hydratrack.client.stdlib_wire`): one keep-alive
-  :class:`http.client.HTTPConnection`. The SDK's background sender uses it, because a
-  run's data waits for the connection and importing httpx costs a short script more
-  than everything else ``Task.init`` does (docs/sdk.md, "Speed").
+- ``"stdlib"`` (:mod:`hydratrack.client.stdlib_wire`): one keep-alive socket speaking
+  HTTP/1.1 (:mod:`hydratrack.client.http1`), standard library only. The SDK's background
+  sender uses it, because a run's data waits for the connection and importing httpx (or
+  ``http.client``) costs a short script more than everything else ``Task.init`` does
+  (docs/sdk.md, "Speed").
 
 A backend knows nothing of endpoints or error shapes: it sends ``method path`` (relative
 to ``/api/v1``) with an optional JSON body, query parameters or multipart form, and

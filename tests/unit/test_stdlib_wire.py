@@ -1,0 +1,149 @@
+"""The standard-library wire's connection handling, against scripted servers on real
+sockets (answers the real server never gives: chunked bodies, ``Connection: close``,
+garbage, silence). Normal traffic against the real server: tests/api/test_api_client.py."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from hydratrack.client.errors import ServerUnreachable
+from hydratrack.client.stdlib_wire import StdlibWire
+
+Script = Callable[[socket.socket, int], None]  # (connection, its number from 0)
+
+
+def read_request(conn: socket.socket) -> bytes:
+    """One request's head and Content-Length body."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.lower() == b"content-length":
+            length = int(value)
+    while len(body) < length:
+        body += conn.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+@pytest.fixture
+def scripted() -> Iterator[Callable[[Script], str]]:
+    """A listening socket whose accepted connections are handed to a script."""
+    servers: list[socket.socket] = []
+
+    def start(script: Script) -> str:
+        srv = socket.create_server(("127.0.0.1", 0))
+        servers.append(srv)
+
+        def serve() -> None:
+            n = 0
+            while True:
+                try:
+                    conn, _ = srv.accept()
+                except OSError:
+                    return
+                with conn:
+                    script(conn, n)
+                n += 1
+
+        threading.Thread(target=serve, daemon=True).start()
+        return f"http://127.0.0.1:{srv.getsockname()[1]}"
+
+    yield start
+    for srv in servers:
+        srv.close()
+
+
+def test_chunked_answer_and_connection_close(scripted: Callable[[Script], str]) -> None:
+    seen: list[bytes] = []
+
+    def script(conn: socket.socket, n: int) -> None:
+        seen.append(read_request(conn))
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                     b"Connection: close\r\n\r\n3\r\n{\"n\r\n" + f"3\r\n\":{n}\r\n1\r\n}}\r\n0\r\n\r\n".encode())
+
+    wire = StdlibWire(scripted(script), ("key", "secret"), timeout=5)
+    assert wire.request("POST", "/tasks", json={"a": "ü"}).json() == {"n": 0}
+    assert wire.request("GET", "/tasks/x y").json() == {"n": 1}  # a new connection
+    assert wire.connections == 2
+    head, _, body = seen[0].partition(b"\r\n\r\n")
+    assert head.startswith(b"POST /api/v1/tasks HTTP/1.1\r\nHost: 127.0.0.1:")
+    assert b"\r\nAuthorization: Basic a2V5OnNlY3JldA==" in head
+    assert body == '{"a":"ü"}'.encode()
+    assert seen[1].startswith(b"GET /api/v1/tasks/x%20y HTTP/1.1\r\n")
+
+
+def test_keep_alive_connection_is_reused(scripted: Callable[[Script], str]) -> None:
+    def script(conn: socket.socket, n: int) -> None:
+        while read_request(conn):
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+
+    wire = StdlibWire(scripted(script), None, timeout=5)
+    for _ in range(3):
+        assert wire.request("POST", "/x").json() == {}
+    assert wire.connections == 1
+    wire.close()
+
+
+def test_a_reused_connection_closed_by_the_server_is_sent_again(
+        scripted: Callable[[Script], str]) -> None:
+    def script(conn: socket.socket, n: int) -> None:
+        read_request(conn)  # answers one request per connection, then closes without saying
+        conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n{n}".encode())
+        read_request(conn)
+
+    wire = StdlibWire(scripted(script), None, timeout=5)
+    assert wire.request("GET", "/x").content == b"0"
+    assert wire.request("GET", "/x").content == b"1"
+    assert wire.connections == 2
+    wire.close()
+
+
+def test_a_fresh_connection_closed_early_is_not_retried(
+        scripted: Callable[[Script], str]) -> None:
+    calls: list[int] = []
+
+    def script(conn: socket.socket, n: int) -> None:
+        calls.append(n)
+        read_request(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+
+    wire = StdlibWire(scripted(script), None, timeout=5)
+    with pytest.raises(ServerUnreachable, match="3 of 10 body bytes"):
+        wire.request("GET", "/x")
+    assert calls == [0]
+
+
+def test_an_answer_that_is_not_http(scripted: Callable[[Script], str]) -> None:
+    def script(conn: socket.socket, n: int) -> None:
+        read_request(conn)
+        conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+
+    url = scripted(script)
+    with pytest.raises(ServerUnreachable, match="not an HTTP/1.x status line") as err:
+        StdlibWire(url, None, timeout=5).request("GET", "/x")
+    assert url in str(err.value)
+
+
+def test_a_silent_server_times_out(scripted: Callable[[Script], str]) -> None:
+    release = threading.Event()
+
+    def script(conn: socket.socket, n: int) -> None:
+        read_request(conn)
+        release.wait(5)
+
+    wire = StdlibWire(scripted(script), None, timeout=0.3)
+    try:
+        with pytest.raises(ServerUnreachable, match="timed out"):
+            wire.request("GET", "/x")
+    finally:
+        release.set()
