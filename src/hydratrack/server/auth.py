@@ -15,6 +15,7 @@ import time
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 from hydratrack.server.context import Caller, ServerContext, get_ctx
 from hydratrack.server.errors import Forbidden, Unauthorized
@@ -38,8 +39,20 @@ def _basic(header: str) -> tuple[str, str] | None:
     return (key, secret) if sep and key and secret else None
 
 
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _cached(ctx: ServerContext, key: str, secret: str) -> Caller | None:
+    """A key pair verified less than the cache's lifetime ago, when no write is due."""
+    caller = ctx.keys.get((key, _digest(secret)))
+    if caller is None or time.monotonic() - ctx.key_last_touch.get(key, 0.0) > _TOUCH_EVERY:
+        return None
+    return caller
+
+
 def _by_key(ctx: ServerContext, key: str, secret: str) -> Caller | None:
-    digest = hashlib.sha256(secret.encode()).hexdigest()
+    digest = _digest(secret)
     caller = ctx.keys.get((key, digest))
     if caller is None:
         with ctx.db.read() as conn:
@@ -84,13 +97,21 @@ def authenticate(request: Request, ctx: ServerContext) -> Caller:
     return caller
 
 
-def require_user(request: Request, ctx: Annotated[ServerContext, Depends(get_ctx)]) -> Caller:
-    caller = authenticate(request, ctx)
+async def require_user(request: Request,
+                       ctx: Annotated[ServerContext, Depends(get_ctx)]) -> Caller:
+    """The caller. A key pair found in the cache is checked on the event loop (no thread
+    hop: this runs on every request); anything that reads or writes the database runs
+    in the thread pool, so a busy database never blocks the loop."""
+    header = request.headers.get("authorization")
+    pair = _basic(header) if header else None
+    caller = _cached(ctx, *pair) if pair else None
+    if caller is None:
+        caller = await run_in_threadpool(authenticate, request, ctx)
     request.state.caller = caller
     return caller
 
 
-def require_admin(caller: Annotated[Caller, Depends(require_user)]) -> Caller:
+async def require_admin(caller: Annotated[Caller, Depends(require_user)]) -> Caller:
     if not caller.is_admin:
         raise Forbidden(f"user {caller.name} is not an admin")
     return caller

@@ -62,7 +62,9 @@ class ServerContext:
     key_last_touch: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
-def get_ctx(request: Request) -> ServerContext:
+async def get_ctx(request: Request) -> ServerContext:
+    """(async: FastAPI runs a plain function dependency in a worker thread, a hop per
+    request for a lookup.)"""
     ctx: Any = request.app.state.ctx
     assert isinstance(ctx, ServerContext)
     return ctx

@@ -12,6 +12,7 @@ NOTHING``, both databases): an idempotent create costs one statement, no savepoi
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Table
@@ -57,10 +58,17 @@ def insert_new(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
 
     On PostgreSQL a concurrent insert of the same key makes this wait for that
     transaction: its row counts as existing once committed."""
+    postgres = conn.dialect.name == "postgresql"
+    result = conn.execute(_insert_or_skip(table, postgres), values)
+    return result.first() is not None if postgres else bool(result.rowcount == 1)
+
+
+@functools.lru_cache(maxsize=None)
+def _insert_or_skip(table: Table, postgres: bool) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING``, built once per table (the values are bound at
+    execution). PostgreSQL: with RETURNING, as psycopg reports rowcount -1 for it; SQLite:
+    rowcount is exact (and RETURNING would need SQLite 3.35)."""
     key = list(table.primary_key.columns)
-    if conn.dialect.name == "postgresql":  # RETURNING: psycopg reports rowcount -1 here
-        pg = pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=key)
-        return conn.execute(pg.returning(*key)).first() is not None
-    # SQLite: rowcount is exact (and RETURNING needs SQLite 3.35)
-    stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=key)
-    return bool(conn.execute(stmt).rowcount == 1)
+    if postgres:
+        return pg_insert(table).on_conflict_do_nothing(index_elements=key).returning(*key)
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=key)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.engine import Connection
 
 from hydratrack.server.errors import NotFound
 from hydratrack.server.store.models import configuration, hyperparams
 
 PREFIX_LEN = 200
+# read with every task object: built once (see store/tasks.py)
+_HYPERPARAMS = (select(hyperparams).where(hyperparams.c.task_id == bindparam("task_id_"))
+                .order_by(hyperparams.c.section, hyperparams.c.position, hyperparams.c.name))
+_CONFIGURATION = (select(configuration).where(configuration.c.task_id == bindparam("task_id_"))
+                  .order_by(configuration.c.name))
 
 
 def _entry(value: Any) -> dict[str, str]:
@@ -25,9 +30,7 @@ def _entry(value: Any) -> dict[str, str]:
 
 def get_hyperparams(conn: Connection, task_id: str) -> dict[str, dict[str, dict[str, str]]]:
     out: dict[str, dict[str, dict[str, str]]] = {}
-    rows = conn.execute(select(hyperparams).where(hyperparams.c.task_id == task_id)
-                        .order_by(hyperparams.c.section, hyperparams.c.position,
-                                  hyperparams.c.name))
+    rows = conn.execute(_HYPERPARAMS, {"task_id_": task_id})
     for r in rows:
         out.setdefault(r.section, {})[r.name] = {
             "value": r.value, "type": r.type, "description": r.description}
@@ -91,8 +94,7 @@ def patch_hyperparams(conn: Connection, task_id: str,
 
 
 def get_configuration(conn: Connection, task_id: str) -> dict[str, dict[str, str]]:
-    rows = conn.execute(select(configuration).where(configuration.c.task_id == task_id)
-                        .order_by(configuration.c.name))
+    rows = conn.execute(_CONFIGURATION, {"task_id_": task_id})
     return {r.name: {"value": r.value, "type": r.type, "description": r.description}
             for r in rows}
 

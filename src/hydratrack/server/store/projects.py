@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -36,8 +36,12 @@ def get(conn: Connection, project_id: str) -> dict[str, Any]:
     return _view(get_row(conn, project_id), _count(conn, project_id))
 
 
+_BY_NAME = select(projects).where(projects.c.name == bindparam("name_"))
+_TOUCH = update(projects).where(projects.c.id == bindparam("id_"))
+
+
 def by_name(conn: Connection, name: str) -> Any | None:
-    return conn.execute(select(projects).where(projects.c.name == name)).first()
+    return conn.execute(_BY_NAME, {"name_": name}).first()
 
 
 def create(conn: Connection, name: str, description: str = "") -> dict[str, Any]:
@@ -68,8 +72,7 @@ def ensure(conn: Connection, name: str) -> str:
 
 
 def touch(conn: Connection, project_id: str) -> None:
-    conn.execute(update(projects).where(projects.c.id == project_id)
-                 .values(last_activity=utcnow()))
+    conn.execute(_TOUCH, {"last_activity": utcnow(), "id_": project_id})
 
 
 def patch(conn: Connection, project_id: str, changes: dict[str, Any]) -> dict[str, Any]:
