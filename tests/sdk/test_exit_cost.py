@@ -66,3 +66,45 @@ def test_short_run_lands_whole_without_an_http_library(server: ServerProcess,
     console = "".join(i["text"] for i in api.get_console(task_id)["items"])
     assert "done\n" in console
     assert json.loads(api.download_artifact(task_id, "stats")) == {"steps": 7}
+
+
+SILENT_APP = '''
+import sys
+import hydra
+import hydra.utils
+from omegaconf import DictConfig
+
+@hydra.main(version_base=None, config_path=".", config_name="config")
+def main(cfg: DictConfig) -> None:
+    from hydratrack import Task
+    task = Task.init(project_name="speed", task_name="silent")
+    with open(hydra.utils.to_absolute_path("task_id.txt"), "w") as fh:
+        fh.write(task.id)
+    if cfg.fail:
+        sys.exit(3)
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def test_a_silent_short_run_is_stored_whole_and_finished(server: ServerProcess, api: ApiClient,
+                                                         tmp_path: Path) -> None:
+    """Nothing printed, nothing reported: the run ends before its create request is sent,
+    so the final status rides in it (one request); the task must still be whole."""
+    (tmp_path / "app.py").write_text(textwrap.dedent(SILENT_APP))
+    (tmp_path / "config.yaml").write_text("fail: false\nlr: 0.1\n")
+    for args, status in ((["lr=0.5"], "completed"), (["fail=true"], "failed")):
+        proc = subprocess.run([sys.executable, "app.py", *args, "hydra.run.dir=out",
+                               "hydra/job_logging=disabled", "hydra/hydra_logging=disabled"],
+                              cwd=tmp_path, env=server.env(), capture_output=True, text=True,
+                              timeout=120, check=False)
+        assert "hydratrack: warning" not in proc.stderr, proc.stderr
+        task = api.get_task((tmp_path / "task_id.txt").read_text())
+        assert task["status"] == status, task
+        assert task["started"] and task["completed"]
+        assert task["configuration"]["OmegaConf"]["value"].startswith("fail: ")
+        assert task["hyperparams"]["Hydra"][args[0].split("=")[0]]["value"] == \
+            args[0].split("=")[1]
+        if status == "failed":
+            assert task["status_message"].startswith("exit code 3")

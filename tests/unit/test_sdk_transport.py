@@ -129,6 +129,59 @@ def test_rejected_op_warns_and_the_run_goes_on(tmp_path: Path, capfd: pytest.Cap
     assert picky.scalars(TID) == [("loss", "train", 2, 2.0)]
 
 
+CREATE: Op = {"op": "create_task", "body": {"name": "t", "project": "p", "status": "in_progress"}}
+FINAL: Op = {"op": "status", "status": "failed", "message": "exit code 1: boom"}
+
+
+def test_a_run_that_ends_before_its_create_is_sent_is_created_finished(tmp_path: Path) -> None:
+    mock = MockTransport()
+    sender, _ = make_sender(mock, tmp_path)
+    sender.put(dict(CREATE))
+    sender.put({"op": "update_task", "fields": {"script": {"argv": ["a=1"]}}})
+    sender.put(dict(FINAL), after_events=True)
+    sender.start()
+    sender.close(timeout=5)
+    assert [op["op"] for op in mock.ops] == ["create_task"]  # one request for the run
+    body = mock.ops[0]["body"]
+    assert (body["status"], body["status_message"], body["script"]) == (
+        "failed", "exit code 1: boom", {"argv": ["a=1"]})
+
+
+def test_a_final_status_waits_for_the_events_before_it(tmp_path: Path) -> None:
+    mock = MockTransport()
+    sender, _ = make_sender(mock, tmp_path)
+    sender.put(dict(CREATE))
+    sender.events.append(("console", "stdout", "last words\n", 1.0))
+    sender.put(dict(FINAL), after_events=True)
+    sender.start()
+    sender.close(timeout=5)
+    assert [op["op"] for op in mock.ops] == ["create_task", "events", "status"]
+    assert mock.ops[0]["body"]["status"] == "in_progress"
+    assert mock.tasks[TID]["status"] == "failed"
+
+
+def test_a_server_that_refuses_a_finished_create_gets_create_then_status(
+        tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    class OlderServer(MockTransport):  # before POST /tasks took a final status
+        def send(self, op: Op) -> None:
+            if op["op"] == "create_task" and op["body"].get("status") not in (
+                    None, "draft", "in_progress"):
+                raise Rejected("status: Input should be 'draft' or 'in_progress'",
+                               "validation_error")
+            super().send(op)
+
+    older = OlderServer()
+    sender, _ = make_sender(older, tmp_path)
+    sender.put(dict(CREATE))
+    sender.put(dict(FINAL), after_events=True)
+    sender.start()
+    sender.close(timeout=5)
+    assert [(op["op"], op.get("body", {}).get("status", op.get("status"))) for op in older.ops] \
+        == [("create_task", "in_progress"), ("status", "failed")]
+    assert older.tasks[TID]["status_message"] == "exit code 1: boom"
+    assert "warning" not in capfd.readouterr().err
+
+
 def test_slow_server_is_abandoned_at_the_deadline_and_spooled(tmp_path: Path) -> None:
     gate = threading.Event()
 

@@ -38,6 +38,7 @@ from hydratrack.sdk.transport import (
 EventTuple = tuple[Any, ...]
 # fields that POST /tasks and PATCH /tasks/{id} both take (an update can ride in a create)
 FOLDABLE_FIELDS = frozenset({"name", "comment", "tags", "script", "runtime"})
+FINAL_STATUSES = frozenset({"completed", "failed", "stopped"})
 
 
 def event_dict(ev: EventTuple) -> dict[str, Any]:
@@ -153,6 +154,7 @@ class Sender:
         self._idle = threading.Event()
         self._first_failure: float | None = None
         self._backoff = 0.25
+        self._fold_final = True  # a final status may ride in the create (until refused)
         self._offline_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="hydratrack-sender", daemon=True)
 
@@ -261,7 +263,9 @@ class Sender:
         """One request instead of several: ``update_task`` ops queued right behind a
         ``create_task`` (or another ``update_task``) of the same task ride along in it
         (later fields win, as they would have on the server). Typical at exit, where the
-        script facts are ready by the time the connection is."""
+        script facts are ready by the time the connection is. A run that ended before its
+        create was sent (and has no events left) is created already finished: its final
+        ``status`` op rides in the create too (docs/api.md, ``POST /tasks``)."""
         kind = op.get("op")
         if kind not in ("create_task", "update_task"):
             return op
@@ -275,6 +279,14 @@ class Sender:
             if merged is None:
                 merged = dict(op[key])
             merged.update(self.ops.popleft()["fields"])
+        if (kind == "create_task" and self.ops and self.ops[0].get("op") == "status"
+                and self.ops[0].get("task_id") == op.get("task_id") and not self.events
+                and self._fold_final and not self.spooling
+                and op[key].get("status") == "in_progress"):
+            final = self.ops.popleft()
+            merged = dict(op[key]) if merged is None else merged
+            merged.update(status=final["status"], status_message=final.get("message", ""),
+                          status_reason=final.get("reason", ""))
         return op if merged is None else {**op, key: merged}
 
     def _next_batch(self) -> Op:
@@ -315,6 +327,18 @@ class Sender:
 
     def _on_rejected(self, op: Op, exc: Rejected) -> bool:
         body = op.get("body") or {}
+        if op["op"] == "create_task" and body.get("status") in FINAL_STATUSES:
+            # a folded final status (an older server refuses it): create, then the status,
+            # and no more folding in this run
+            self._fold_final = False
+            rest = {k: v for k, v in body.items()
+                    if k not in ("status", "status_message", "status_reason")}
+            self.ops.appendleft({"op": "status", "task_id": op["task_id"],
+                                 "status": body["status"],
+                                 "message": body.get("status_message", ""),
+                                 "reason": body.get("status_reason", "")})
+            self.ops.appendleft({**op, "body": {**rest, "status": "in_progress"}})
+            return True
         if op["op"] == "create_task" and body.get("hyperparams") and exc.code in (
                 "invalid_edit", "validation_error"):
             # keep the task and its config; send the sections alone so the refusal names them
