@@ -30,8 +30,9 @@ from hydratrack.server.limits import BodyLimit
 
 log = logging.getLogger("hydratrack.server")
 API_PREFIX = "/api/v1"
-ROUTERS = (health, sessions, users, projects, tasks, params, actions, events, artifacts,
-           queues, workers)
+# Routes are tried in order: the ones every run calls (create, events, status) come first.
+ROUTERS = (tasks, events, actions, params, artifacts, workers, queues, projects, sessions,
+           users, health)
 
 
 def create_app(ctx: ServerContext) -> FastAPI:

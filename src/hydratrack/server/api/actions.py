@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 
 from hydratrack.server.api.models import Name, Strict, dump
@@ -109,7 +110,13 @@ def archive(task_id: str, caller: CurrentUser, ctx: Ctx,
 
 
 @router.post("/status")
-def set_status(task_id: str, body: StatusIn, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+async def set_status(task_id: str, body: StatusIn, caller: CurrentUser,
+                     ctx: Ctx) -> dict[str, Any]:
+    """(async, the work in the thread pool: one thread hop, see ``POST /tasks``)"""
+    return await run_in_threadpool(_set_status, ctx, task_id, body)
+
+
+def _set_status(ctx: Any, task_id: str, body: StatusIn) -> dict[str, Any]:
     with ctx.db.write() as conn:
         row = lifecycle.set_status(conn, task_id, body.status, body.message, body.reason)
         return tasks_repo.full_view(conn, row)
