@@ -35,6 +35,8 @@ def test_unknown_setting_name() -> None:
     (["--db", "mysql://u@h/db"], "unsupported database URL"),
     (["--db", "postgresql://u:secretpw@127.0.0.1:1/x"], "cannot open database"),
     (["--lease-seconds", "0"], "must be positive"),
+    (["--key-cache-seconds", "-1"], "--key-cache-seconds must be between 0 and 300"),
+    (["--key-cache-seconds", "301"], "--key-cache-seconds must be between 0 and 300"),
 ])
 def test_bad_settings_one_line(tmp_path: Path, args: list[str], message: str) -> None:
     env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}

@@ -26,7 +26,12 @@ class Caller:
 
 
 class KeyCache:
-    """Verified (access key, secret digest) -> caller, for a short time (keys can be deleted)."""
+    """Verified (access key, SHA-256 of the secret) -> caller, for ``ttl`` seconds.
+
+    Keyed by the exact credential: another secret for the same key is a miss and is
+    checked against the database. Deleting a key drops it here at once (this process);
+    other processes sharing the database see the deletion when the entry expires. At most
+    10 000 entries (then it starts afresh); ``ttl`` 0 turns the cache off."""
 
     def __init__(self, ttl: float = 30.0) -> None:
         self.ttl = ttl
@@ -41,6 +46,8 @@ class KeyCache:
             return hit[1]
 
     def put(self, key: tuple[str, str], caller: Caller) -> None:
+        if self.ttl <= 0:
+            return
         with self._lock:
             if len(self._items) > 10_000:
                 self._items.clear()

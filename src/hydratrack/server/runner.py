@@ -9,10 +9,12 @@ import sys
 from sqlalchemy.exc import OperationalError
 
 from hydratrack.server.bootstrap import first_start
-from hydratrack.server.context import ServerContext
+from hydratrack.server.context import KeyCache, ServerContext
 from hydratrack.server.files import open_file_store
 from hydratrack.server.settings import ServerSettings
 from hydratrack.server.store.db import Database, normalize_url
+
+MAX_KEY_CACHE_SECONDS = 300  # a deleted key must stop working promptly on every server
 
 
 def open_context(settings: ServerSettings) -> ServerContext:
@@ -26,7 +28,8 @@ def open_context(settings: ServerSettings) -> ServerContext:
     except OperationalError as exc:
         shown = db.engine.url.render_as_string(hide_password=True)
         raise ValueError(f"cannot open database {shown}: {exc.orig}") from None
-    return ServerContext(settings=settings, db=db, files=files)
+    return ServerContext(settings=settings, db=db, files=files,
+                         keys=KeyCache(settings.key_cache_seconds))
 
 
 def serve(settings: ServerSettings) -> None:
@@ -36,6 +39,8 @@ def serve(settings: ServerSettings) -> None:
 
     if settings.lease_seconds <= 0 or settings.sweep_seconds <= 0:
         raise ValueError("--lease-seconds and --sweep-seconds must be positive")
+    if not 0 <= settings.key_cache_seconds <= MAX_KEY_CACHE_SECONDS:
+        raise ValueError(f"--key-cache-seconds must be between 0 and {MAX_KEY_CACHE_SECONDS}")
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)

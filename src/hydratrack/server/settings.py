@@ -35,6 +35,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_body_mib", 16.0, float, "Largest request body (MiB), except artifact uploads."),
     Setting("max_artifact_mib", 64.0, float, "Largest artifact upload (MiB)."),
     Setting("log_level", "info", str, "Server log level (debug, info, warning, error)."),
+    Setting("key_cache_seconds", 30.0, float,
+            "How long a verified API key pair is trusted without a database check (0 to "
+            "300; 0: every request). A key deleted through another server process stops "
+            "working within this time."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -52,6 +56,7 @@ class ServerSettings:
     max_body_mib: float = 16.0
     max_artifact_mib: float = 64.0
     log_level: str = "info"
+    key_cache_seconds: float = 30.0
 
     @classmethod
     def from_values(cls, **values: Any) -> ServerSettings:
