@@ -201,3 +201,21 @@ def test_same_client_id_created_at_once_is_one_task(db: Database, user_id: str) 
     with concurrent.futures.ThreadPoolExecutor(6) as pool:
         created = list(pool.map(make, range(12)))
     assert created.count(True) == 1
+
+
+def test_insert_new_is_idempotent_and_names_unknown_columns(db: Database, user_id: str) -> None:
+    from hydratrack.server.store import bulk
+    from hydratrack.server.store.models import event_batches
+
+    with db.write() as conn:
+        tid = tasks.create(conn, user_id, {"name": "t", "project": "p"})[0]["id"]
+        row = {"task_id": tid, "batch_id": "b1", "accepted": 3,
+               "created": dt.datetime(2026, 1, 1)}
+        assert bulk.insert_new(conn, event_batches, row) is True
+        assert bulk.insert_new(conn, event_batches, {**row, "accepted": 9}) is False
+        with pytest.raises(ValueError, match="event_batches has no column .'colour'."):
+            bulk.insert_new(conn, event_batches, {**row, "batch_id": "b2", "colour": 1})
+        with pytest.raises(ValueError, match="tasks has no column .'colour'."):
+            tasks.touch(conn, tid, colour="red")
+        stored = conn.execute(text("SELECT batch_id, accepted FROM event_batches")).all()
+    assert [tuple(r) for r in stored] == [("b1", 3)]

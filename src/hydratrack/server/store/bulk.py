@@ -58,6 +58,9 @@ def insert_new(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
 
     On PostgreSQL a concurrent insert of the same key makes this wait for that
     transaction: its row counts as existing once committed."""
+    unknown = values.keys() - set(table.c.keys())
+    if unknown:  # a prebuilt insert would skip them silently
+        raise ValueError(f"{table.name} has no column {sorted(unknown)}")
     postgres = conn.dialect.name == "postgresql"
     result = conn.execute(_insert_or_skip(table, postgres), values)
     return result.first() is not None if postgres else bool(result.rowcount == 1)

@@ -195,8 +195,13 @@ def _new_row(task_id: str, body: dict[str, Any], project_id: str, parent: str | 
     )
 
 
+_COLUMNS = frozenset(tasks.c.keys())
+
+
 def touch(conn: Connection, task_id: str, **values: Any) -> None:
     """Write ``values`` and ``last_update`` (now, unless given)."""
+    if not values.keys() <= _COLUMNS:  # a prebuilt update would skip them silently
+        raise ValueError(f"tasks has no column {sorted(values.keys() - _COLUMNS)}")
     conn.execute(_TOUCH, {"last_update": utcnow(), **values, "task_id_": task_id})
 
 
