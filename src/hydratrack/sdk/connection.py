@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from hydratrack.client.api import ApiClient
+    from hydratrack.client.config import ClientConfig
 
 
 def quiet_http_logs() -> None:
@@ -40,14 +41,15 @@ def proxy_configured() -> bool:
     return any(os.environ.get(name) or os.environ.get(name.upper()) for name in PROXY_VARIABLES)
 
 
-def open_client(timeout: float = 10.0) -> ApiClient:
-    """The sender's client for the configured server (env over the config file)."""
+def open_client(timeout: float = 10.0, config: ClientConfig | None = None) -> ApiClient:
+    """The sender's client for the configured server (env over the config file;
+    ``config``: those settings, already read)."""
     from hydratrack.client.api import ApiClient
 
     if proxy_configured():
         quiet_http_logs()
-        return ApiClient(timeout=timeout, backend="httpx")
-    return ApiClient(timeout=timeout, backend="stdlib")
+        return ApiClient(config=config, timeout=timeout, backend="httpx")
+    return ApiClient(config=config, timeout=timeout, backend="stdlib")
 
 
 def open_reader() -> ApiClient:

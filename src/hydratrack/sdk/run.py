@@ -79,7 +79,7 @@ class Run:
                 raise RuntimeError("no API credentials configured (HYDRATRACK_ACCESS_KEY / "
                                    "HYDRATRACK_SECRET_KEY or ~/.hydratrack/config.toml)")
         else:
-            make_transport = HttpTransport.from_config
+            make_transport = lambda: HttpTransport.from_config(config=cfg)  # noqa: E731
 
         def make_spool() -> Transport:
             spool.mark_active(self.task_id)

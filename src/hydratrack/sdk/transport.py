@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
     from hydratrack.client.api import ApiClient
+    from hydratrack.client.config import ClientConfig
 
 Op = dict[str, Any]
 
@@ -124,10 +125,12 @@ class HttpTransport:
         self.client = client
 
     @classmethod
-    def from_config(cls, timeout: float = 10.0) -> HttpTransport:
+    def from_config(cls, timeout: float = 10.0,
+                    config: ClientConfig | None = None) -> HttpTransport:
+        """To the configured server (``config``: settings already read, else read now)."""
         from hydratrack.sdk.connection import open_client
 
-        return cls(open_client(timeout))
+        return cls(open_client(timeout, config))
 
     @property
     def api_host(self) -> str:
