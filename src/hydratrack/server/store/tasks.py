@@ -66,7 +66,7 @@ def view(row: Any, *, full: bool = True) -> dict[str, Any]:
 
 
 # The statements of the per-request paths are built once, with bound parameters:
-# SQLAlchemy spends ~50-120 us building and cache-keying a select each time it is made.
+# SQLAlchemy spends ~50-120 µs building and cache-keying a select each time it is made.
 _TASK_ID: Any = bindparam("task_id_")
 _BY_ID = task_select().where(tasks.c.id == _TASK_ID)
 _BY_ID_LOCKED = _BY_ID.with_for_update(of=tasks)
@@ -149,11 +149,13 @@ def create(conn: Connection, user_id: str, body: dict[str, Any],
     if parent and conn.execute(select(tasks.c.id).where(tasks.c.id == parent)).first() is None:
         raise NotFound("task", parent)
     values = _new_row(task_id, body, project_id, parent, user_id, utcnow())
-    if not bulk.insert_new(conn, tasks, values):  # the same id arrived twice at once (a client retry)
+    if not bulk.insert_new(conn, tasks, values):
+        # the same id arrived twice at once (a client retry), from another transaction
         existing = conn.execute(_OWNER, {"task_id_": task_id}).first()
         return _existing(conn, task_id, existing.user_id if existing else None, user_id), False
     if values["tags"]:
-        conn.execute(task_tags.insert(), [{"task_id": task_id, "tag": t} for t in values["tags"]])
+        conn.execute(task_tags.insert(),
+                     [{"task_id": task_id, "tag": tag} for tag in values["tags"]])
     hyper = {section: params.add_section(conn, task_id, section, entries)
              for section, entries in (body.get("hyperparams") or {}).items()}
     config = params.add_configurations(conn, task_id, body.get("configuration") or {})
