@@ -155,6 +155,7 @@ class Sender:
         self._first_failure: float | None = None
         self._backoff = 0.25
         self._fold_final = True  # a final status may ride in the create (until refused)
+        self.final_queued = threading.Event()  # a status op has been put
         self._offline_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="hydratrack-sender", daemon=True)
 
@@ -168,6 +169,8 @@ class Sender:
         if after_events:
             op["after_events"] = True
         self.ops.append(op)
+        if op.get("op") == "status":
+            self.final_queued.set()
         self._wake.set()
 
     def release(self, first: list[Op]) -> None:
