@@ -160,6 +160,23 @@ def test_a_final_status_waits_for_the_events_before_it(tmp_path: Path) -> None:
     assert mock.tasks[TID]["status"] == "failed"
 
 
+def test_an_offline_run_spools_its_final_status_apart(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """``hydratrack sync`` may replay the spool to a server from before POST /tasks took a
+    final status: an offline run keeps create and status apart."""
+    from hydratrack.sdk.task import Task
+
+    monkeypatch.setenv("HYDRATRACK_OFFLINE", "1")
+    monkeypatch.setenv("HYDRATRACK_SPOOL_DIR", str(tmp_path / "spool"))
+    monkeypatch.chdir(tmp_path)
+    task = Task.init(project_name="p", task_name="offline", auto_connect_streams=False)
+    task.close()
+    lines = (tmp_path / "spool" / task.id / "ops.jsonl").read_text().splitlines()
+    ops = [json.loads(line) for line in lines]
+    assert [(op["op"], op.get("body", {}).get("status", op.get("status"))) for op in ops] == [
+        ("create_task", "in_progress"), ("status", "completed")]
+
+
 def test_a_server_that_refuses_a_finished_create_gets_create_then_status(
         tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     class OlderServer(MockTransport):  # before POST /tasks took a final status

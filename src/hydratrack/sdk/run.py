@@ -102,6 +102,7 @@ class Run:
         # starts (its capture goes into the create request), or until exit.
         deferred = snap is None and "hydra" in sys.modules
         self.sender = Sender(self.task_id, make_transport, make_spool, hold=deferred,
+                             fold_final=not self.offline,
                              startup=None if deferred
                              else lambda: self._startup_ops(snap, tags, on_sender=True))
         self.console: ConsoleCapture | None = None

@@ -129,6 +129,7 @@ class Sender:
         retry_window: float = 20.0,
         startup: Callable[[], list[Op]] | None = None,
         hold: bool = False,
+        fold_final: bool = True,
     ) -> None:
         self.task_id = task_id
         self.events: collections.deque[EventTuple] = collections.deque()
@@ -154,7 +155,9 @@ class Sender:
         self._idle = threading.Event()
         self._first_failure: float | None = None
         self._backoff = 0.25
-        self._fold_final = True  # a final status may ride in the create (until refused)
+        # a final status may ride in the create (until refused). Not into a spool: `hydratrack
+        # sync` may replay it to a server from before POST /tasks took one.
+        self._fold_final = fold_final
         self.final_queued = threading.Event()  # a status op has been put
         self._offline_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="hydratrack-sender", daemon=True)
