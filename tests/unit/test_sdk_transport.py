@@ -177,6 +177,20 @@ def test_an_offline_run_spools_its_final_status_apart(tmp_path: Path,
         ("create_task", "in_progress"), ("status", "completed")]
 
 
+def test_a_finished_create_that_falls_back_to_the_spool_is_spooled_apart(
+        tmp_path: Path) -> None:
+    down = MockTransport(fail_with=Unavailable("connection refused"), fail_count=1000)
+    sender, spool = make_sender(down, tmp_path)
+    sender.put(dict(CREATE))
+    sender.put(dict(FINAL), after_events=True)
+    sender.start()
+    sender.close(timeout=2)
+    assert sender.spooling
+    (spooled,) = spooled_tasks(tmp_path / "spool")
+    assert [(op["op"], op.get("body", {}).get("status", op.get("status")))
+            for op in spooled.ops()] == [("create_task", "in_progress"), ("status", "failed")]
+
+
 def test_a_server_that_refuses_a_finished_create_gets_create_then_status(
         tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     class OlderServer(MockTransport):  # before POST /tasks took a final status

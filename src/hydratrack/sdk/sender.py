@@ -102,6 +102,19 @@ def _scalars(metric: str, variant: str, iters: list[Any], values: list[Any],
             "values": values, "ts_us": [int(t * 1e6) for t in ts]}
 
 
+def unfold_final(op: Op) -> list[Op]:
+    """A create that carries a final status as the two ops it stands for (else ``[op]``)."""
+    body = op.get("body") or {}
+    if op.get("op") != "create_task" or body.get("status") not in FINAL_STATUSES:
+        return [op]
+    rest = {k: v for k, v in body.items()
+            if k not in ("status", "status_message", "status_reason")}
+    return [{**op, "body": {**rest, "status": "in_progress"}},
+            {"op": "status", "task_id": op["task_id"], "status": body["status"],
+             "message": body.get("status_message", ""),
+             "reason": body.get("status_reason", "")}]
+
+
 def warn(message: str) -> None:
     """One warning line on the real stderr (never through our console tee)."""
     notice(f"warning: {message}")
@@ -333,17 +346,12 @@ class Sender:
 
     def _on_rejected(self, op: Op, exc: Rejected) -> bool:
         body = op.get("body") or {}
-        if op["op"] == "create_task" and body.get("status") in FINAL_STATUSES:
+        unfolded = unfold_final(op)
+        if len(unfolded) > 1:
             # a folded final status (an older server refuses it): create, then the status,
             # and no more folding in this run
             self._fold_final = False
-            rest = {k: v for k, v in body.items()
-                    if k not in ("status", "status_message", "status_reason")}
-            self.ops.appendleft({"op": "status", "task_id": op["task_id"],
-                                 "status": body["status"],
-                                 "message": body.get("status_message", ""),
-                                 "reason": body.get("status_reason", "")})
-            self.ops.appendleft({**op, "body": {**rest, "status": "in_progress"}})
+            self.ops.extendleft(reversed(unfolded))
             return True
         if op["op"] == "create_task" and body.get("hyperparams") and exc.code in (
                 "invalid_edit", "validation_error"):
@@ -383,10 +391,11 @@ class Sender:
 
     def _to_spool(self, op: Op) -> None:
         assert self.spool is not None
-        try:
-            self.spool.send(op)
-        except Exception as exc:  # noqa: BLE001 - disk full etc.
-            self._warn_once(f"cannot write to the spool ({exc}); {describe(op)} lost")
+        for one in unfold_final(op):  # the spool keeps them apart (see fold_final)
+            try:
+                self.spool.send(one)
+            except Exception as exc:  # noqa: BLE001 - disk full etc.
+                self._warn_once(f"cannot write to the spool ({exc}); {describe(one)} lost")
 
     def _spool_all(self, first: list[Op]) -> None:
         for op in first:
