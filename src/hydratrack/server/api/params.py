@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Callable, Iterable, Mapping
 
 from fastapi import APIRouter, Path, Response
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Connection
 
 from hydratrack.server.api.models import ConfigIn, Hyperparams, ParamIn, Section, dump
@@ -96,11 +97,13 @@ def patch_hyperparams(task_id: str, body: Hyperparams, caller: CurrentUser,
 
 
 @router.put("/hyperparams/{section}")
-def put_section(task_id: str, section: SectionName, body: Section, caller: CurrentUser,
-                ctx: Ctx) -> dict[str, Any]:
+async def put_section(task_id: str, section: SectionName, body: Section, caller: CurrentUser,
+                      ctx: Ctx) -> dict[str, Any]:
+    """(async, one thread hop: an agent-run task stores its Hydra section this way)"""
     entries = _plain_section(body)
-    return _save_hyperparams(ctx, task_id, [section],
-                             lambda conn: params_repo.put_section(conn, task_id, section, entries))
+    return await run_in_threadpool(
+        _save_hyperparams, ctx, task_id, [section],
+        lambda conn: params_repo.put_section(conn, task_id, section, entries))
 
 
 def _save_hyperparams(ctx: ServerContext, task_id: str, changed: Iterable[str],
@@ -126,9 +129,14 @@ def get_configuration(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, 
 
 
 @router.put("/configuration/{name}")
-def put_configuration(task_id: str, name: SectionName, body: ConfigIn, caller: CurrentUser,
-                      ctx: Ctx) -> dict[str, Any]:
-    obj = dump(body)
+async def put_configuration(task_id: str, name: SectionName, body: ConfigIn,
+                            caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+    """(async, one thread hop: an agent-run task stores the config it ran with this way)"""
+    return await run_in_threadpool(_put_configuration, ctx, task_id, name, dump(body))
+
+
+def _put_configuration(ctx: ServerContext, task_id: str, name: str,
+                       obj: dict[str, Any]) -> dict[str, Any]:
     with ctx.db.write() as conn:
         row = tasks_repo.lock_row(conn, task_id)
         tasks_repo.ensure_editable(row)

@@ -65,8 +65,14 @@ def get_task(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
 
 
 @router.patch("/{task_id}")
-def patch_task(task_id: str, body: TaskPatch, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+async def patch_task(task_id: str, body: TaskPatch, caller: CurrentUser,
+                     ctx: Ctx) -> dict[str, Any]:
+    """(async, one thread hop: a run sends its late script capture this way)"""
     changes = {k: v for k, v in dump(body).items() if v is not None}
+    return await run_in_threadpool(_patch, ctx, task_id, changes)
+
+
+def _patch(ctx: Any, task_id: str, changes: dict[str, Any]) -> dict[str, Any]:
     with ctx.db.write() as conn:
         return tasks_repo.patch(conn, task_id, changes)
 
