@@ -19,7 +19,6 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from hydratrack.sdk import hydra as hydra_capture
@@ -49,20 +48,13 @@ class Run:
     def __init__(self, project_name: str, task_name: str, task_type: str = "training",
                  tags: list[str] | None = None, transport: Transport | None = None,
                  capture_console: bool = True) -> None:
-        from hydratrack.client.config import load_client_config
-
         self.started = time.time()
-        try:
-            cfg = load_client_config()
-            task_id, offline, has_creds = cfg.task_id, cfg.offline, cfg.has_credentials
-        except ValueError as exc:  # malformed config file: say so, keep the data
-            warn(f"{exc}; the run goes on offline")
-            task_id, offline, has_creds = os.environ.get("HYDRATRACK_TASK_ID"), True, False
+        task_id = os.environ.get("HYDRATRACK_TASK_ID")  # set by the agent for a remote run
         self.remote = bool(task_id)
         self.task_id = task_id or uuid.uuid4().hex
         self.name, self.project, self.task_type = task_name, project_name, task_type
         self.spool_root = spool_root()
-        self.offline = offline and transport is None
+        self.offline = False  # HYDRATRACK_OFFLINE / `offline = true`: known once connected
         self.status: tuple[str, str] | None = None  # (status, message) once decided
         self.closed = False
         self._closing = False
@@ -72,18 +64,9 @@ class Run:
 
         spool = SpoolTransport(self.spool_root)
         self._spool = spool
-        make_transport: Callable[[], Transport]
-        if transport is not None:
-            make_transport = lambda: transport  # noqa: E731 - one of four ways to connect
-        elif self.offline:
-            spool.mark_active(self.task_id)
-            make_transport = lambda: spool  # noqa: E731
-        elif not has_creds:
-            def make_transport() -> Transport:
-                raise RuntimeError("no API credentials configured (HYDRATRACK_ACCESS_KEY / "
-                                   "HYDRATRACK_SECRET_KEY or ~/.hydratrack/config.toml)")
-        else:
-            make_transport = lambda: HttpTransport.from_config(config=cfg)  # noqa: E731
+
+        def make_transport() -> Transport:
+            return transport if transport is not None else self._connect(spool)
 
         def make_spool() -> Transport:
             spool.mark_active(self.task_id)
@@ -102,7 +85,6 @@ class Run:
         # starts (its capture goes into the create request), or until exit.
         deferred = snap is None and "hydra" in sys.modules
         self.sender = Sender(self.task_id, make_transport, make_spool, hold=deferred,
-                             fold_final=not self.offline,
                              startup=None if deferred
                              else lambda: self._startup_ops(snap, tags, on_sender=True))
         self.console: ConsoleCapture | None = None
@@ -123,6 +105,24 @@ class Run:
             self._watcher.start()
 
     # -- startup and capture (sender / helper threads) -----------------------------
+    def _connect(self, spool: SpoolTransport) -> Transport:
+        """The run's transport, from the client settings (env over the config file). Made
+        on the sender thread, so reading the file (and importing the TOML parser, ~2.5 ms)
+        is not part of ``Task.init``. A malformed file raises: the sender says so in one
+        warning and spools."""
+        from hydratrack.client.config import load_client_config
+
+        cfg = load_client_config()
+        if cfg.offline:
+            self.offline = True
+            self.sender.fold_final = False  # sync may replay to an older server
+            spool.mark_active(self.task_id)
+            return spool
+        if not cfg.has_credentials:
+            raise RuntimeError("no API credentials configured (HYDRATRACK_ACCESS_KEY / "
+                               "HYDRATRACK_SECRET_KEY or ~/.hydratrack/config.toml)")
+        return HttpTransport.from_config(config=cfg)
+
     def _startup_ops(self, snap: hydra_capture.Snapshot | None, tags: list[str] | None,
                      on_sender: bool = False) -> list[Op]:
         self._script_done.wait(SCRIPT_WAIT_SECONDS)

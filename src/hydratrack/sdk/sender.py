@@ -142,7 +142,6 @@ class Sender:
         retry_window: float = 20.0,
         startup: Callable[[], list[Op]] | None = None,
         hold: bool = False,
-        fold_final: bool = True,
     ) -> None:
         self.task_id = task_id
         self.events: collections.deque[EventTuple] = collections.deque()
@@ -168,9 +167,9 @@ class Sender:
         self._idle = threading.Event()
         self._first_failure: float | None = None
         self._backoff = 0.25
-        # a final status may ride in the create (until refused). Not into a spool: `hydratrack
-        # sync` may replay it to a server from before POST /tasks took one.
-        self._fold_final = fold_final
+        # a final status may ride in the create (until refused). Not into a spool (an offline
+        # run sets this False): `hydratrack sync` may replay it to an older server.
+        self.fold_final = True
         self.final_queued = threading.Event()  # a status op has been put
         self._offline_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="hydratrack-sender", daemon=True)
@@ -300,7 +299,7 @@ class Sender:
             merged.update(self.ops.popleft()["fields"])
         if (kind == "create_task" and self.ops and self.ops[0].get("op") == "status"
                 and self.ops[0].get("task_id") == op.get("task_id") and not self.events
-                and self._fold_final and not self.spooling
+                and self.fold_final and not self.spooling
                 and op[key].get("status") == "in_progress"):
             final = self.ops.popleft()
             merged = dict(op[key]) if merged is None else merged
@@ -350,7 +349,7 @@ class Sender:
         if len(unfolded) > 1:
             # a folded final status (an older server refuses it): create, then the status,
             # and no more folding in this run
-            self._fold_final = False
+            self.fold_final = False
             self.ops.extendleft(reversed(unfolded))
             return True
         if op["op"] == "create_task" and body.get("hyperparams") and exc.code in (
