@@ -25,12 +25,13 @@ def test_git_state_of_a_repository_with_changes(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text("print(2)\n")
     (tmp_path / "notes.txt").write_text("new\n")
     (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "data.csv").write_text("1\n")
     state = git_state(str(tmp_path / "sub"))
     assert state["commit"] == git(tmp_path, "rev-parse", "HEAD")
     assert state["branch"] == "trunk"
     assert state["repository"] == "https://example.org/repo.git"
     assert "-print(1)\n+print(2)" in state["diff"]
-    assert "#   notes.txt" in state["diff"]
+    assert "#   notes.txt\n#   sub/data.csv\n" in state["diff"]  # named from the top
 
 
 def test_git_state_outside_a_repository_is_empty(tmp_path: Path) -> None:
@@ -116,3 +117,12 @@ def test_git_state_of_a_worktree_and_of_git_dir(tmp_path: Path, monkeypatch: Any
     elsewhere.mkdir()
     monkeypatch.setenv("GIT_DIR", str(main / ".git"))  # no .git above cwd, but git finds it
     assert git_state(str(elsewhere))["commit"] == git(main, "rev-parse", "HEAD")
+
+
+def test_git_state_of_a_repository_without_commits(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    (tmp_path / "train.py").write_text("print(1)\n")
+    state = git_state(str(tmp_path))
+    assert Path(state["repository"]).resolve() == tmp_path.resolve()
+    assert (state["commit"], state["branch"]) == (None, None)
+    assert state["diff"] == "# untracked files (not in the diff):\n#   train.py\n"

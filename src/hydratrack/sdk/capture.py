@@ -162,20 +162,22 @@ def git_state(cwd: str, budget: float = 3.0) -> dict[str, Any]:
     if not in_repository(cwd):
         return {}
     deadline = time.monotonic() + budget
-    both = _git(["rev-parse", "--show-toplevel", "HEAD", "--abbrev-ref", "HEAD"], cwd, deadline)
+    # all at once (one round of processes: a short run's exit waits for them); untracked
+    # files of the whole tree (":/"), named from its top
+    both, remote_out, untracked, diff = _git_all([
+        (["rev-parse", "--show-toplevel", "HEAD", "--abbrev-ref", "HEAD"], cwd),
+        (["config", "--get", "remote.origin.url"], cwd),
+        (["ls-files", "--others", "--exclude-standard", "--full-name", "--", ":/"], cwd),
+        (["diff", "HEAD", "--no-color", "--no-ext-diff"], cwd),
+    ], deadline)
     if both is not None and len(both.split("\n")) >= 3:
         top, commit, branch = (x.strip() or None for x in both.split("\n")[:3])
-    else:  # not a repository, or one without commits yet
+    else:  # not a repository, or one without commits yet (no HEAD: no diff either)
         only = _git(["rev-parse", "--show-toplevel"], cwd, deadline)
         if only is None:
             return {}
-        top, commit, branch = only.strip(), None, None
-    calls = [(["config", "--get", "remote.origin.url"], cwd),
-             (["ls-files", "--others", "--exclude-standard"], top or cwd)]
-    if commit:
-        calls.append((["diff", "HEAD", "--no-color", "--no-ext-diff"], cwd))
-    remote_out, untracked, *rest = _git_all(calls, deadline)
-    remote, diff = (remote_out or "").strip(), (rest[0] if rest else None)
+        top, commit, branch, diff = only.strip(), None, None, None
+    remote = (remote_out or "").strip()
     out: dict[str, Any] = {
         "repository": remote or top,
         "branch": None if branch == "HEAD" else branch,
