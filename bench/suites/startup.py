@@ -11,9 +11,11 @@ reported beside the wall time: it scatters far less.
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import time
+from pathlib import Path
 
 from bench.context import APPS_DIR, Context
 from bench.measure import Figure
@@ -53,15 +55,34 @@ def _user_env(ctx: Context, **extra: str) -> dict[str, str]:
     return {**env, "HOME": str(home), **extra}
 
 
+def _git_repository(ctx: Context) -> Path:
+    """A working dir inside a git repository (a commit, a branch, a remote, an uncommitted
+    change and an untracked file), where most training code runs."""
+    repo = ctx.scratch("startup/repo")
+    if not (repo / ".git").exists():
+        env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@e",
+               "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@e"}
+        (repo / "train.py").write_text("print('v1')\n")
+        for args in (["init", "-q", "-b", "main"], ["add", "train.py"],
+                     ["commit", "-q", "-m", "v1"],
+                     ["remote", "add", "origin", "https://example.org/bench.git"]):
+            subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
+        (repo / "train.py").write_text("print('v2')\n")
+        (repo / "notes.txt").write_text("untracked\n")
+    return repo
+
+
 def _run_once(ctx: Context, env_name: str, tracker: str, rnd: int) -> float:
-    """One run; tracker ``offline`` is hydratrack with HYDRATRACK_OFFLINE=1 (spool only)."""
+    """One run; tracker ``offline`` is hydratrack with HYDRATRACK_OFFLINE=1 (spool only),
+    ``in_repo`` hydratrack run from a git repository (its exit waits for git)."""
     work = ctx.scratch(f"startup/{env_name}")
+    cwd = _git_repository(ctx) if tracker == "in_repo" else work
     measured = rnd >= 0
     key = (env_name, tracker)
     if env_name == "hydratrack":
         env = _user_env(ctx, **({"HYDRATRACK_OFFLINE": "1"} if tracker == "offline" else {}))
-        if tracker == "offline":
-            tracker, rnd = "hydratrack", -abs(rnd) - 2  # no breakdown from offline runs
+        if tracker in ("offline", "in_repo"):
+            tracker, rnd = "hydratrack", -abs(rnd) - 2  # the breakdown is of the main case
     else:
         env = peer_env(env_name, work)
     env["BENCH_TRACKER"] = tracker
@@ -71,7 +92,7 @@ def _run_once(ctx: Context, env_name: str, tracker: str, rnd: int) -> float:
     args = [ctx.python(env_name), str(APPS_DIR / "train.py"), *OVERRIDES,
             f"hydra.run.dir={work}/run-{tracker}-{rnd}"]
     cpu0, t0 = _children_cpu(), time.perf_counter()
-    proc = subprocess.run(args, env=env, cwd=work, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
     elapsed = time.perf_counter() - t0
     if measured:
         CPU.setdefault(key, []).append(_children_cpu() - cpu0)
@@ -105,7 +126,7 @@ def run(ctx: Context) -> None:
         for env_name in envs if rnd < rounds else ["hydratrack"]:
             trackers = ["bare"] if env_name in skipped else ["bare", env_name]
             if env_name == "hydratrack" and env_name not in skipped:
-                trackers.append("offline")
+                trackers += ["offline", "in_repo"]
             for tracker in trackers:
                 times.setdefault((env_name, tracker), []).append(
                     _run_once(ctx, env_name, tracker, rnd))
@@ -136,6 +157,12 @@ def run(ctx: Context) -> None:
                        [(a - b) * 1e3 for a, b in zip(CPU[("hydratrack", "hydratrack")],
                                                       CPU[("hydratrack", "bare")], strict=True)],
                        "ms", note="user + sys of the app process, per-round difference"))
+    if ("hydratrack", "in_repo") in times:
+        ctx.add(Figure("startup", "startup overhead: hydratrack Task.init in a git repository",
+                       [(a - b) * 1e3 for a, b in zip(times[("hydratrack", "in_repo")],
+                                                      times[("hydratrack", "bare")], strict=True)],
+                       "ms", note="commit, branch, remote, diff and untracked files recorded: "
+                       "the exit waits for git"))
     if ("hydratrack", "offline") in times:
         offline = times[("hydratrack", "offline")]
         ctx.add(Figure("startup", "startup overhead: hydratrack Task.init offline (spool only)",
