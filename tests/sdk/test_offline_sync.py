@@ -184,3 +184,34 @@ def test_offline_artifact_is_uploaded_by_sync(server: ServerProcess, api: ApiCli
     assert api.download_artifact(task_id, "weights") == data
     (item,) = api.list_artifacts(task_id)["items"]
     assert item["metadata"] == {"epoch": 2} and item["size"] == len(data)
+
+
+INFO_APP = '''
+import hydra
+from hydratrack import Task
+
+task = Task.init(project_name="p", task_name="info")  # before the job: Hydra may not run one
+
+@hydra.main(version_base=None, config_path=None)
+def main(cfg):
+    pass
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def test_offline_cfg_job_leaves_no_spool_entry(server: ServerProcess, tmp_path: Path) -> None:
+    """``--cfg job`` runs no job, so no task: an offline run must not leave an empty
+    spool entry that ``hydratrack sync --list`` would show forever."""
+    (tmp_path / "app.py").write_text(INFO_APP)
+    spool = tmp_path / "spool"
+    env = server.env(HYDRATRACK_OFFLINE="1", HYDRATRACK_SPOOL_DIR=str(spool))
+    proc = subprocess.run([sys.executable, "app.py", "--cfg", "job"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "hydratrack:" not in proc.stderr
+    assert proc.stdout.strip() == "{}"  # Hydra printed the (empty) job config
+    assert list(spool.iterdir()) == []
+    listed = sync(env, "--list")
+    assert listed.returncode == 0 and listed.stdout.strip() == ""

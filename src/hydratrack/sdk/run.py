@@ -231,6 +231,8 @@ class Run:
             self.sender.close(0.1)
             if self.console is not None:
                 self.console.finish()
+            if self.offline or self.sender.spooling:
+                self._spool.mark_done(self.task_id)
             return
         if self._watcher is not None:
             self._closing = True

@@ -55,9 +55,14 @@ class SpoolTransport:
         (d / "active").write_text(str(os.getpid()))
 
     def mark_done(self, task_id: str) -> None:
+        d = self.task_dir(task_id)
         try:
-            (self.task_dir(task_id) / "active").unlink()
+            (d / "active").unlink()
         except FileNotFoundError:
+            pass
+        try:
+            d.rmdir()  # a run that spooled nothing leaves nothing behind
+        except OSError:
             pass
 
     def send(self, op: Op) -> None:
