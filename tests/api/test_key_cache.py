@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,11 +21,23 @@ def _admin(server: ServerProcess) -> httpx.Client:
                         auth=(server.access_key, server.secret_key))
 
 
-def test_deleted_key_stops_working_on_every_server(tmp_path: Path) -> None:
-    servers = running_server(tmp_path, extra_args=["--key-cache-seconds", "1"])
+@contextlib.contextmanager
+def two_servers(tmp_path: Path, cache_seconds: str) -> Iterator[tuple[ServerProcess,
+                                                                        ServerProcess]]:
+    """Two server processes on one database, with the given key-cache lifetime."""
+    args = ["--key-cache-seconds", cache_seconds]
+    servers = running_server(tmp_path, extra_args=args)
     a = next(servers)
-    b = start_server(tmp_path, db_url=a.db_url, extra_args=["--key-cache-seconds", "1"])
+    b = start_server(tmp_path, db_url=a.db_url, extra_args=args)
     try:
+        yield a, b
+    finally:
+        b.stop()
+        servers.close()
+
+
+def test_deleted_key_stops_working_on_every_server(tmp_path: Path) -> None:
+    with two_servers(tmp_path, "1") as (a, b):
         with _admin(a) as admin:
             made = admin.post("/auth/keys", json={"label": "short-lived"}).json()
             key, secret = made["access_key"], made["secret_key"]
@@ -36,22 +50,13 @@ def test_deleted_key_stops_working_on_every_server(tmp_path: Path) -> None:
         while _status(b.url, key, secret) == 200:  # the other one: within its cache lifetime
             assert time.monotonic() - deleted < 3.0, "deleted key still accepted after 3 s"
             time.sleep(0.1)
-    finally:
-        b.stop()
-        servers.close()
 
 
 def test_cache_off_checks_every_request(tmp_path: Path) -> None:
-    servers = running_server(tmp_path, extra_args=["--key-cache-seconds", "0"])
-    a = next(servers)
-    b = start_server(tmp_path, db_url=a.db_url, extra_args=["--key-cache-seconds", "0"])
-    try:
+    with two_servers(tmp_path, "0") as (a, b):
         with _admin(a) as admin:
             made = admin.post("/auth/keys").json()
             key, secret = made["access_key"], made["secret_key"]
             assert _status(b.url, key, secret) == 200
             assert admin.delete(f"/auth/keys/{key}").status_code == 204
         assert _status(b.url, key, secret) == 401
-    finally:
-        b.stop()
-        servers.close()
