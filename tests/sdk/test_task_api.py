@@ -192,6 +192,26 @@ def test_uncaught_exception_in_plain_script(server: ServerProcess, api: ApiClien
     assert "Traceback (most recent call last)" in console and "ValueError: bad value 42" in console
 
 
+@pytest.mark.parametrize(("call", "status", "message"), [
+    ("exit(4)", "failed", "exit code 4"),
+    ("quit('no data found')", "failed", "no data found"),
+    ("exit(0)", "completed", ""),
+])
+def test_builtin_exit_counts_like_sys_exit(server: ServerProcess, api: ApiClient,
+                                           tmp_path: Path, call: str, status: str,
+                                           message: str) -> None:
+    """The site module's ``exit``/``quit``, common in scripts, count like ``sys.exit``."""
+    script = tmp_path / "quits.py"
+    script.write_text("from hydratrack import Task\n"
+                      "t = Task.init(project_name='tests', task_name='quits')\n"
+                      "print(f'HYDRATRACK_TASK={t.id}')\n"
+                      f"{call}\n")
+    proc = subprocess.run(check=False, args=[sys.executable, str(script)], env=server.env(),
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    task = api.get_task(proc.stdout.split("HYDRATRACK_TASK=")[1].split()[0])
+    assert (task["status"], task["status_message"]) == (status, message), proc.stderr
+
+
 def test_sigterm_stops_the_task_and_keeps_its_reports(server: ServerProcess, api: ApiClient,
                                                       tmp_path: Path) -> None:
     import signal

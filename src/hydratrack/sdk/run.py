@@ -5,9 +5,9 @@ thread takes a snapshot of in-memory facts and queues ops; the sender thread bui
 delivers them. At exit (``atexit``) the run reports its final status and flushes with a
 bounded wait (``HYDRATRACK_EXIT_TIMEOUT``, default 2 s).
 
-Exit status: an uncaught exception (``sys.excepthook``) or ``sys.exit`` with a non-zero
-code (how Hydra ends a failed job) marks the task ``failed``; ``KeyboardInterrupt``
-marks it ``stopped``; anything else ``completed``. In a remote run (``HYDRATRACK_TASK_ID``,
+Exit status: an uncaught exception (``sys.excepthook``) or ``sys.exit`` (or the builtin
+``exit``/``quit``) with a non-zero code (how Hydra ends a failed job) marks the task
+``failed``; ``KeyboardInterrupt`` marks it ``stopped``; anything else ``completed``. In a remote run (``HYDRATRACK_TASK_ID``,
 set by the agent) the runner owns the status and the run does not report it.
 """
 

@@ -7,6 +7,7 @@ steering calls (``get_*``, ``clone``, ``enqueue``, ...) are plain synchronous AP
 from __future__ import annotations
 
 import atexit
+import builtins
 import sys
 import threading
 from pathlib import Path
@@ -335,8 +336,30 @@ def _install_exit_hooks() -> None:
 
     sys.excepthook = excepthook
     sys.exit = exit_  # type: ignore[assignment]  # Hydra ends a failed job with sys.exit(1): that is how we see it
+    for name in ("exit", "quit"):  # the site module's exit()/quit(), common in scripts
+        real = getattr(builtins, name, None)
+        if real is not None and not isinstance(real, _ExitRecorder):
+            setattr(builtins, name, _ExitRecorder(real))
     atexit.register(_at_exit)
     _handle_sigterm()
+
+
+class _ExitRecorder:
+    """Wraps the builtin ``exit``/``quit`` so that ``exit(3)`` marks the task failed as
+    ``sys.exit(3)`` does (a bare ``raise SystemExit(3)`` reaches no Python hook: it is
+    recorded as completed). Prints like the wrapped object at the interactive prompt."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def __call__(self, code: Any = None) -> None:
+        task = Task._current
+        if task is not None and task._run is not None:
+            task._run.on_exit_code(code)
+        self._real(code)
+
+    def __repr__(self) -> str:
+        return repr(self._real)
 
 
 def _handle_sigterm() -> None:
