@@ -5,8 +5,11 @@ garbage, silence). Normal traffic against the real server: tests/api/test_api_cl
 from __future__ import annotations
 
 import socket
+import ssl
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -147,3 +150,65 @@ def test_a_silent_server_times_out(scripted: Callable[[Script], str]) -> None:
             wire.request("GET", "/x")
     finally:
         release.set()
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (made with the openssl command)."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+                    "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    return key, cert
+
+
+def tls_server(scripted: Callable[[Script], str], key: Path, cert: Path, answer: bytes,
+               seen: list[bytes]) -> str:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+
+    def script(conn: socket.socket, n: int) -> None:
+        try:
+            with context.wrap_socket(conn, server_side=True) as tls:
+                while True:
+                    request = read_request(tls)
+                    if not request:
+                        return
+                    seen.append(request)
+                    tls.sendall(answer)
+        except (ssl.SSLError, OSError):
+            return  # a client that refused our certificate
+
+    return scripted(script).replace("http://", "https://")
+
+
+def test_https_with_a_trusted_certificate(scripted: Callable[[Script], str],
+                                          certificate: tuple[Path, Path],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[1]))  # the system store, for the test
+    seen: list[bytes] = []
+    url = tls_server(scripted, *certificate,
+                     b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{\"ok\":true}", seen)
+    wire = StdlibWire(url, ("key", "secret"), timeout=5)
+    assert wire.request("POST", "/tasks", json={"a": 1}).json() == {"ok": True}
+    assert wire.request("GET", "/tasks").json() == {"ok": True}
+    wire.close()
+    assert wire.connections == 1  # one TLS session kept alive
+    assert seen[0].startswith(b"POST /api/v1/tasks HTTP/1.1\r\nHost: 127.0.0.1:")
+    assert seen[0].endswith(b'{"a":1}')
+
+
+def test_https_with_an_untrusted_certificate_is_refused(
+        scripted: Callable[[Script], str], certificate: tuple[Path, Path],
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = tmp_path / "no-authorities.pem"
+    empty.write_text("")
+    monkeypatch.setenv("SSL_CERT_FILE", str(empty))
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path / "none"))
+    seen: list[bytes] = []
+    url = tls_server(scripted, *certificate, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+                     seen)
+    with pytest.raises(ServerUnreachable, match="CERTIFICATE_VERIFY_FAILED"):
+        StdlibWire(url, ("key", "secret"), timeout=5).request("GET", "/tasks")
+    assert seen == []  # nothing was sent: not even the credentials
