@@ -78,6 +78,28 @@ def test_wrong_password_and_bad_login_bodies(anon: httpx.Client) -> None:
                  422, "validation_error")
 
 
+def test_a_new_login_link_signs_its_owner_in_once(server: ServerProcess, api: ApiClient,
+                                                   anon: httpx.Client) -> None:
+    name = unique("carol")
+    api.create_user(name, "a-long-password")
+    with httpx.Client(base_url=server.url + "/api/v1", timeout=30) as carol:
+        session = carol.post("/auth/login", json={"username": name,
+                                                  "password": "a-long-password"}).json()
+        made = carol.post("/auth/keys", headers={"X-CSRF-Token": session["csrf_token"]}).json()
+    with ApiClient(server.url, made["access_key"], made["secret_key"]) as own:
+        url = own.create_login_link()
+    assert url.startswith(server.url + "/login?token=")
+    token = url.split("token=", 1)[1]
+    first = anon.post("/auth/login", json={"token": token})
+    assert first.status_code == 200, first.text
+    assert first.json()["user"]["name"] == name  # the key pair's owner, not the admin
+    assert anon.get("/auth/me").json()["user"]["name"] == name
+    anon.cookies.clear()
+    assert_error(anon.post("/auth/login", json={"token": token}), 401, "unauthorized",
+                 "used or expired")
+    assert_error(anon.post("/auth/login-link"), 401, "unauthorized")  # needs credentials
+
+
 def test_keys_create_list_delete(server: ServerProcess, api: ApiClient, http: httpx.Client) -> None:
     made = api.create_key("ci")
     assert set(made) == {"access_key", "secret_key"}

@@ -111,3 +111,18 @@ def test_keys_create_json(server: ServerProcess) -> None:
         HYDRATRACK_ACCESS_KEY=data["access_key"], HYDRATRACK_SECRET_KEY=data["secret_key"]
     )
     run_cli(["tasks", "list", "--json"], env).json()
+
+
+def test_login_link_prints_a_link_that_signs_in(server: ServerProcess) -> None:
+    out = run_cli(["login-link"], server.env()).ok().stdout
+    url = out.splitlines()[0]
+    assert url.startswith(server.url + "/login?token=") and "single use" in out
+    resp = httpx.post(server.url + "/api/v1/auth/login",
+                      json={"token": url.split("token=", 1)[1]}, timeout=30)
+    assert resp.status_code == 200 and resp.json()["user"]["name"] == "admin"
+
+
+def test_login_link_with_wrong_credentials_is_one_line(server: ServerProcess) -> None:
+    res = run_cli(["login-link"], server.env(HYDRATRACK_SECRET_KEY="wrong"))
+    assert res.returncode == 1
+    assert len(res.stderr.strip().splitlines()) == 1 and "credentials" in res.stderr

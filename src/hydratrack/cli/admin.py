@@ -1,4 +1,5 @@
-"""``hydratrack users add`` and ``hydratrack keys create``: accounts and API keys over the REST API.
+"""``hydratrack users add``, ``keys create`` and ``login-link``: accounts, API keys and
+UI login links over the REST API.
 
 Both use the caller's credentials (env over ~/.hydratrack/config.toml); adding users needs
 an admin's key pair. Secrets are printed once: the server keeps only hashes.
@@ -20,9 +21,20 @@ MIN_PASSWORD = 8
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``users`` and ``keys`` to the main app."""
+    """Add ``users``, ``keys`` and ``login-link`` to the main app."""
     app.add_typer(users_app, name="users")
     app.add_typer(keys_app, name="keys")
+    app.command("login-link")(login_link)
+
+
+def login_link() -> None:
+    """Print a new one-click login link to the web UI (single use, valid 24 h) for the
+    owner of the configured key pair."""
+    from hydratrack.client.api import ApiClient
+
+    with ApiClient() as api:
+        print(api.create_login_link())
+    print("(single use, valid 24 h)")
 
 
 @users_app.command("add")

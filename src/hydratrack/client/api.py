@@ -97,6 +97,10 @@ class ApiClient:
     def create_key(self, label: str | None = None) -> JSON:
         return self._json("POST", "/auth/keys", json={"label": label})
 
+    def create_login_link(self) -> str:
+        """A new single-use, 24 h login URL of the web UI for the caller."""
+        return self.api_host + str(self._json("POST", "/auth/login-link")["path"])
+
     def create_user(self, name: str, password: str, is_admin: bool = False) -> JSON:
         return self._json("POST", "/users", json={"name": name, "password": password, "is_admin": is_admin})
 

@@ -1,4 +1,5 @@
-"""``/auth``: UI login (password or one-click token), logout, who am I, API keys."""
+"""``/auth``: UI login (password or one-click token), logout, who am I, API keys, new
+one-click login links."""
 
 from __future__ import annotations
 
@@ -60,6 +61,17 @@ def logout(request: Request, ctx: Ctx) -> Response:
     out = Response(status_code=204)
     out.delete_cookie(SESSION_COOKIE, path="/")
     return out
+
+
+@router.post("/login-link", status_code=201)
+def create_login_link(caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+    """A new single-use UI login link for the caller (as printed at first start): for a
+    key pair's owner who lost the first one, or to open the UI on another machine. The
+    answer has the path only; the client puts it after the address it reached us at."""
+    with ctx.db.write() as conn:
+        token = users_repo.create_login_token(conn, caller.id)
+    return {"path": f"/login?token={token}", "user": _user(caller),
+            "expires_in": users_repo.LOGIN_TOKEN_HOURS * 3600}
 
 
 @router.get("/me")
