@@ -114,8 +114,13 @@ def test_demo_runs_the_example_and_prints_urls(demo_env: dict[str, str]) -> None
             ]
         )
         _stop_with_ctrl_c(proc, url)
-    # a second start of the same data dir: no new login token, but it says how to log in
+    # a second start of the same data dir: a new one-click link, and the password
     for proc, out in _run_demo(demo_env):
+        login = re.search(r"one-click login: (\S+/login\?token=\S+)", out)
+        assert login and login.group(1).split("token=")[1] != token, out
+        resp = httpx.post(url + "/api/v1/auth/login",
+                          json={"token": login.group(1).split("token=")[1]}, timeout=10)
+        assert resp.status_code == 200 and resp.json()["user"]["name"] == "admin"
         password = re.search(r"log in as:\s+admin / (\S+)", out)
         assert password and password.group(1) == cfg["ui"]["password"], out
         resp = httpx.post(
