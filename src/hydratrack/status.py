@@ -56,5 +56,11 @@ ALLOWED_TRANSITIONS: frozenset[tuple[TaskStatus, TaskStatus]] = frozenset(
 )
 
 
+# How a run ends: what in_progress moves to. A task may also be created in one of these (a
+# run that ended before its create request was sent). As strings: RUN_OUTCOME_VALUES.
+RUN_OUTCOMES = frozenset(dst for src, dst in ALLOWED_TRANSITIONS if src == TaskStatus.IN_PROGRESS)
+RUN_OUTCOME_VALUES = frozenset(s.value for s in RUN_OUTCOMES)
+
+
 def can_transition(src: TaskStatus | str, dst: TaskStatus | str) -> bool:
     return (TaskStatus(src), TaskStatus(dst)) in ALLOWED_TRANSITIONS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from pathlib import Path
@@ -145,6 +146,51 @@ def test_a_run_that_ends_before_its_create_is_sent_is_created_finished(tmp_path:
     body = mock.ops[0]["body"]
     assert (body["status"], body["status_message"], body["script"]) == (
         "failed", "exit code 1: boom", {"argv": ["a=1"]})
+
+
+def test_the_senders_final_statuses_are_the_shared_run_outcomes() -> None:
+    from hydratrack.sdk.sender import FINAL_STATUSES
+    from hydratrack.status import RUN_OUTCOME_VALUES
+
+    assert FINAL_STATUSES == RUN_OUTCOME_VALUES
+
+
+@pytest.mark.parametrize("hydra_loaded", [False, True])
+def test_an_exiting_run_waits_briefly_for_its_status_to_fold_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hydra_loaded: bool) -> None:
+    """The create is ready (after slow script facts) while close() is still on its way
+    to put the final status (20 ms late here): the create waits for it (up to FINAL_WAIT_SECONDS). Also when Hydra
+    is loaded but no job runs, where close() itself releases the held create."""
+    from hydratrack.sdk import sender as sender_module
+    from hydratrack.sdk.task import Task
+
+    if hydra_loaded:
+        import hydra  # noqa: F401 - Task.init then holds its ops for a job to start
+    else:
+        monkeypatch.delitem(sys.modules, "hydra", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sender_module, "FINAL_WAIT_SECONDS", 2.0)  # a loaded machine: wait
+    from hydratrack.sdk import run as run_module
+
+    real_script, real_put = run_module.full_script, Sender.put
+
+    def slow_script(base: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(0.1)  # the create is built only after close() has begun
+        return real_script(base)
+
+    def late_status(self: Sender, op: Op, after_events: bool = False) -> None:
+        if op.get("op") == "status":
+            time.sleep(0.02)
+        real_put(self, op, after_events)
+
+    monkeypatch.setattr(run_module, "full_script", slow_script)
+    monkeypatch.setattr(Sender, "put", late_status)
+    mock = MockTransport()
+    task = Task.init(project_name="p", task_name="fold", transport=mock,
+                     auto_connect_streams=False)
+    task.close()
+    assert [op["op"] for op in mock.ops] == ["create_task"]
+    assert mock.ops[0]["body"]["status"] == "completed"
 
 
 def test_a_final_status_waits_for_the_events_before_it(tmp_path: Path) -> None:

@@ -32,9 +32,6 @@ HOLD_SECONDS = 3.0  # how long Task.init before @hydra.main waits for the job to
 # How long the create request waits for the script facts (packages, git) so they ride in
 # it: one request fewer. Slower git: the task is created without them, they follow.
 SCRIPT_WAIT_SECONDS = 0.5
-# A run that is already exiting when its create request is built puts its final status
-# right after the script facts: the create waits this long for it, so both go in one request.
-FINAL_WAIT_SECONDS = 0.05
 
 
 def _exit_timeout() -> float:
@@ -58,7 +55,6 @@ class Run:
         self.status: tuple[str, str] | None = None  # (status, message) once decided
         self.closed = False
         self._closing = False
-        self._exiting = False  # close() has begun
         self.hydra_captured = False
         self.job_key: tuple[Any, ...] | None = None
 
@@ -85,8 +81,7 @@ class Run:
         # starts (its capture goes into the create request), or until exit.
         deferred = snap is None and "hydra" in sys.modules
         self.sender = Sender(self.task_id, make_transport, make_spool, hold=deferred,
-                             startup=None if deferred
-                             else lambda: self._startup_ops(snap, tags, on_sender=True))
+                             startup=None if deferred else lambda: self._startup_ops(snap, tags))
         self.console: ConsoleCapture | None = None
         if capture_console and os.environ.get("HYDRATRACK_CONSOLE_BY_AGENT") != "1":
             self.console = ConsoleCapture(self.sender.events.append)
@@ -123,11 +118,8 @@ class Run:
                                "HYDRATRACK_SECRET_KEY or ~/.hydratrack/config.toml)")
         return HttpTransport.from_config(config=cfg)
 
-    def _startup_ops(self, snap: hydra_capture.Snapshot | None, tags: list[str] | None,
-                     on_sender: bool = False) -> list[Op]:
+    def _startup_ops(self, snap: hydra_capture.Snapshot | None, tags: list[str] | None) -> list[Op]:
         self._script_done.wait(SCRIPT_WAIT_SECONDS)
-        if on_sender and self._exiting and not self.remote:
-            self.sender.final_queued.wait(FINAL_WAIT_SECONDS)  # see FINAL_WAIT_SECONDS
         with self._script_lock:
             self._startup_built = True
             script = self.script
@@ -225,7 +217,7 @@ class Run:
         if self.closed:
             return
         self.closed = True
-        self._exiting = True
+        self.sender.exiting.set()
         if self._info_only:  # `--cfg job`, `--help`, ...: Hydra runs no job, so no task
             self.sender.discard()
             self.sender.close(0.1)

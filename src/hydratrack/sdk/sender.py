@@ -38,7 +38,12 @@ from hydratrack.sdk.transport import (
 EventTuple = tuple[Any, ...]
 # fields that POST /tasks and PATCH /tasks/{id} both take (an update can ride in a create)
 FOLDABLE_FIELDS = frozenset({"name", "comment", "tags", "script", "runtime"})
+# hydratrack.status.RUN_OUTCOME_VALUES, written out: that enum module costs ~1 ms to import
+# on a short run's exit path (tests/unit/test_sdk_transport.py keeps the two equal)
 FINAL_STATUSES = frozenset({"completed", "failed", "stopped"})
+# A create about to be sent while the run is exiting waits this long for the final status
+# (which close() puts right after the script facts), so that both go in one request.
+FINAL_WAIT_SECONDS = 0.05
 
 
 def event_dict(ev: EventTuple) -> dict[str, Any]:
@@ -171,6 +176,7 @@ class Sender:
         # run sets this False): `hydratrack sync` may replay it to an older server.
         self.fold_final = True
         self.final_queued = threading.Event()  # a status op has been put
+        self.exiting = threading.Event()  # the run's close() has begun
         self._offline_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="hydratrack-sender", daemon=True)
 
@@ -265,6 +271,9 @@ class Sender:
                     batches.append(self._next_batch())
                 self.ops.extendleft(reversed(batches))
                 continue
+            if (self.ops[0].get("op") == "create_task" and self.exiting.is_set()
+                    and self.fold_final and not self.final_queued.is_set()):
+                self.final_queued.wait(FINAL_WAIT_SECONDS)  # see FINAL_WAIT_SECONDS
             with self._lock:
                 if self._abandoned:
                     return

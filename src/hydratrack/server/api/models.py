@@ -6,10 +6,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hydratrack.status import RUN_OUTCOME_VALUES
+
 Name = Annotated[str, Field(min_length=1, max_length=255)]
 TaskId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
 Scalar = str | int | float | bool
-FINAL = ("completed", "failed", "stopped")  # statuses a task may be created in, finished
 
 
 class Strict(BaseModel):
@@ -54,7 +55,7 @@ class TaskIn(Strict):
     def _consistent(self) -> "TaskIn":
         if not self.project and not self.project_id:
             raise ValueError("give project (a name) or project_id")
-        if self.status not in FINAL and (self.status_message is not None
+        if self.status not in RUN_OUTCOME_VALUES and (self.status_message is not None
                                          or self.status_reason is not None):
             raise ValueError(
                 f"status_message and status_reason go with a final status (completed, "

@@ -22,7 +22,7 @@ from hydratrack.server.store.models import (
     users,
     workers,
 )
-from hydratrack.status import TaskStatus
+from hydratrack.status import RUN_OUTCOME_VALUES, TaskStatus
 
 SCRIPT_DEFAULTS: dict[str, Any] = {
     "entry_point": "", "argv": [], "repository": None, "branch": None, "commit": None,
@@ -123,9 +123,6 @@ def _set_tags(conn: Connection, task_id: str, tags: list[str]) -> None:
         conn.execute(task_tags.insert(), [{"task_id": task_id, "tag": t} for t in unique])
 
 
-FINAL_STATUSES = (TaskStatus.COMPLETED.value, TaskStatus.FAILED.value, TaskStatus.STOPPED.value)
-
-
 def create(conn: Connection, user_id: str, body: dict[str, Any],
            user_name: str | None = None) -> tuple[dict[str, Any], bool]:
     """Create a task; returns (task, created). A retry with the same id returns it as is.
@@ -181,7 +178,7 @@ def _new_row(task_id: str, body: dict[str, Any], project_id: str, parent: str | 
              user_id: str, now: Any) -> dict[str, Any]:
     """The columns of a new task; a final status is in_progress then finished, at once."""
     status = body.get("status") or TaskStatus.DRAFT.value
-    final = status in FINAL_STATUSES
+    final = status in RUN_OUTCOME_VALUES
     running = final or status == TaskStatus.IN_PROGRESS.value
     return dict(
         id=task_id, name=body["name"], type=body.get("type") or "training",
