@@ -41,18 +41,22 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _user_env(ctx: Context, **extra: str) -> dict[str, str]:
-    """The environment of a user who followed the README: no HYDRATRACK_* variables; the
-    server and the key pair come from ``~/.hydratrack/config.toml`` (written here for this
-    run's server, as its first start does), so reading that file is part of the figure."""
+def _write_user_config(ctx: Context) -> None:
+    """``~/.hydratrack/config.toml`` of the user HOME below, for this run's server (as the
+    server's first start writes it)."""
     from hydratrack.client.config import write_client_config
 
-    home = ctx.scratch("startup/home")
-    config = home / ".hydratrack" / "config.toml"
+    config = ctx.scratch("startup/home") / ".hydratrack" / "config.toml"
     write_client_config(config, api_host=ctx.server.url, access_key=ctx.server.access_key,
                         secret_key=ctx.server.secret_key, user="admin", password="")
+
+
+def _user_env(ctx: Context, **extra: str) -> dict[str, str]:
+    """The environment of a user who followed the README: no HYDRATRACK_* variables; the
+    server and the key pair come from ``~/.hydratrack/config.toml``, so reading that file
+    is part of the figure."""
     env = {k: v for k, v in ctx.server.env().items() if not k.startswith("HYDRATRACK_")}
-    return {**env, "HOME": str(home), **extra}
+    return {**env, "HOME": str(ctx.scratch("startup/home")), **extra}
 
 
 def _git_repository(ctx: Context) -> Path:
@@ -116,6 +120,7 @@ def run(ctx: Context) -> None:
     skipped: dict[str, str] = {}
     BREAKDOWN.clear()
     CPU.clear()
+    _write_user_config(ctx)
     for env_name in list(envs):  # warm-up: first run compiles .pyc files, fills caches
         _run_once(ctx, env_name, "bare", -1)
         try:
