@@ -1,8 +1,8 @@
 """``python -m bench``: run the benchmark suites and print a table of medians and ratios.
 
-    python -m bench                      # everything (installs the peers on first run)
-    python -m bench --quick              # small counts: a smoke run of the harness
-    python -m bench --suites startup,logging --no-peers
+python -m bench                      # everything (installs the peers on first run)
+python -m bench --quick              # small counts: a smoke run of the harness
+python -m bench --suites startup,logging --no-peers
 """
 
 from __future__ import annotations
@@ -43,22 +43,42 @@ def machine_facts() -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--quick", action="store_true", help="small counts (smoke run)")
-    ap.add_argument("--suites", default=",".join(SUITES),
-                    help=f"comma list of suites (default: all of {','.join(SUITES)})")
+    ap.add_argument(
+        "--suites",
+        default=",".join(SUITES),
+        help=f"comma list of suites (default: all of {','.join(SUITES)})",
+    )
     ap.add_argument("--no-peers", action="store_true", help="skip ClearML and MLflow")
-    ap.add_argument("--pg", default=os.environ.get("BENCH_PG_URL"),
-                    help="PostgreSQL base URL for the scale suite, e.g. "
-                         "postgresql://postgres@127.0.0.1:54329/ (default: $BENCH_PG_URL; "
-                         "unset: a throw-away cluster from the installed PostgreSQL binaries)")
-    ap.add_argument("--backends", default="sqlite,postgresql",
-                    help="stores for the scale suite (default: sqlite,postgresql)")
-    ap.add_argument("--work", type=Path, default=None,
-                    help="scratch dir (default: a temp dir, removed afterwards)")
-    ap.add_argument("--out", type=Path, default=BENCH_DIR / "out",
-                    help="where results.json and results.md go (default bench/out)")
+    ap.add_argument(
+        "--pg",
+        default=os.environ.get("BENCH_PG_URL"),
+        help="PostgreSQL base URL for the scale suite, e.g. "
+        "postgresql://postgres@127.0.0.1:54329/ (default: $BENCH_PG_URL; "
+        "unset: a throw-away cluster from the installed PostgreSQL binaries)",
+    )
+    ap.add_argument(
+        "--backends",
+        default="sqlite,postgresql",
+        help="stores for the scale suite (default: sqlite,postgresql)",
+    )
+    ap.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="scratch dir (default: a temp dir, removed afterwards)",
+    )
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=BENCH_DIR / "out",
+        help="where results.json and results.md go (default bench/out)",
+    )
     args = ap.parse_args(argv)
 
     chosen = [s.strip() for s in args.suites.split(",") if s.strip()]
@@ -69,9 +89,14 @@ def main(argv: list[str] | None = None) -> int:
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     if not set(backends) <= {"sqlite", "postgresql"}:
         ap.error(f"--backends: choose from sqlite, postgresql (got {args.backends!r})")
-    ctx = Context(work=work, quick=args.quick, peers=not args.no_peers, pg_url=args.pg,
-                  backends=backends,
-                  log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    ctx = Context(
+        work=work,
+        quick=args.quick,
+        peers=not args.no_peers,
+        pg_url=args.pg,
+        backends=backends,
+        log=lambda msg: print(msg, file=sys.stderr, flush=True),
+    )
     facts = machine_facts()
     failures: dict[str, str] = {}
     started = time.monotonic()
@@ -100,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     facts["loadavg_at_end"] = os.getloadavg()
     facts["duration_s"] = round(time.monotonic() - started, 1)
     from bench.peers import installed_versions
+
     facts["peers"] = {p: installed_versions(p) for p in ("clearml", "mlflow")}
 
     text = table(ctx.figures)
@@ -109,10 +135,14 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.md").write_text(
         f"command: python -m bench {' '.join(argv if argv is not None else sys.argv[1:])}\n"
-        f"facts: {json.dumps(facts)}\n\n{text}\n")
-    (args.out / "results.json").write_text(json.dumps(
-        {"facts": facts, "figures": [f.to_json() for f in ctx.figures], "failures": failures},
-        indent=1))
+        f"facts: {json.dumps(facts)}\n\n{text}\n"
+    )
+    (args.out / "results.json").write_text(
+        json.dumps(
+            {"facts": facts, "figures": [f.to_json() for f in ctx.figures], "failures": failures},
+            indent=1,
+        )
+    )
     return 1 if failures else 0
 
 

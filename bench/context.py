@@ -44,8 +44,10 @@ class Context:
 
     def add(self, figure: Figure) -> Figure:
         self.figures.append(figure)
-        self.log(f"  {figure.name}: {figure.stat} {figure.value:.6g} {figure.unit} "
-                 f"(n={len(figure.samples)}) {figure.note}")
+        self.log(
+            f"  {figure.name}: {figure.stat} {figure.value:.6g} {figure.unit} "
+            f"(n={len(figure.samples)}) {figure.note}"
+        )
         return figure
 
     def close(self) -> None:

@@ -14,13 +14,13 @@ from typing import Any
 @dataclasses.dataclass
 class Figure:
     suite: str
-    name: str                 # e.g. "startup: + hydratrack Task.init"
+    name: str  # e.g. "startup: + hydratrack Task.init"
     samples: list[float]
-    unit: str = "s"           # "s", "us", "ms", "MB", "/s"
+    unit: str = "s"  # "s", "us", "ms", "MB", "/s"
     goal: float | None = None  # an upper bound in the same unit
-    ref: str | None = None    # name of the figure the ratio is taken against
+    ref: str | None = None  # name of the figure the ratio is taken against
     note: str = ""
-    stat: str = "median"      # what the table shows and the goal applies to: median | p95
+    stat: str = "median"  # what the table shows and the goal applies to: median | p95
 
     @property
     def value(self) -> float:
@@ -66,17 +66,23 @@ def _num(v: float) -> str:
 def table(figures: list[Figure]) -> str:
     """A Markdown table: figure, median (min-max), n, goal, ratio to its reference."""
     by_name = {f.name: f for f in figures}
-    rows = ["| figure | median or p95 (min–max) | n | goal | vs. | note |",
-            "| --- | --- | --- | --- | --- | --- |"]
+    rows = [
+        "| figure | median or p95 (min–max) | n | goal | vs. | note |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for f in figures:
         if f.samples:
             head = "p95 " if f.stat == "p95" else ""
-            spread = (f"{head}{_num(f.value)} ({_num(min(f.samples))}–{_num(max(f.samples))})"
-                      f" {f.unit}")
+            spread = (
+                f"{head}{_num(f.value)} ({_num(min(f.samples))}–{_num(max(f.samples))}) {f.unit}"
+            )
         else:
             spread = "not measured"
-        goal = "" if f.goal is None else f"≤ {_num(f.goal)} {f.unit} " + (
-            "✔" if f.met else "✘" if f.met is False else "")
+        goal = (
+            ""
+            if f.goal is None
+            else f"≤ {_num(f.goal)} {f.unit} " + ("✔" if f.met else "✘" if f.met is False else "")
+        )
         ratio = ""
         ref = by_name.get(f.ref or "")
         if ref is not None and ref.samples and f.samples and ref.value > 0:

@@ -64,8 +64,15 @@ def ensure_peer(name: str, log=print) -> Path:
     target = PEERS_DIR / name
     log(f"[bench] installing {name} into {target} (pip, one time) ...")
     venv.EnvBuilder(with_pip=True, clear=True).create(target)
-    cmd = [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-           *PEER_REQUIREMENTS[name]]
+    cmd = [
+        str(py),
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        *PEER_REQUIREMENTS[name],
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise PeerInstallError(f"pip install for {name} failed:\n{proc.stderr[-3000:]}")
@@ -86,8 +93,11 @@ def _query_versions(py: Path, dists: list[str]) -> dict[str, str]:
 
 def peer_env(name: str, workdir: Path) -> dict[str, str]:
     """Environment for a peer process: offline ClearML, MLflow on a SQLite file."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("HYDRATRACK_", "CLEARML_", "MLFLOW_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("HYDRATRACK_", "CLEARML_", "MLFLOW_"))
+    }
     env["HOME"] = str(workdir / "home")
     (workdir / "home").mkdir(parents=True, exist_ok=True)
     env["PYTHONUNBUFFERED"] = "1"

@@ -29,16 +29,27 @@ class Cluster:
         return f"postgresql://postgres@127.0.0.1:{self.port}/"
 
     def stop(self) -> None:
-        subprocess.run([*self.as_user, str(self.bindir / "pg_ctl"), "-D", str(self.data),
-                        "-m", "fast", "stop"], capture_output=True)
+        subprocess.run(
+            [
+                *self.as_user,
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-m",
+                "fast",
+                "stop",
+            ],
+            capture_output=True,
+        )
         shutil.rmtree(self.data.parent, ignore_errors=True)
 
 
 def _bindir() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found:
-        raise RuntimeError("no PostgreSQL server binaries (apt-get install postgresql), "
-                           "or pass --pg URL")
+        raise RuntimeError(
+            "no PostgreSQL server binaries (apt-get install postgresql), or pass --pg URL"
+        )
     return Path(found[-1]).parent
 
 
@@ -51,15 +62,17 @@ def start_cluster() -> Cluster:
         as_user = ["runuser", "-u", "postgres", "--"]
     data = root / "data"
     run = lambda *a: subprocess.run([*as_user, *a], capture_output=True, text=True)  # noqa: E731
-    out = run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
-              "--no-sync")
+    out = run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
     if out.returncode:
         raise RuntimeError(f"initdb failed: {out.stderr[-2000:]}")
     port = free_port()
-    opts = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c shared_buffers=256MB -c synchronous_commit=off")
-    out = run(str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "log"),
-              "-w", "start")
+    opts = (
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+        "-c shared_buffers=256MB -c synchronous_commit=off"
+    )
+    out = run(
+        str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "log"), "-w", "start"
+    )
     if out.returncode:
         raise RuntimeError(f"pg_ctl start failed: {out.stderr[-2000:]}")
     return Cluster(data, port, bindir, as_user)

@@ -34,8 +34,18 @@ def py_spy() -> Path:
     exe = tools / "bin" / "py-spy"
     if not exe.exists():
         venv.EnvBuilder(with_pip=True, clear=True).create(tools)
-        subprocess.run([str(tools / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                        "py-spy", "pyinstrument"], check=True)
+        subprocess.run(
+            [
+                str(tools / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "py-spy",
+                "pyinstrument",
+            ],
+            check=True,
+        )
     return exe
 
 
@@ -60,25 +70,38 @@ def summarize(raw: Path, top: int = 40, keep: str = "") -> str:
         if m := FRAME.match(frames[-1]):
             own[f"{m.group(1)} ({m.group(2)})"] += n
     out = [f"busy samples: {busy}", "inclusive:"]
-    out += [f"  {100 * v / busy:5.1f}%  {k}" for k, v in incl.most_common(top * 3)
-            if keep in k][:top]
+    out += [f"  {100 * v / busy:5.1f}%  {k}" for k, v in incl.most_common(top * 3) if keep in k][
+        :top
+    ]
     out += ["self:"] + [f"  {100 * v / busy:5.1f}%  {k}" for k, v in own.most_common(15)]
     return "\n".join(out)
 
 
 def record_pid(pid: int, raw: Path, rate: int = 200) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([str(py_spy()), "record", "-r", str(rate), "-f", "raw", "-o",
-                             str(raw), "--threads", "--pid", str(pid)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [
+            str(py_spy()),
+            "record",
+            "-r",
+            str(rate),
+            "-f",
+            "raw",
+            "-o",
+            str(raw),
+            "--threads",
+            "--pid",
+            str(pid),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 IMPORT_CASES = {
     "SDK modules (hydratrack.sdk.transport)": "",
-    "+ httpx and httpx.HTTPTransport (what the sender builds)":
-        "import httpx; httpx.HTTPTransport(verify=False)",
-    "+ the same with trio/anyio hidden (httpcore imports them when installed)":
-        "import sys; sys.modules['trio'] = sys.modules['anyio'] = None\n"
-        "import httpx; httpx.HTTPTransport(verify=False)",
+    "+ httpx and httpx.HTTPTransport (what the sender builds)": "import httpx; httpx.HTTPTransport(verify=False)",
+    "+ the same with trio/anyio hidden (httpcore imports them when installed)": "import sys; sys.modules['trio'] = sys.modules['anyio'] = None\n"
+    "import httpx; httpx.HTTPTransport(verify=False)",
     "+ stdlib http.client + json instead": "import http.client, json",
 }
 
@@ -118,10 +141,26 @@ def main() -> None:
             env = server.env()
             if what == "startup":
                 env["BENCH_TRACKER"] = "hydratrack"
-                subprocess.run([str(py_spy()), "record", "-r", "1000", "-f", "raw", "-o",
-                                str(raw), "--threads", "--", sys.executable,
-                                str(APPS_DIR / "train.py"), f"hydra.run.dir={tmp}/run"],
-                               env=env, check=True, capture_output=True)
+                subprocess.run(
+                    [
+                        str(py_spy()),
+                        "record",
+                        "-r",
+                        "1000",
+                        "-f",
+                        "raw",
+                        "-o",
+                        str(raw),
+                        "--threads",
+                        "--",
+                        sys.executable,
+                        str(APPS_DIR / "train.py"),
+                        f"hydra.run.dir={tmp}/run",
+                    ],
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                )
                 keep = ""
             elif what in ("ingest", "scalars"):
                 worker = [sys.executable, str(APPS_DIR / "log_worker.py"), "hydratrack", str(n)]
@@ -130,8 +169,9 @@ def main() -> None:
                     time.sleep(1)
                     subprocess.run(worker, env=env, check=True, capture_output=True)
                 else:
-                    out = subprocess.run(worker, env=env, check=True, capture_output=True,
-                                         text=True).stdout
+                    out = subprocess.run(
+                        worker, env=env, check=True, capture_output=True, text=True
+                    ).stdout
                     task_id = out.split('"task_id": "')[1].split('"')[0]
                     spy = record_pid(server.pid, raw)
                     time.sleep(1)

@@ -49,13 +49,13 @@ def task_body(i: int, rng: random.Random, project: str) -> dict[str, Any]:
         "status": "in_progress",
         "script": {"entry_point": "train.py", "argv": [f"seed={i}"]},
         "hyperparams": hyperparams(i, rng),
-        "configuration": {"OmegaConf": {"value": CONFIG_TEXT.format(seed=i),
-                                        "type": "OmegaConf"}},
+        "configuration": {"OmegaConf": {"value": CONFIG_TEXT.format(seed=i), "type": "OmegaConf"}},
     }
 
 
-def _bulk_rows(body: dict[str, Any], user_id: str, project_id: str
-               ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+def _bulk_rows(
+    body: dict[str, Any], user_id: str, project_id: str
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
     """The rows ``tasks.create`` writes for ``body`` (no tags, no parent)."""
     from hydratrack.server.store.clock import new_id, utcnow
     from hydratrack.server.store.params import PREFIX_LEN
@@ -63,20 +63,52 @@ def _bulk_rows(body: dict[str, Any], user_id: str, project_id: str
 
     task_id, now = new_id(), utcnow()
     task = dict(
-        id=task_id, name=body["name"], type="training", project_id=project_id,
-        status=body["status"], status_message="", status_reason="", parent_id=None,
-        user_id=user_id, tags=[], comment="", archived=False, created=now, last_update=now,
-        started=now, completed=None, queue_id=None, worker_id=None, abort_requested=False,
-        lease_expires=None, script={**SCRIPT_DEFAULTS, **body["script"]}, runtime={},
-        console_seq=-1)
-    params = [{"task_id": task_id, "section": section, "name": name, "position": pos,
-               "value": e["value"], "type": "str", "description": "",
-               "value_prefix": e["value"][:PREFIX_LEN]}
-              for section, entries in body["hyperparams"].items()
-              for pos, (name, e) in enumerate(entries.items())]
+        id=task_id,
+        name=body["name"],
+        type="training",
+        project_id=project_id,
+        status=body["status"],
+        status_message="",
+        status_reason="",
+        parent_id=None,
+        user_id=user_id,
+        tags=[],
+        comment="",
+        archived=False,
+        created=now,
+        last_update=now,
+        started=now,
+        completed=None,
+        queue_id=None,
+        worker_id=None,
+        abort_requested=False,
+        lease_expires=None,
+        script={**SCRIPT_DEFAULTS, **body["script"]},
+        runtime={},
+        console_seq=-1,
+    )
+    params = [
+        {
+            "task_id": task_id,
+            "section": section,
+            "name": name,
+            "position": pos,
+            "value": e["value"],
+            "type": "str",
+            "description": "",
+            "value_prefix": e["value"][:PREFIX_LEN],
+        }
+        for section, entries in body["hyperparams"].items()
+        for pos, (name, e) in enumerate(entries.items())
+    ]
     conf = body["configuration"]["OmegaConf"]
-    config = {"task_id": task_id, "name": "OmegaConf", "value": conf["value"],
-              "type": conf["type"], "description": ""}
+    config = {
+        "task_id": task_id,
+        "name": "OmegaConf",
+        "value": conf["value"],
+        "type": conf["type"],
+        "description": "",
+    }
     return task, params, config
 
 
@@ -95,8 +127,12 @@ def _bulk_insert(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
     with raw.cursor() as cur:
         with cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([json.dumps(v) if isinstance(v, (dict, list)) else v
-                                for v in (row[c] for c in cols)])
+                copy.write_row(
+                    [
+                        json.dumps(v) if isinstance(v, (dict, list)) else v
+                        for v in (row[c] for c in cols)
+                    ]
+                )
 
 
 def _check_same_shape(conn: Any, made_id: str, bulk_id: str) -> None:
@@ -112,8 +148,15 @@ def _check_same_shape(conn: Any, made_id: str, bulk_id: str) -> None:
         raise RuntimeError("bulk seeding drifted from tasks.create (hyperparams)")
 
 
-def seed_tasks(db_url: str, n: int, *, project: str = "scale", chunk: int = 2000,
-               genuine: int = 300, log: Callable[[str], None] = print) -> float:
+def seed_tasks(
+    db_url: str,
+    n: int,
+    *,
+    project: str = "scale",
+    chunk: int = 2000,
+    genuine: int = 300,
+    log: Callable[[str], None] = print,
+) -> float:
     """Insert ``n`` tasks; returns the seconds it took. The schema must exist."""
     from sqlalchemy import select
 
@@ -142,8 +185,10 @@ def seed_tasks(db_url: str, n: int, *, project: str = "scale", chunk: int = 2000
                         made_id = tasks_repo.create(conn, user_id, body)[0]["id"]
                 else:
                     pids = {k: projects_repo.ensure(conn, f"{project}-{k}") for k in range(10)}
-                    rows = [_bulk_rows(task_body(i, rng, project), user_id, pids[i % 10])
-                            for i in range(done, upto)]
+                    rows = [
+                        _bulk_rows(task_body(i, rng, project), user_id, pids[i % 10])
+                        for i in range(done, upto)
+                    ]
                     _bulk_insert(conn, tasks_t, [r[0] for r in rows])
                     _bulk_insert(conn, hp_t, [p for r in rows for p in r[1]])
                     _bulk_insert(conn, configuration, [r[2] for r in rows])
@@ -154,8 +199,7 @@ def seed_tasks(db_url: str, n: int, *, project: str = "scale", chunk: int = 2000
                             projects_repo.touch(conn, pid)
             done = upto
             if done == genuine:
-                log(f"[seed] {done} tasks through tasks.create in "
-                    f"{time.perf_counter() - t0:.1f} s")
+                log(f"[seed] {done} tasks through tasks.create in {time.perf_counter() - t0:.1f} s")
             if done % 20_000 == 0 or done == n:
                 rate = done / (time.perf_counter() - t0)
                 log(f"[seed] {done}/{n} tasks ({rate:.0f}/s)")

@@ -34,9 +34,13 @@ class BenchServer:
     def env(self, **extra: str) -> dict[str, str]:
         """Environment of a client process (SDK app, agent) talking to this server."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("HYDRATRACK_")}
-        env.update(HOME=str(self.home), HYDRATRACK_API_HOST=self.url,
-                   HYDRATRACK_ACCESS_KEY=self.access_key,
-                   HYDRATRACK_SECRET_KEY=self.secret_key, PYTHONUNBUFFERED="1")
+        env.update(
+            HOME=str(self.home),
+            HYDRATRACK_API_HOST=self.url,
+            HYDRATRACK_ACCESS_KEY=self.access_key,
+            HYDRATRACK_SECRET_KEY=self.secret_key,
+            PYTHONUNBUFFERED="1",
+        )
         env.update(extra)
         return env
 
@@ -64,8 +68,18 @@ def start_server(base: Path, db_url: str | None = None, timeout: float = 60.0) -
     home, data = base / "home", base / "data"
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    args = [sys.executable, "-m", "hydratrack", "server", "--host", "127.0.0.1",
-            "--port", str(port), "--data-dir", str(data)]
+    args = [
+        sys.executable,
+        "-m",
+        "hydratrack",
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data),
+    ]
     if db_url:
         args += ["--db", db_url]
     env = {k: v for k, v in os.environ.items() if not k.startswith("HYDRATRACK_")}
@@ -77,8 +91,10 @@ def start_server(base: Path, db_url: str | None = None, timeout: float = 60.0) -
     deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
-            raise RuntimeError(f"hydratrack server exited ({proc.returncode}):\n"
-                               + log_path.read_text(errors="replace")[-3000:])
+            raise RuntimeError(
+                f"hydratrack server exited ({proc.returncode}):\n"
+                + log_path.read_text(errors="replace")[-3000:]
+            )
         try:
             if httpx.get(server.url + "/api/v1/health", timeout=1.0).status_code == 200:
                 break

@@ -25,8 +25,9 @@ EXPECTED = [
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="hydratrack-bench-smoke-") as tmp:
         out = Path(tmp) / "out"
-        code = bench_main(["--quick", "--no-peers", "--suites", "startup,logging,queue,memory",
-                           "--out", str(out)])
+        code = bench_main(
+            ["--quick", "--no-peers", "--suites", "startup,logging,queue,memory", "--out", str(out)]
+        )
         figures = {f["name"]: f for f in json.loads((out / "results.json").read_text())["figures"]}
     missing = [name for name in EXPECTED if not figures.get(name, {}).get("samples")]
     if code or missing:

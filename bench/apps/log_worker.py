@@ -44,17 +44,28 @@ def hydratrack(n: int) -> dict[str, object]:
         if n <= 100_000:  # exact count check (the API caps max_points at 100k)
             series = api.get_scalars(task.id, max_points=100_000)["loss"]["train"]
             count = len(series["x"])
-    return {"loop_s": t1 - t0, "flush_s": t2 - t1, "stored_s": t3 - t0,
-            "delivered": delivered, "count": count, "min": point["min"], "max": point["max"],
-            "task_id": task.id}
+    return {
+        "loop_s": t1 - t0,
+        "flush_s": t2 - t1,
+        "stored_s": t3 - t0,
+        "delivered": delivered,
+        "count": count,
+        "min": point["min"],
+        "max": point["max"],
+        "task_id": task.id,
+    }
 
 
 def clearml(n: int) -> dict[str, object]:
     from clearml import Task
 
     Task.set_offline(True)
-    task = Task.init(project_name="bench", task_name=f"logging {n}",
-                     auto_connect_frameworks=False, auto_resource_monitoring=False)
+    task = Task.init(
+        project_name="bench",
+        task_name=f"logging {n}",
+        auto_connect_frameworks=False,
+        auto_resource_monitoring=False,
+    )
     log = task.get_logger()
     report = log.report_scalar
     t0 = time.perf_counter()

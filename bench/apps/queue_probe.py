@@ -1,4 +1,6 @@
-import time; _t_start = time.time()  # noqa: E702, I001  first statement: when the child started
+import time
+
+_t_start = time.time()  # noqa: E702, I001  first statement: when the child started
 
 """Queue probe, run by ``hydratrack agent``: ``queue_probe.py STAMP_FILE TOKEN``.
 

@@ -66,8 +66,12 @@ def _trace(ms: dict[str, float]) -> None:
     t_end: list[float] = []
 
     def at_exit() -> None:  # registered before hydratrack's handler, so it runs after it
-        print("BENCH_TRACE " + " ".join(f"{k}={v:.2f}" for k, v in ms.items())
-              + f" exit_ms={(time.perf_counter() - t_end[0]) * 1e3:.2f}", file=sys.stderr)
+        print(
+            "BENCH_TRACE "
+            + " ".join(f"{k}={v:.2f}" for k, v in ms.items())
+            + f" exit_ms={(time.perf_counter() - t_end[0]) * 1e3:.2f}",
+            file=sys.stderr,
+        )
 
     atexit.register(at_exit)
     _END_HOOKS.append(lambda: t_end.append(time.perf_counter()))

@@ -22,8 +22,13 @@ LABEL = {
     "mlflow_batch": "MLflow log_batch ×1000 (SQLite)",
     "mlflow_async": "MLflow log_metric synchronous=False (SQLite)",
 }
-ENV = {"hydratrack": "hydratrack", "clearml": "clearml", "mlflow": "mlflow",
-       "mlflow_batch": "mlflow", "mlflow_async": "mlflow"}
+ENV = {
+    "hydratrack": "hydratrack",
+    "clearml": "clearml",
+    "mlflow": "mlflow",
+    "mlflow_batch": "mlflow",
+    "mlflow_async": "mlflow",
+}
 
 
 def plan(quick: bool, peers: bool) -> list[tuple[str, int, int, str]]:
@@ -31,8 +36,12 @@ def plan(quick: bool, peers: bool) -> list[tuple[str, int, int, str]]:
     if quick:
         runs = [("hydratrack", 10_000, 2, ""), ("hydratrack", 100_000, 1, "quick: 100k, not 1M")]
         if peers:
-            runs += [("clearml", 1_000, 1, ""), ("mlflow", 200, 1, ""),
-                     ("mlflow_batch", 10_000, 1, ""), ("mlflow_async", 1_000, 1, "")]
+            runs += [
+                ("clearml", 1_000, 1, ""),
+                ("mlflow", 200, 1, ""),
+                ("mlflow_batch", 10_000, 1, ""),
+                ("mlflow_async", 1_000, 1, ""),
+            ]
         return runs
     runs = [("hydratrack", 10_000, 5, ""), ("hydratrack", 1_000_000, 2, "")]
     if peers:
@@ -46,20 +55,28 @@ def plan(quick: bool, peers: bool) -> list[tuple[str, int, int, str]]:
     return runs
 
 
-def run_worker(ctx: Context, tracker: str, n: int, env: dict[str, str] | None = None,
-               timeout: float = 1800) -> dict[str, object]:
+def run_worker(
+    ctx: Context, tracker: str, n: int, env: dict[str, str] | None = None, timeout: float = 1800
+) -> dict[str, object]:
     """One worker process; returns its BENCH_RESULT dict."""
     env_name = ENV[tracker]
     work = ctx.scratch(f"logging/{env_name}")
     if env is None:
         env = ctx.server.env() if env_name == "hydratrack" else peer_env(env_name, work)
-    proc = subprocess.run([ctx.python(env_name), str(APPS_DIR / "log_worker.py"), tracker, str(n)],
-                          env=env, cwd=work, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [ctx.python(env_name), str(APPS_DIR / "log_worker.py"), tracker, str(n)],
+        env=env,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     for line in proc.stdout.splitlines():
         if line.startswith("BENCH_RESULT "):
             return json.loads(line.split(" ", 1)[1])
-    raise RuntimeError(f"{tracker} worker ({n}) gave no result, exit {proc.returncode}:\n"
-                       f"{proc.stderr[-3000:]}")
+    raise RuntimeError(
+        f"{tracker} worker ({n}) gave no result, exit {proc.returncode}:\n{proc.stderr[-3000:]}"
+    )
 
 
 def _n(n: int) -> str:
@@ -84,12 +101,25 @@ def run(ctx: Context) -> None:
         ref_call = f"logging: per call, {LABEL['hydratrack']}, {_n(same)}"
         ref_stored = f"logging: all stored, {LABEL['hydratrack']}, {_n(same)}"
         is_ht = tracker == "hydratrack"
-        ctx.add(Figure("logging", f"logging: per call, {LABEL[tracker]}, {_n(n)}",
-                       [float(r["loop_s"]) / n * 1e6 for r in runs], "us",
-                       goal=2.0 if is_ht else None, ref=None if is_ht else ref_call,
-                       note=notes[(tracker, n)]))
-        ctx.add(Figure("logging", f"logging: all stored, {LABEL[tracker]}, {_n(n)}",
-                       [float(r["stored_s"]) for r in runs], "s",
-                       goal=5.0 if is_ht and n == 1_000_000 else None,
-                       ref=None if is_ht or same != n else ref_stored,
-                       note=notes[(tracker, n)]))
+        ctx.add(
+            Figure(
+                "logging",
+                f"logging: per call, {LABEL[tracker]}, {_n(n)}",
+                [float(r["loop_s"]) / n * 1e6 for r in runs],
+                "us",
+                goal=2.0 if is_ht else None,
+                ref=None if is_ht else ref_call,
+                note=notes[(tracker, n)],
+            )
+        )
+        ctx.add(
+            Figure(
+                "logging",
+                f"logging: all stored, {LABEL[tracker]}, {_n(n)}",
+                [float(r["stored_s"]) for r in runs],
+                "s",
+                goal=5.0 if is_ht and n == 1_000_000 else None,
+                ref=None if is_ht or same != n else ref_stored,
+                note=notes[(tracker, n)],
+            )
+        )

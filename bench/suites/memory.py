@@ -22,8 +22,9 @@ def run(ctx: Context) -> None:
     n = 100_000 if ctx.quick else 1_000_000
     server = start_server(ctx.scratch("memory"))
     try:
-        with httpx.Client(base_url=server.url + "/api/v1",
-                          auth=(server.access_key, server.secret_key)) as client:
+        with httpx.Client(
+            base_url=server.url + "/api/v1", auth=(server.access_key, server.secret_key)
+        ) as client:
             for _ in range(20):  # the pages a UI opens, so lazy imports are done
                 client.get("/tasks").raise_for_status()
                 client.get("/projects").raise_for_status()
@@ -50,9 +51,15 @@ def run(ctx: Context) -> None:
         time.sleep(2)
         after = rss_mb(server.pid)
         label = f"{n // 1000}k" if n < 1_000_000 else "1M"
-        ctx.add(Figure("memory", f"memory: server RSS peak while storing {label} points",
-                       [max(samples)], "MB",
-                       note=f"median during load {statistics.median(samples):.0f} MB; "
-                            f"{after:.0f} MB 2 s after"))
+        ctx.add(
+            Figure(
+                "memory",
+                f"memory: server RSS peak while storing {label} points",
+                [max(samples)],
+                "MB",
+                note=f"median during load {statistics.median(samples):.0f} MB; "
+                f"{after:.0f} MB 2 s after",
+            )
+        )
     finally:
         server.stop()

@@ -47,20 +47,43 @@ def run(ctx: Context) -> None:
     api.request("POST", "/queues", json={"name": queue})
     log = open(work / "agent.log", "wb")
     agent = subprocess.Popen(
-        [sys.executable, "-m", "hydratrack", "agent", "--queue", queue, "--name", queue,
-         "--workdir", str(work / "agent")],
-        env=server.env(), stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "hydratrack",
+            "agent",
+            "--queue",
+            queue,
+            "--name",
+            queue,
+            "--workdir",
+            str(work / "agent"),
+        ],
+        env=server.env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     start_ms, console_ms = [], []
     try:
-        _wait(lambda: any(w["name"] == queue for w in
-                          api.request("GET", "/workers").json()["items"]), 60, "agent to register")
+        _wait(
+            lambda: any(w["name"] == queue for w in api.request("GET", "/workers").json()["items"]),
+            60,
+            "agent to register",
+        )
         time.sleep(0.5)  # let it enter its long-poll
         for rnd in range(reps + 1):  # round 0 warms up
             stamp, token = work / f"stamp-{rnd}.json", uuid.uuid4().hex
-            task = api.create_task({"name": f"queue probe {rnd}", "project": "bench",
-                                    "script": {"entry_point": "queue_probe.py",
-                                               "working_dir": str(APPS_DIR),
-                                               "argv": [str(stamp), token]}})
+            task = api.create_task(
+                {
+                    "name": f"queue probe {rnd}",
+                    "project": "bench",
+                    "script": {
+                        "entry_point": "queue_probe.py",
+                        "working_dir": str(APPS_DIR),
+                        "argv": [str(stamp), token],
+                    },
+                }
+            )
             t_enqueue = time.time()
             api.request("POST", f"/tasks/{task['id']}/enqueue", json={"queue": queue})
 
@@ -99,9 +122,31 @@ def run(ctx: Context) -> None:
             agent.kill()
         log.close()
         api.close()
-    ctx.add(Figure("queue", "queue: python -c pass (interpreter start, reference)",
-                   _python_startup(reps), "ms"))
-    ctx.add(Figure("queue", "queue: enqueue → child's first statement", start_ms, "ms",
-                   goal=500.0, note="includes interpreter start"))
-    ctx.add(Figure("queue", "queue: console line printed → readable via API", console_ms, "ms",
-                   goal=1000.0, note="polled every 5 ms"))
+    ctx.add(
+        Figure(
+            "queue",
+            "queue: python -c pass (interpreter start, reference)",
+            _python_startup(reps),
+            "ms",
+        )
+    )
+    ctx.add(
+        Figure(
+            "queue",
+            "queue: enqueue → child's first statement",
+            start_ms,
+            "ms",
+            goal=500.0,
+            note="includes interpreter start",
+        )
+    )
+    ctx.add(
+        Figure(
+            "queue",
+            "queue: console line printed → readable via API",
+            console_ms,
+            "ms",
+            goal=1000.0,
+            note="polled every 5 ms",
+        )
+    )

@@ -31,19 +31,30 @@ BATCH = 50_000
 def _post_series(client: httpx.Client, points: int) -> tuple[str, float]:
     """A task with ``points`` scalars of loss/train, posted in big columnar batches (the
     ``scalars`` event the SDK sends); (id, seconds)."""
-    task = client.post("/tasks", json={"name": "big series", "project": "scale-series",
-                                       "status": "in_progress"})
+    task = client.post(
+        "/tasks", json={"name": "big series", "project": "scale-series", "status": "in_progress"}
+    )
     task.raise_for_status()
     task_id = task.json()["id"]
     t0 = time.perf_counter()
     now = time.time()
     for start in range(0, points, BATCH):
         iters = list(range(start, min(points, start + BATCH)))
-        events = [{"type": "scalars", "metric": "loss", "variant": "train", "iters": iters,
-                   "values": [1.0 / (1 + i) for i in iters],
-                   "ts": [now + i * 1e-3 for i in iters]}]
-        r = client.post(f"/tasks/{task_id}/events",
-                        json={"batch_id": uuid.uuid4().hex, "events": events}, timeout=600)
+        events = [
+            {
+                "type": "scalars",
+                "metric": "loss",
+                "variant": "train",
+                "iters": iters,
+                "values": [1.0 / (1 + i) for i in iters],
+                "ts": [now + i * 1e-3 for i in iters],
+            }
+        ]
+        r = client.post(
+            f"/tasks/{task_id}/events",
+            json={"batch_id": uuid.uuid4().hex, "events": events},
+            timeout=600,
+        )
         r.raise_for_status()
     return task_id, time.perf_counter() - t0
 
@@ -57,8 +68,16 @@ def _timed(client: httpx.Client, path: str, params: dict[str, object], check) ->
     return elapsed
 
 
-def _queries(ctx: Context, backend: str, url: str, auth: tuple[str, str], n_tasks: int,
-             series_id: str, points: int, series_only: bool = False) -> None:
+def _queries(
+    ctx: Context,
+    backend: str,
+    url: str,
+    auth: tuple[str, str],
+    n_tasks: int,
+    series_id: str,
+    points: int,
+    series_only: bool = False,
+) -> None:
     reps = 15 if ctx.quick else 40
     rng = random.Random(3)
     with httpx.Client(base_url=url + "/api/v1", auth=auth, timeout=120) as client:
@@ -79,26 +98,39 @@ def _queries(ctx: Context, backend: str, url: str, auth: tuple[str, str], n_task
         plot = f"downsampled {size}-point series (2000 points)"
         cases = {
             "list page (offset 0-1000, -created)": (
-                "/tasks", lambda: {"limit": 50, "offset": 50 * rng.randint(0, 20)}, list_ok),
+                "/tasks",
+                lambda: {"limit": 50, "offset": 50 * rng.randint(0, 20)},
+                list_ok,
+            ),
             "list page in a project (with 3 params, 1 metric)": (
-                "/tasks", lambda: {"limit": 50, "project": f"scale-{rng.randint(0, 9)}",
-                                   "params": "Hydra/db,Hydra/optim.lr,Hydra/seed",
-                                   "metrics": "loss/train"},
-                lambda b: None),
+                "/tasks",
+                lambda: {
+                    "limit": 50,
+                    "project": f"scale-{rng.randint(0, 9)}",
+                    "params": "Hydra/db,Hydra/optim.lr,Hydra/seed",
+                    "metrics": "loss/train",
+                },
+                lambda b: None,
+            ),
             "filter by hyperparameter (optim.lr, ~1/7 match)": (
-                "/tasks", lambda: {"limit": 50, "param": f"Hydra/optim.lr={rng.choice(LRS)}"},
-                filter_ok),
+                "/tasks",
+                lambda: {"limit": 50, "param": f"Hydra/optim.lr={rng.choice(LRS)}"},
+                filter_ok,
+            ),
             "filter by hyperparameter (seed, 1 match)": (
-                "/tasks", lambda: {"limit": 50, "param": f"Hydra/seed={rng.randrange(n_tasks)}"},
-                one_ok),
-            plot: (
-                f"/tasks/{series_id}/scalars", lambda: {}, plot_ok),
+                "/tasks",
+                lambda: {"limit": 50, "param": f"Hydra/seed={rng.randrange(n_tasks)}"},
+                one_ok,
+            ),
+            plot: (f"/tasks/{series_id}/scalars", lambda: {}, plot_ok),
         }
-        goals = {"list page (offset 0-1000, -created)": 50.0,
-                 "list page in a project (with 3 params, 1 metric)": 50.0,
-                 "filter by hyperparameter (optim.lr, ~1/7 match)": 200.0,
-                 "filter by hyperparameter (seed, 1 match)": 200.0,
-                 plot: 200.0}
+        goals = {
+            "list page (offset 0-1000, -created)": 50.0,
+            "list page in a project (with 3 params, 1 metric)": 50.0,
+            "filter by hyperparameter (optim.lr, ~1/7 match)": 200.0,
+            "filter by hyperparameter (seed, 1 match)": 200.0,
+            plot: 200.0,
+        }
         if series_only:
             cases = {plot: cases[plot]}
         for label, (path, params, check) in cases.items():
@@ -111,8 +143,16 @@ def _queries(ctx: Context, backend: str, url: str, auth: tuple[str, str], n_task
                 if len(samples) >= 10 and time.monotonic() - began > 45:
                     break
             for stat in ("median", "p95"):
-                ctx.add(Figure("scale", f"scale {backend}: {label}, {stat}", samples, "ms",
-                               goal=goals[label], stat=stat))
+                ctx.add(
+                    Figure(
+                        "scale",
+                        f"scale {backend}: {label}, {stat}",
+                        samples,
+                        "ms",
+                        goal=goals[label],
+                        stat=stat,
+                    )
+                )
 
 
 def _backend(ctx: Context, backend: str, db_url: str | None, n_tasks: int, points: int) -> None:
@@ -127,15 +167,29 @@ def _backend(ctx: Context, backend: str, db_url: str | None, n_tasks: int, point
             from bench.pg import vacuum_analyze
 
             vacuum_analyze(url)  # as autovacuum would after the bulk load
-        ctx.add(Figure("scale", f"scale {backend}: seeding {n_tasks:,} tasks (store layer)",
-                       [seconds], "s", note="setup, not a goal"))
+        ctx.add(
+            Figure(
+                "scale",
+                f"scale {backend}: seeding {n_tasks:,} tasks (store layer)",
+                [seconds],
+                "s",
+                note="setup, not a goal",
+            )
+        )
     server = start_server(base, db_url)
     try:
         auth = (server.access_key, server.secret_key)
         with httpx.Client(base_url=server.url + "/api/v1", auth=auth, timeout=600) as client:
             series_id, seconds = _post_series(client, points)
-        ctx.add(Figure("scale", f"scale {backend}: POST {points:,} points in {BATCH:,}-point "
-                       "batches", [seconds], "s", note="setup through the public API"))
+        ctx.add(
+            Figure(
+                "scale",
+                f"scale {backend}: POST {points:,} points in {BATCH:,}-point batches",
+                [seconds],
+                "s",
+                note="setup through the public API",
+            )
+        )
         _queries(ctx, backend, server.url, auth, n_tasks, series_id, points, series_only)
     finally:
         server.stop()

@@ -47,8 +47,14 @@ def _write_user_config(ctx: Context) -> None:
     from hydratrack.client.config import write_client_config
 
     config = ctx.scratch("startup/home") / ".hydratrack" / "config.toml"
-    write_client_config(config, api_host=ctx.server.url, access_key=ctx.server.access_key,
-                        secret_key=ctx.server.secret_key, user="admin", password="")
+    write_client_config(
+        config,
+        api_host=ctx.server.url,
+        access_key=ctx.server.access_key,
+        secret_key=ctx.server.secret_key,
+        user="admin",
+        password="",
+    )
 
 
 def _user_env(ctx: Context, **extra: str) -> dict[str, str]:
@@ -64,12 +70,20 @@ def _git_repository(ctx: Context) -> Path:
     change and an untracked file), where most training code runs."""
     repo = ctx.scratch("startup/repo")
     if not (repo / ".git").exists():
-        env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@e",
-               "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@e"}
+        env = {
+            **os.environ,
+            "GIT_AUTHOR_NAME": "b",
+            "GIT_AUTHOR_EMAIL": "b@e",
+            "GIT_COMMITTER_NAME": "b",
+            "GIT_COMMITTER_EMAIL": "b@e",
+        }
         (repo / "train.py").write_text("print('v1')\n")
-        for args in (["init", "-q", "-b", "main"], ["add", "train.py"],
-                     ["commit", "-q", "-m", "v1"],
-                     ["remote", "add", "origin", "https://example.org/bench.git"]):
+        for args in (
+            ["init", "-q", "-b", "main"],
+            ["add", "train.py"],
+            ["commit", "-q", "-m", "v1"],
+            ["remote", "add", "origin", "https://example.org/bench.git"],
+        ):
             subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
         (repo / "train.py").write_text("print('v2')\n")
         (repo / "notes.txt").write_text("untracked\n")
@@ -93,8 +107,12 @@ def _run_once(ctx: Context, env_name: str, tracker: str, rnd: int) -> float:
     env["BENCH_TRACE"] = "1"  # the app reports import / init / exit-handler times
     if rnd == -1:  # the warm-up writes .pyc files, as a user's first run would
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-    args = [ctx.python(env_name), str(APPS_DIR / "train.py"), *OVERRIDES,
-            f"hydra.run.dir={work}/run-{tracker}-{rnd}"]
+    args = [
+        ctx.python(env_name),
+        str(APPS_DIR / "train.py"),
+        *OVERRIDES,
+        f"hydra.run.dir={work}/run-{tracker}-{rnd}",
+    ]
     cpu0, t0 = _children_cpu(), time.perf_counter()
     proc = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
     elapsed = time.perf_counter() - t0
@@ -134,53 +152,117 @@ def run(ctx: Context) -> None:
                 trackers += ["offline", "in_repo"]
             for tracker in trackers:
                 times.setdefault((env_name, tracker), []).append(
-                    _run_once(ctx, env_name, tracker, rnd))
+                    _run_once(ctx, env_name, tracker, rnd)
+                )
     bare_main = "startup: bare app (hydratrack env)"
     ctx.add(Figure("startup", bare_main, [t * 1e3 for t in times[("hydratrack", "bare")]], "ms"))
     for env_name, why in skipped.items():
-        ctx.add(Figure("startup", f"startup overhead: {LABEL[env_name]}", [], "ms",
-                       goal=30.0 if env_name == "hydratrack" else None,
-                       note=f"not measured: {why}"))
+        ctx.add(
+            Figure(
+                "startup",
+                f"startup overhead: {LABEL[env_name]}",
+                [],
+                "ms",
+                goal=30.0 if env_name == "hydratrack" else None,
+                note=f"not measured: {why}",
+            )
+        )
     for env_name in envs:
         bare = times[(env_name, "bare")]
         if env_name != "hydratrack":
-            ctx.add(Figure("startup", f"startup: bare app ({env_name} venv)",
-                           [t * 1e3 for t in bare], "ms"))
+            ctx.add(
+                Figure(
+                    "startup", f"startup: bare app ({env_name} venv)", [t * 1e3 for t in bare], "ms"
+                )
+            )
         if env_name in skipped:
             continue
         tracked = times[(env_name, env_name)]
         own_bare = bare_main if env_name == "hydratrack" else f"startup: bare app ({env_name} venv)"
-        ctx.add(Figure("startup", f"startup: + {LABEL[env_name]}",
-                       [t * 1e3 for t in tracked], "ms", ref=own_bare))
-        ctx.add(Figure("startup", f"startup overhead: {LABEL[env_name]}",
-                       [(a - b) * 1e3 for a, b in zip(tracked, bare, strict=True)], "ms",
-                       goal=30.0 if env_name == "hydratrack" else None,
-                       ref=None if env_name == "hydratrack"
-                       else "startup overhead: " + LABEL["hydratrack"]))
+        ctx.add(
+            Figure(
+                "startup",
+                f"startup: + {LABEL[env_name]}",
+                [t * 1e3 for t in tracked],
+                "ms",
+                ref=own_bare,
+            )
+        )
+        ctx.add(
+            Figure(
+                "startup",
+                f"startup overhead: {LABEL[env_name]}",
+                [(a - b) * 1e3 for a, b in zip(tracked, bare, strict=True)],
+                "ms",
+                goal=30.0 if env_name == "hydratrack" else None,
+                ref=None
+                if env_name == "hydratrack"
+                else "startup overhead: " + LABEL["hydratrack"],
+            )
+        )
     if ("hydratrack", "hydratrack") in CPU:
-        ctx.add(Figure("startup", "startup CPU time added: " + LABEL["hydratrack"],
-                       [(a - b) * 1e3 for a, b in zip(CPU[("hydratrack", "hydratrack")],
-                                                      CPU[("hydratrack", "bare")], strict=True)],
-                       "ms", note="user + sys of the app process, per-round difference"))
+        ctx.add(
+            Figure(
+                "startup",
+                "startup CPU time added: " + LABEL["hydratrack"],
+                [
+                    (a - b) * 1e3
+                    for a, b in zip(
+                        CPU[("hydratrack", "hydratrack")], CPU[("hydratrack", "bare")], strict=True
+                    )
+                ],
+                "ms",
+                note="user + sys of the app process, per-round difference",
+            )
+        )
     if ("hydratrack", "in_repo") in times:
-        ctx.add(Figure("startup", "startup overhead: hydratrack Task.init in a git repository",
-                       [(a - b) * 1e3 for a, b in zip(times[("hydratrack", "in_repo")],
-                                                      times[("hydratrack", "bare")], strict=True)],
-                       "ms", note="commit, branch, remote, diff and untracked files recorded: "
-                       "the exit waits for git"))
+        ctx.add(
+            Figure(
+                "startup",
+                "startup overhead: hydratrack Task.init in a git repository",
+                [
+                    (a - b) * 1e3
+                    for a, b in zip(
+                        times[("hydratrack", "in_repo")], times[("hydratrack", "bare")], strict=True
+                    )
+                ],
+                "ms",
+                note="commit, branch, remote, diff and untracked files recorded: "
+                "the exit waits for git",
+            )
+        )
     if ("hydratrack", "offline") in times:
         offline = times[("hydratrack", "offline")]
-        ctx.add(Figure("startup", "startup overhead: hydratrack Task.init offline (spool only)",
-                       [(a - b) * 1e3
-                        for a, b in zip(offline, times[("hydratrack", "bare")], strict=True)],
-                       "ms", note="HYDRATRACK_OFFLINE=1: no HTTP stack"))
-    parts = {"import_ms": "import", "init_ms": "init call",
-             "exit_ms": "exit handlers (flush, final status)"}
+        ctx.add(
+            Figure(
+                "startup",
+                "startup overhead: hydratrack Task.init offline (spool only)",
+                [
+                    (a - b) * 1e3
+                    for a, b in zip(offline, times[("hydratrack", "bare")], strict=True)
+                ],
+                "ms",
+                note="HYDRATRACK_OFFLINE=1: no HTTP stack",
+            )
+        )
+    parts = {
+        "import_ms": "import",
+        "init_ms": "init call",
+        "exit_ms": "exit handlers (flush, final status)",
+    }
     for env_name in envs:
         for key, label in parts.items():
             samples = BREAKDOWN.get((env_name, key))
             if samples:
-                ctx.add(Figure("startup", f"startup breakdown, {env_name}: {label}", samples,
-                               "ms", note="measured inside the app",
-                               ref=None if env_name == "hydratrack"
-                               else f"startup breakdown, hydratrack: {label}"))
+                ctx.add(
+                    Figure(
+                        "startup",
+                        f"startup breakdown, {env_name}: {label}",
+                        samples,
+                        "ms",
+                        note="measured inside the app",
+                        ref=None
+                        if env_name == "hydratrack"
+                        else f"startup breakdown, hydratrack: {label}",
+                    )
+                )

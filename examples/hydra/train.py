@@ -1,7 +1,7 @@
 """hydratrack's example Hydra app: two lines record the config and every override.
 
-    python examples/hydra/train.py db=postgresql dataset.main.number=90
-    python examples/hydra/train.py +experiment=fast ~model.dropout
+python examples/hydra/train.py db=postgresql dataset.main.number=90
+python examples/hydra/train.py +experiment=fast ~model.dropout
 """
 
 from __future__ import annotations

@@ -18,8 +18,9 @@ from tests.support.servers import ServerProcess
 
 def _agent(server: ServerProcess, api: ApiClient, tmp_path: Path, queue: str) -> Agent:
     env = server.env()
-    client_env = {k: env[k] for k in ("HYDRATRACK_API_HOST", "HYDRATRACK_ACCESS_KEY",
-                                      "HYDRATRACK_SECRET_KEY")}
+    client_env = {
+        k: env[k] for k in ("HYDRATRACK_API_HOST", "HYDRATRACK_ACCESS_KEY", "HYDRATRACK_SECRET_KEY")
+    }
     runner = TaskRunner(api, Workspace(tmp_path / "work"), client_env=client_env, grace=2.0)
     agent = Agent(api, runner, AgentSettings(workdir=tmp_path / "work", queue=[queue]))
     agent.worker_id = str(api.register_worker("hb-" + queue, [queue])["id"])
@@ -28,9 +29,17 @@ def _agent(server: ServerProcess, api: ApiClient, tmp_path: Path, queue: str) ->
 
 def _sleeper(api: ApiClient, tmp_path: Path, queue: str, seconds: float) -> str:
     (tmp_path / "sleep.py").write_text(f"import time\ntime.sleep({seconds})\nprint('done')\n")
-    task = api.create_task({"name": "sleeper", "project": "agent-heartbeat", "script": {
-        "entry_point": "sleep.py", "argv": [], "working_dir": str(tmp_path),
-    }})
+    task = api.create_task(
+        {
+            "name": "sleeper",
+            "project": "agent-heartbeat",
+            "script": {
+                "entry_point": "sleep.py",
+                "argv": [],
+                "working_dir": str(tmp_path),
+            },
+        }
+    )
     api.enqueue_task(task["id"], queue)
     return str(task["id"])
 
@@ -53,7 +62,8 @@ def _start(agent: Agent, task: dict) -> tuple[threading.Thread, list[str]]:
 
 
 def test_an_abort_for_the_finished_task_does_not_stop_the_next(
-        server: ServerProcess, api: ApiClient, tmp_path: Path) -> None:
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
     queue = "hb" + uuid.uuid4().hex[:8]
     api.create_queue(queue)
     agent = _agent(server, api, tmp_path, queue)
@@ -73,7 +83,8 @@ def test_an_abort_for_the_finished_task_does_not_stop_the_next(
 
 
 def test_an_abort_for_the_running_task_stops_it(
-        server: ServerProcess, api: ApiClient, tmp_path: Path) -> None:
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
     queue = "hb" + uuid.uuid4().hex[:8]
     api.create_queue(queue)
     agent = _agent(server, api, tmp_path, queue)

@@ -34,8 +34,9 @@ def assert_error(resp: httpx.Response, status: int, code: str, *words: str) -> d
 @pytest.fixture
 def http(server: ServerProcess) -> Iterator[httpx.Client]:
     """Basic-auth client on /api/v1 that does not raise on error answers."""
-    with httpx.Client(base_url=server.url + "/api/v1",
-                      auth=(server.access_key, server.secret_key), timeout=30) as client:
+    with httpx.Client(
+        base_url=server.url + "/api/v1", auth=(server.access_key, server.secret_key), timeout=30
+    ) as client:
         yield client
 
 

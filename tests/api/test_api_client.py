@@ -22,8 +22,7 @@ pytestmark = pytest.mark.parametrize("backend", BACKENDS)
 
 
 def client_for(server: ServerProcess, backend: Backend, **kw: object) -> ApiClient:
-    return ApiClient(server.url, server.access_key, server.secret_key,
-                     backend=backend, **kw)  # type: ignore[arg-type]
+    return ApiClient(server.url, server.access_key, server.secret_key, backend=backend, **kw)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -37,8 +36,8 @@ def test_task_round_trip_with_names_that_need_quoting(c: ApiClient) -> None:
     assert c.health()["status"] == "ok"
     assert c.me()["user"]["name"] == "admin"
     project = unique("proj ü")
-    t = c.create_task({"name": "naïve run \"1\"", "project": project, "tags": ["a", "b"]})
-    assert c.get_task(t["id"])["name"] == "naïve run \"1\""
+    t = c.create_task({"name": 'naïve run "1"', "project": project, "tags": ["a", "b"]})
+    assert c.get_task(t["id"])["name"] == 'naïve run "1"'
     assert c.update_task(t["id"], comment="line 1\nline 2 ✓")["comment"] == "line 1\nline 2 ✓"
     section = "My Section ü"
     c.put_hyperparam_section(t["id"], section, {"lr": {"value": "0.1"}, "a b": {"value": "x"}})
@@ -59,8 +58,17 @@ def test_task_round_trip_with_names_that_need_quoting(c: ApiClient) -> None:
 
 def test_events_scalars_console(c: ApiClient) -> None:
     t = c.create_task({"name": "ev", "project": unique("p"), "status": "in_progress"})
-    events = [{"type": "scalar", "metric": "loss", "variant": "train", "iter": i,
-               "value": 1.0 / (i + 1), "ts": 1.0} for i in range(5)]
+    events = [
+        {
+            "type": "scalar",
+            "metric": "loss",
+            "variant": "train",
+            "iter": i,
+            "value": 1.0 / (i + 1),
+            "ts": 1.0,
+        }
+        for i in range(5)
+    ]
     events.append({"type": "console", "stream": "stdout", "text": "héllo\n", "ts": 2.0})
     assert c.post_events(t["id"], "b" * 32, events)
     c.post_events(t["id"], "b" * 32, events)  # the same batch again: stored once
@@ -178,7 +186,8 @@ def test_body_over_the_limit_is_413(tmp_path: Path, backend: Backend) -> None:
 
 
 def test_a_kept_alive_connection_closed_by_the_server_is_renewed(
-        server: ServerProcess, backend: Backend) -> None:
+    server: ServerProcess, backend: Backend
+) -> None:
     """uvicorn closes idle connections after 5 s; the next request must still work."""
     with client_for(server, backend) as c:
         t = c.create_task({"name": "idle", "project": unique("p")})
@@ -191,9 +200,12 @@ def test_a_kept_alive_connection_closed_by_the_server_is_renewed(
 
 
 def test_importing_the_client_does_not_import_httpx(backend: Backend) -> None:
-    code = ("import sys, json\nfrom hydratrack.client.api import ApiClient\n"
-            f"ApiClient('http://127.0.0.1:1', 'k', 's', backend={backend!r})\n"
-            "print(json.dumps('httpx' in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60, check=True).stdout
+    code = (
+        "import sys, json\nfrom hydratrack.client.api import ApiClient\n"
+        f"ApiClient('http://127.0.0.1:1', 'k', 's', backend={backend!r})\n"
+        "print(json.dumps('httpx' in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
     assert json.loads(out) is (backend == "httpx")

@@ -15,8 +15,9 @@ from tests.api.conftest import assert_error
 Make = Callable[..., dict[str, Any]]
 
 
-def test_upload_list_download_replace(api: ApiClient, http: httpx.Client, make_task: Make,
-                                      tmp_path: Path) -> None:
+def test_upload_list_download_replace(
+    api: ApiClient, http: httpx.Client, make_task: Make, tmp_path: Path
+) -> None:
     t = make_task(status="in_progress")
     data = bytes(range(256)) * 4000
     f = tmp_path / "model.bin"
@@ -41,18 +42,33 @@ def test_bad_uploads(http: httpx.Client, make_task: Make) -> None:
     url = f"/tasks/{t['id']}/artifacts"
     assert_error(http.post(url, data={"name": "x"}), 422, "validation_error", "file")
     assert_error(http.post(url, files={"file": ("a", b"1")}), 422, "validation_error", "name")
-    assert_error(http.post(url, data={"name": "x", "metadata": "{nope"},
-                           files={"file": ("a", b"1")}), 422, "validation_error", "metadata")
-    assert_error(http.post(url, data={"name": "x", "metadata": "[1]"},
-                           files={"file": ("a", b"1")}), 422, "validation_error", "metadata")
-    assert_error(http.post("/tasks/" + "f" * 32 + "/artifacts", data={"name": "x"},
-                           files={"file": ("a", b"1")}), 404, "not_found", "task")
+    assert_error(
+        http.post(url, data={"name": "x", "metadata": "{nope"}, files={"file": ("a", b"1")}),
+        422,
+        "validation_error",
+        "metadata",
+    )
+    assert_error(
+        http.post(url, data={"name": "x", "metadata": "[1]"}, files={"file": ("a", b"1")}),
+        422,
+        "validation_error",
+        "metadata",
+    )
+    assert_error(
+        http.post(
+            "/tasks/" + "f" * 32 + "/artifacts", data={"name": "x"}, files={"file": ("a", b"1")}
+        ),
+        404,
+        "not_found",
+        "task",
+    )
     assert_error(http.get(f"{url}/nothing/file"), 404, "not_found", "artifact nothing")
     assert http.get(url).json() == {"items": [], "total": 0}
 
 
-def test_names_with_slashes_and_spaces(api: ApiClient, http: httpx.Client, make_task: Make,
-                                       tmp_path: Path) -> None:
+def test_names_with_slashes_and_spaces(
+    api: ApiClient, http: httpx.Client, make_task: Make, tmp_path: Path
+) -> None:
     t = make_task()
     f = tmp_path / "w.pt"
     f.write_bytes(b"weights")

@@ -29,8 +29,14 @@ def test_401_same_message_whichever_part_is_wrong(server: ServerProcess, auth: s
     elif auth == "garbage-header":
         headers["Authorization"] = "Basic !!!notbase64"
     with httpx.Client(base_url=server.url + "/api/v1", auth=creds, headers=headers) as c:
-        for method, path in [("GET", "/projects"), ("GET", "/tasks"), ("POST", "/tasks"),
-                             ("GET", "/auth/me"), ("GET", "/queues"), ("POST", "/workers")]:
+        for method, path in [
+            ("GET", "/projects"),
+            ("GET", "/tasks"),
+            ("POST", "/tasks"),
+            ("GET", "/auth/me"),
+            ("GET", "/queues"),
+            ("POST", "/workers"),
+        ]:
             err = assert_error(c.request(method, path, json={}), 401, "unauthorized")
             assert err["message"] == "missing or wrong credentials"
 
@@ -55,8 +61,11 @@ def test_password_login_session_and_csrf(server: ServerProcess, anon: httpx.Clie
     # writes need the CSRF header
     name = unique("p")
     assert_error(anon.post("/projects", json={"name": name}), 403, "forbidden", "X-CSRF-Token")
-    assert_error(anon.post("/projects", json={"name": name}, headers={"X-CSRF-Token": "bad"}),
-                 403, "forbidden")
+    assert_error(
+        anon.post("/projects", json={"name": name}, headers={"X-CSRF-Token": "bad"}),
+        403,
+        "forbidden",
+    )
     ok = anon.post("/projects", json={"name": name}, headers={"X-CSRF-Token": body["csrf_token"]})
     assert ok.status_code == 201, ok.text
     # logout clears the session
@@ -68,23 +77,32 @@ def test_password_login_session_and_csrf(server: ServerProcess, anon: httpx.Clie
 
 
 def test_wrong_password_and_bad_login_bodies(anon: httpx.Client) -> None:
-    assert_error(anon.post("/auth/login", json={"username": "admin", "password": "nope"}),
-                 401, "unauthorized")
-    assert_error(anon.post("/auth/login", json={"username": "ghost", "password": "nope"}),
-                 401, "unauthorized")
+    assert_error(
+        anon.post("/auth/login", json={"username": "admin", "password": "nope"}),
+        401,
+        "unauthorized",
+    )
+    assert_error(
+        anon.post("/auth/login", json={"username": "ghost", "password": "nope"}),
+        401,
+        "unauthorized",
+    )
     assert_error(anon.post("/auth/login", json={}), 400, "bad_request")
     assert_error(anon.post("/auth/login", json={"token": "made-up"}), 401, "unauthorized")
-    assert_error(anon.post("/auth/login", json={"username": 3, "password": []}),
-                 422, "validation_error")
+    assert_error(
+        anon.post("/auth/login", json={"username": 3, "password": []}), 422, "validation_error"
+    )
 
 
-def test_a_new_login_link_signs_its_owner_in_once(server: ServerProcess, api: ApiClient,
-                                                   anon: httpx.Client) -> None:
+def test_a_new_login_link_signs_its_owner_in_once(
+    server: ServerProcess, api: ApiClient, anon: httpx.Client
+) -> None:
     name = unique("carol")
     api.create_user(name, "a-long-password")
     with httpx.Client(base_url=server.url + "/api/v1", timeout=30) as carol:
-        session = carol.post("/auth/login", json={"username": name,
-                                                  "password": "a-long-password"}).json()
+        session = carol.post(
+            "/auth/login", json={"username": name, "password": "a-long-password"}
+        ).json()
         made = carol.post("/auth/keys", headers={"X-CSRF-Token": session["csrf_token"]}).json()
     with ApiClient(server.url, made["access_key"], made["secret_key"]) as own:
         url = own.create_login_link()
@@ -95,8 +113,9 @@ def test_a_new_login_link_signs_its_owner_in_once(server: ServerProcess, api: Ap
     assert first.json()["user"]["name"] == name  # the key pair's owner, not the admin
     assert anon.get("/auth/me").json()["user"]["name"] == name
     anon.cookies.clear()
-    assert_error(anon.post("/auth/login", json={"token": token}), 401, "unauthorized",
-                 "used or expired")
+    assert_error(
+        anon.post("/auth/login", json={"token": token}), 401, "unauthorized", "used or expired"
+    )
     assert_error(anon.post("/auth/login-link"), 401, "unauthorized")  # needs credentials
 
 
@@ -112,26 +131,38 @@ def test_keys_create_list_delete(server: ServerProcess, api: ApiClient, http: ht
         with pytest.raises(ApiError) as exc:
             other.me()
         assert exc.value.status == 401
-    assert_error(http.delete(f"/auth/keys/{made['access_key']}"), 404, "not_found",
-                 made["access_key"])
+    assert_error(
+        http.delete(f"/auth/keys/{made['access_key']}"), 404, "not_found", made["access_key"]
+    )
 
 
 def test_users_admin_only(server: ServerProcess, api: ApiClient, http: httpx.Client) -> None:
     name = unique("bob")
     user = api.create_user(name, "a-long-password")
     assert user["name"] == name and user["is_admin"] is False
-    assert_error(http.post("/users", json={"name": name, "password": "another-pass"}),
-                 409, "conflict", name)
+    assert_error(
+        http.post("/users", json={"name": name, "password": "another-pass"}), 409, "conflict", name
+    )
     assert_error(http.post("/users", json={"name": "x"}), 422, "validation_error")
     assert name in [u["name"] for u in http.get("/users").json()["items"]]
     with httpx.Client(base_url=server.url + "/api/v1") as bob:
         login = bob.post("/auth/login", json={"username": name, "password": "a-long-password"})
         csrf = login.json()["csrf_token"]
-        assert bob.get("/auth/me").json()["user"] == {"id": user["id"], "name": name,
-                                                      "is_admin": False}
+        assert bob.get("/auth/me").json()["user"] == {
+            "id": user["id"],
+            "name": name,
+            "is_admin": False,
+        }
         assert_error(bob.get("/users"), 403, "forbidden", name)
-        assert_error(bob.post("/users", json={"name": unique("eve"), "password": "12345678"},
-                              headers={"X-CSRF-Token": csrf}), 403, "forbidden")
+        assert_error(
+            bob.post(
+                "/users",
+                json={"name": unique("eve"), "password": "12345678"},
+                headers={"X-CSRF-Token": csrf},
+            ),
+            403,
+            "forbidden",
+        )
         key = bob.post("/auth/keys", json={"label": "bob"}, headers={"X-CSRF-Token": csrf})
         assert key.status_code == 201
     with ApiClient(server.url, key.json()["access_key"], key.json()["secret_key"]) as c:

@@ -16,10 +16,21 @@ def test_mixed_load_from_many_clients(server: ServerProcess) -> None:
         with server.client() as api:
             t = api.create_task({"name": f"run-{n}", "project": project, "status": "in_progress"})
             for b in range(10):
-                api.post_events(t["id"], f"b{b}", [
-                    {"type": "scalar", "metric": "loss", "variant": "train", "iter": b * 50 + i,
-                     "value": float(i)} for i in range(50)] + [
-                    {"type": "console", "text": f"{n}:{b}\n"}])
+                api.post_events(
+                    t["id"],
+                    f"b{b}",
+                    [
+                        {
+                            "type": "scalar",
+                            "metric": "loss",
+                            "variant": "train",
+                            "iter": b * 50 + i,
+                            "value": float(i),
+                        }
+                        for i in range(50)
+                    ]
+                    + [{"type": "console", "text": f"{n}:{b}\n"}],
+                )
                 api.post_events(t["id"], f"b{b}", [{"type": "console", "text": "dup\n"}])
                 api.list_tasks(project=project, limit=5)
                 api.get_console(t["id"], after=b - 2)

@@ -18,11 +18,15 @@ FINAL = ("completed", "failed", "stopped")
 
 
 def _body(**extra: Any) -> dict[str, Any]:
-    return {"id": uuid.uuid4().hex, "name": unique("run"), "project": unique("p"),
-            "script": {"entry_point": "train.py", "argv": ["db=mysql"]},
-            "hyperparams": {"Hydra": {"db": "mysql", "_allow_omegaconf_edit_": "False"}},
-            "configuration": {"OmegaConf": {"value": "db: mysql\n", "type": "OmegaConf"}},
-            **extra}
+    return {
+        "id": uuid.uuid4().hex,
+        "name": unique("run"),
+        "project": unique("p"),
+        "script": {"entry_point": "train.py", "argv": ["db=mysql"]},
+        "hyperparams": {"Hydra": {"db": "mysql", "_allow_omegaconf_edit_": "False"}},
+        "configuration": {"OmegaConf": {"value": "db: mysql\n", "type": "OmegaConf"}},
+        **extra,
+    }
 
 
 def _without(task: dict[str, Any], *keys: str) -> dict[str, Any]:
@@ -31,7 +35,8 @@ def _without(task: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("status", FINAL)
 def test_created_finished_equals_created_running_then_finished(
-        api: ApiClient, http: httpx.Client, status: str) -> None:
+    api: ApiClient, http: httpx.Client, status: str
+) -> None:
     body = _body(status=status, status_message="done in 1 s", status_reason="exit code 0")
     resp = http.post("/tasks", json=body)
     assert resp.status_code == 201, resp.text
@@ -78,17 +83,26 @@ def test_a_finished_task_takes_its_last_events(api: ApiClient, http: httpx.Clien
     assert [(i["seq"], i["text"]) for i in items] == [(0, "last line\n")]
 
 
-@pytest.mark.parametrize("extra", [
-    {"status_message": "x"},
-    {"status": "draft", "status_reason": "x"},
-    {"status": "in_progress", "status_message": "x", "status_reason": "y"},
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"status_message": "x"},
+        {"status": "draft", "status_reason": "x"},
+        {"status": "in_progress", "status_message": "x", "status_reason": "y"},
+    ],
+)
 def test_message_or_reason_without_a_final_status_is_refused(
-        http: httpx.Client, extra: dict[str, Any]) -> None:
+    http: httpx.Client, extra: dict[str, Any]
+) -> None:
     body = _body(**extra)
-    err = assert_error(http.post("/tasks", json=body), 422, "validation_error",
-                       "status_message and status_reason", "final status",
-                       extra.get("status", "draft"))
+    err = assert_error(
+        http.post("/tasks", json=body),
+        422,
+        "validation_error",
+        "status_message and status_reason",
+        "final status",
+        extra.get("status", "draft"),
+    )
     assert err["details"][0]["field"] == "body"
     assert_error(http.get(f"/tasks/{body['id']}"), 404, "not_found")  # nothing stored
 
@@ -103,13 +117,21 @@ def test_create_answer_is_what_a_read_gives(api: ApiClient, http: httpx.Client) 
     """The create answer is made from the written values, not re-read: it must match."""
     project = api.create_project(unique("p"))
     body = _body(
-        status="in_progress", tags=["b", "a", "b"], comment="c", type="testing",
+        status="in_progress",
+        tags=["b", "a", "b"],
+        comment="c",
+        type="testing",
         runtime={"hydra": {"choices": {"db": "mysql"}, "n": 1.5}},
-        hyperparams={"zeta": {"k": 1, "j": True, "i": 0.25, "gone": None},
-                     "Alpha": {"x": {"value": "1", "type": "int", "description": "d"}},
-                     "empty": {}, "Hydra": {"+a.b": "2", "~c": ""}},
-        configuration={"b": {"value": "x: 1\n"}, "A": {"value": "y: 2\n", "type": "yaml",
-                                                       "description": "z"}},
+        hyperparams={
+            "zeta": {"k": 1, "j": True, "i": 0.25, "gone": None},
+            "Alpha": {"x": {"value": "1", "type": "int", "description": "d"}},
+            "empty": {},
+            "Hydra": {"+a.b": "2", "~c": ""},
+        },
+        configuration={
+            "b": {"value": "x: 1\n"},
+            "A": {"value": "y: 2\n", "type": "yaml", "description": "z"},
+        },
     )
     body.pop("project")
     body["project_id"] = project["id"]

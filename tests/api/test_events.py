@@ -13,18 +13,30 @@ from tests.api.conftest import assert_error, unique
 Make = Callable[..., dict[str, Any]]
 
 
-def scalars(n: int, metric: str = "loss", variant: str = "train",
-            start: int = 0) -> list[dict[str, Any]]:
-    return [{"type": "scalar", "metric": metric, "variant": variant, "iter": i,
-             "value": float(i % 97), "ts": 1764392400.0 + i} for i in range(start, start + n)]
+def scalars(
+    n: int, metric: str = "loss", variant: str = "train", start: int = 0
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "scalar",
+            "metric": metric,
+            "variant": variant,
+            "iter": i,
+            "value": float(i % 97),
+            "ts": 1764392400.0 + i,
+        }
+        for i in range(start, start + n)
+    ]
 
 
 def test_big_batch_and_duplicate(api: ApiClient, make_task: Make) -> None:
     t = make_task(status="in_progress")
     batch = unique("b")
     t0 = time.monotonic()
-    assert api.post_events(t["id"], batch, scalars(10_000)) == {"accepted": 10_000,
-                                                                "duplicate": False}
+    assert api.post_events(t["id"], batch, scalars(10_000)) == {
+        "accepted": 10_000,
+        "duplicate": False,
+    }
     assert time.monotonic() - t0 < 10
     assert api.post_events(t["id"], batch, scalars(5)) == {"accepted": 0, "duplicate": True}
     full = api.get_scalars(t["id"], max_points=20_000)
@@ -61,8 +73,15 @@ def test_metrics_filter_and_last(api: ApiClient, http: httpx.Client, make_task: 
 
 def test_console_seq_and_paging(api: ApiClient, http: httpx.Client, make_task: Make) -> None:
     t = make_task(status="in_progress")
-    lines = [{"type": "console", "text": f"line {i}\n", "stream": "stderr" if i == 2 else "stdout",
-              "ts": 1.0 + i} for i in range(5)]
+    lines = [
+        {
+            "type": "console",
+            "text": f"line {i}\n",
+            "stream": "stderr" if i == 2 else "stdout",
+            "ts": 1.0 + i,
+        }
+        for i in range(5)
+    ]
     api.post_events(t["id"], unique("b"), lines[:3])
     api.post_events(t["id"], unique("b"), lines[3:])
     got = api.get_console(t["id"])
@@ -78,25 +97,38 @@ def test_console_seq_and_paging(api: ApiClient, http: httpx.Client, make_task: M
 
 def test_texts(api: ApiClient, http: httpx.Client, make_task: Make) -> None:
     t = make_task()
-    api.post_events(t["id"], unique("b"), [{"type": "text", "title": "notes", "text": "hello",
-                                            "iter": 2, "ts": 5.0}])
+    api.post_events(
+        t["id"],
+        unique("b"),
+        [{"type": "text", "title": "notes", "text": "hello", "iter": 2, "ts": 5.0}],
+    )
     assert http.get(f"/tasks/{t['id']}/texts").json() == {
-        "items": [{"title": "notes", "text": "hello", "iter": 2, "ts": 5.0}]}
+        "items": [{"title": "notes", "text": "hello", "iter": 2, "ts": 5.0}]
+    }
 
 
-def test_events_refused_after_end_window(api: ApiClient, http: httpx.Client,
-                                         make_task: Make) -> None:
+def test_events_refused_after_end_window(
+    api: ApiClient, http: httpx.Client, make_task: Make
+) -> None:
     t = make_task(status="in_progress")
     api.set_status(t["id"], "completed")
     # a final flush right after the end still lands
     assert api.post_events(t["id"], unique("b"), scalars(1))["accepted"] == 1
     api.publish_task(t["id"])
-    assert_error(http.post(f"/tasks/{t['id']}/events", json={"batch_id": "x", "events": []}),
-                 409, "conflict", "published")
+    assert_error(
+        http.post(f"/tasks/{t['id']}/events", json={"batch_id": "x", "events": []}),
+        409,
+        "conflict",
+        "published",
+    )
     q = make_task()
     api.enqueue_task(q["id"])
-    assert_error(http.post(f"/tasks/{q['id']}/events", json={"batch_id": "x", "events": []}),
-                 409, "conflict", "queued")
+    assert_error(
+        http.post(f"/tasks/{q['id']}/events", json={"batch_id": "x", "events": []}),
+        409,
+        "conflict",
+        "queued",
+    )
     api.dequeue_task(q["id"])
 
 
@@ -104,25 +136,47 @@ def test_bad_events_store_nothing(api: ApiClient, http: httpx.Client, make_task:
     t = make_task(status="in_progress")
     url = f"/tasks/{t['id']}/events"
     good = scalars(2)
-    bad = good + [{"type": "scalar", "metric": "loss", "variant": "train", "iter": "x",
-                   "value": 1.0}]
-    err = assert_error(http.post(url, json={"batch_id": "b1", "events": bad}),
-                       422, "validation_error")
+    bad = good + [
+        {"type": "scalar", "metric": "loss", "variant": "train", "iter": "x", "value": 1.0}
+    ]
+    err = assert_error(
+        http.post(url, json={"batch_id": "b1", "events": bad}), 422, "validation_error"
+    )
     assert any(d["field"].startswith("body.events.2") for d in err["details"])
-    assert_error(http.post(url, json={"batch_id": "b1", "events": [{"type": "video"}]}),
-                 422, "validation_error")
+    assert_error(
+        http.post(url, json={"batch_id": "b1", "events": [{"type": "video"}]}),
+        422,
+        "validation_error",
+    )
     assert_error(http.post(url, json={"events": good}), 422, "validation_error", "batch_id")
-    assert_error(http.post(url, json={"batch_id": "b1", "events": [
-        {"type": "console", "text": "x", "stream": "stdin"}]}), 422, "validation_error")
+    assert_error(
+        http.post(
+            url,
+            json={
+                "batch_id": "b1",
+                "events": [{"type": "console", "text": "x", "stream": "stdin"}],
+            },
+        ),
+        422,
+        "validation_error",
+    )
     assert api.get_scalars(t["id"]) == {}
     # the batch id was not used up by the refused requests
     assert api.post_events(t["id"], "b1", good)["accepted"] == 2
-    assert_error(http.post("/tasks/" + "e" * 32 + "/events",
-                           json={"batch_id": "b", "events": []}), 404, "not_found")
-    assert_error(http.get(f"/tasks/{t['id']}/scalars", params={"x_axis": "epoch"}),
-                 400, "bad_request", "x_axis")
-    assert_error(http.get(f"/tasks/{t['id']}/scalars", params={"max_points": 0}),
-                 400, "bad_request")
+    assert_error(
+        http.post("/tasks/" + "e" * 32 + "/events", json={"batch_id": "b", "events": []}),
+        404,
+        "not_found",
+    )
+    assert_error(
+        http.get(f"/tasks/{t['id']}/scalars", params={"x_axis": "epoch"}),
+        400,
+        "bad_request",
+        "x_axis",
+    )
+    assert_error(
+        http.get(f"/tasks/{t['id']}/scalars", params={"max_points": 0}), 400, "bad_request"
+    )
     assert_error(http.get(f"/tasks/{t['id']}/console", params={"after": "z"}), 400, "bad_request")
     for path in ("scalars", "scalars/last", "console", "texts"):
         assert_error(http.get(f"/tasks/{'e' * 32}/{path}"), 404, "not_found")
@@ -133,11 +187,18 @@ def test_nan_and_infinity_become_null(api: ApiClient, http: httpx.Client, make_t
 
     t = make_task(status="in_progress")
     values = [1.0, float("nan"), float("inf"), 0.5, float("-inf")]
-    body = {"batch_id": unique("b"), "events": [
-        {"type": "scalar", "metric": "loss", "variant": "train", "iter": i, "value": v}
-        for i, v in enumerate(values)]}
-    resp = http.post(f"/tasks/{t['id']}/events", content=json.dumps(body),
-                     headers={"content-type": "application/json"})
+    body = {
+        "batch_id": unique("b"),
+        "events": [
+            {"type": "scalar", "metric": "loss", "variant": "train", "iter": i, "value": v}
+            for i, v in enumerate(values)
+        ],
+    }
+    resp = http.post(
+        f"/tasks/{t['id']}/events",
+        content=json.dumps(body),
+        headers={"content-type": "application/json"},
+    )
     assert resp.status_code == 200 and resp.json()["accepted"] == 5
     got = api.get_scalars(t["id"])["loss"]["train"]
     assert got == {"x": [0, 1, 2, 3, 4], "y": [1.0, None, None, 0.5, None]}

@@ -26,8 +26,9 @@ def test_first_start_writes_client_config(fresh_server: ServerProcess) -> None:
     assert data["api_host"] == fresh_server.url  # the URL the server really listens on
     assert set(data) == {"api_host", "access_key", "secret_key", "ui"}
     assert data["ui"]["user"] == "admin" and len(data["ui"]["password"]) >= 12
-    with httpx.Client(base_url=fresh_server.url + "/api/v1",
-                      auth=(data["access_key"], data["secret_key"])) as c:
+    with httpx.Client(
+        base_url=fresh_server.url + "/api/v1", auth=(data["access_key"], data["secret_key"])
+    ) as c:
         assert c.get("/auth/me").json()["user"]["name"] == "admin"
         queues = c.get("/queues").json()
         assert [q["name"] for q in queues["items"]] == ["default"]
@@ -61,8 +62,9 @@ def test_second_start_changes_nothing(fresh_server: ServerProcess) -> None:
         log = again.log()
         assert "first start" not in log and "login?token=" not in log
         assert f"UI at {again.url}/" in log
-        with httpx.Client(base_url=again.url + "/api/v1",
-                          auth=(again.access_key, again.secret_key)) as c:
+        with httpx.Client(
+            base_url=again.url + "/api/v1", auth=(again.access_key, again.secret_key)
+        ) as c:
             users = c.get("/users").json()["items"]
             assert [u["name"] for u in users] == ["admin"]
             assert [t["name"] for t in c.get("/tasks").json()["items"]] == ["kept"]

@@ -17,13 +17,15 @@ def _status(url: str, key: str, secret: str) -> int:
 
 
 def _admin(server: ServerProcess) -> httpx.Client:
-    return httpx.Client(base_url=server.url + "/api/v1", timeout=10,
-                        auth=(server.access_key, server.secret_key))
+    return httpx.Client(
+        base_url=server.url + "/api/v1", timeout=10, auth=(server.access_key, server.secret_key)
+    )
 
 
 @contextlib.contextmanager
-def two_servers(tmp_path: Path, cache_seconds: str) -> Iterator[tuple[ServerProcess,
-                                                                        ServerProcess]]:
+def two_servers(
+    tmp_path: Path, cache_seconds: str
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     """Two server processes on one database, with the given key-cache lifetime."""
     args = ["--key-cache-seconds", cache_seconds]
     servers = running_server(tmp_path, extra_args=args)

@@ -21,22 +21,32 @@ def test_enqueue_dequeue(api: ApiClient, http: httpx.Client, make_task: Make) ->
     assert out["status"] == "queued" and out["queue"]["name"] == q
     entries = api.get_queue(q)["entries"]
     assert [e["task"] for e in entries] == [{"id": t["id"], "name": t["name"]}]
-    err = assert_error(http.post(f"/tasks/{t['id']}/enqueue", json={"queue": q}),
-                       409, "invalid_state")
+    err = assert_error(
+        http.post(f"/tasks/{t['id']}/enqueue", json={"queue": q}), 409, "invalid_state"
+    )
     assert err["message"] == f"task {t['id']} is queued; enqueue needs draft"
     out = api.dequeue_task(t["id"])
     assert out["status"] == "draft" and out["queue"] is None
     assert api.get_queue(q)["entries"] == []
     assert_error(http.post(f"/tasks/{t['id']}/dequeue"), 409, "invalid_state", "draft", "queued")
-    assert_error(http.post(f"/tasks/{t['id']}/enqueue", json={"queue": "no-such-q"}),
-                 404, "not_found", "queue no-such-q")
+    assert_error(
+        http.post(f"/tasks/{t['id']}/enqueue", json={"queue": "no-such-q"}),
+        404,
+        "not_found",
+        "queue no-such-q",
+    )
     assert api.get_task(t["id"])["status"] == "draft"  # nothing changed by the failed call
 
 
 def test_runner_status_transitions(api: ApiClient, http: httpx.Client, make_task: Make) -> None:
     t = make_task()
-    assert_error(http.post(f"/tasks/{t['id']}/status", json={"status": "completed"}),
-                 409, "invalid_state", "draft", "in_progress")
+    assert_error(
+        http.post(f"/tasks/{t['id']}/status", json={"status": "completed"}),
+        409,
+        "invalid_state",
+        "draft",
+        "in_progress",
+    )
     run = api.set_status(t["id"], "in_progress")
     assert run["status"] == "in_progress" and run["started"]
     assert api.set_status(t["id"], "in_progress")["started"] == run["started"]  # no-op
@@ -46,10 +56,18 @@ def test_runner_status_transitions(api: ApiClient, http: httpx.Client, make_task
     assert after > before  # a run ending is project activity
     assert done["status"] == "failed" and done["completed"]
     assert done["status_message"] == "boom" and done["status_reason"] == "exit code 1"
-    assert_error(http.post(f"/tasks/{t['id']}/status", json={"status": "in_progress"}),
-                 409, "invalid_state", "failed")
-    assert_error(http.post(f"/tasks/{t['id']}/status", json={"status": "finished"}),
-                 422, "validation_error", "status")
+    assert_error(
+        http.post(f"/tasks/{t['id']}/status", json={"status": "in_progress"}),
+        409,
+        "invalid_state",
+        "failed",
+    )
+    assert_error(
+        http.post(f"/tasks/{t['id']}/status", json={"status": "finished"}),
+        422,
+        "validation_error",
+        "status",
+    )
 
 
 def test_abort_paths(api: ApiClient, http: httpx.Client, make_task: Make) -> None:
@@ -59,16 +77,28 @@ def test_abort_paths(api: ApiClient, http: httpx.Client, make_task: Make) -> Non
     assert out["status"] == "stopped" and out["status_reason"] == "not needed"
     local = make_task(status="in_progress")
     assert api.abort_task(local["id"])["status"] == "stopped"  # no worker holds it
-    assert_error(http.post(f"/tasks/{local['id']}/abort", json={}), 409, "invalid_state",
-                 "stopped", "queued or in_progress")
+    assert_error(
+        http.post(f"/tasks/{local['id']}/abort", json={}),
+        409,
+        "invalid_state",
+        "stopped",
+        "queued or in_progress",
+    )
 
 
-def test_reset_clears_outputs(api: ApiClient, http: httpx.Client, make_task: Make,
-                              tmp_path: Any) -> None:
+def test_reset_clears_outputs(
+    api: ApiClient, http: httpx.Client, make_task: Make, tmp_path: Any
+) -> None:
     t = make_task(status="in_progress", hyperparams={"Hydra": {"db": "a"}})
-    api.post_events(t["id"], unique("b"), [
-        {"type": "scalar", "metric": "m", "variant": "v", "iter": 0, "value": 1.0},
-        {"type": "console", "text": "hi\n"}, {"type": "text", "title": "n", "text": "x"}])
+    api.post_events(
+        t["id"],
+        unique("b"),
+        [
+            {"type": "scalar", "metric": "m", "variant": "v", "iter": 0, "value": 1.0},
+            {"type": "console", "text": "hi\n"},
+            {"type": "text", "title": "n", "text": "x"},
+        ],
+    )
     f = tmp_path / "a.bin"
     f.write_bytes(b"123")
     api.upload_artifact(t["id"], "a", f)
@@ -76,8 +106,7 @@ def test_reset_clears_outputs(api: ApiClient, http: httpx.Client, make_task: Mak
     api.set_status(t["id"], "completed")
     out = api.reset_task(t["id"])
     assert out["status"] == "draft" and out["started"] is None and out["completed"] is None
-    assert out["hyperparams"] == {"Hydra": {"db": {"value": "a", "type": "str",
-                                                   "description": ""}}}
+    assert out["hyperparams"] == {"Hydra": {"db": {"value": "a", "type": "str", "description": ""}}}
     assert api.get_scalars(t["id"]) == {} and api.get_console(t["id"])["items"] == []
     assert api.list_artifacts(t["id"])["items"] == []
     assert http.get(f"/tasks/{t['id']}/texts").json() == {"items": []}
@@ -88,15 +117,24 @@ def test_reset_clears_outputs(api: ApiClient, http: httpx.Client, make_task: Mak
 
 def test_publish_locks(api: ApiClient, http: httpx.Client, make_task: Make) -> None:
     t = make_task()
-    assert_error(http.post(f"/tasks/{t['id']}/publish"), 409, "invalid_state", "draft",
-                 "completed or failed or stopped")
+    assert_error(
+        http.post(f"/tasks/{t['id']}/publish"),
+        409,
+        "invalid_state",
+        "draft",
+        "completed or failed or stopped",
+    )
     api.set_status(t["id"], "in_progress")
     api.set_status(t["id"], "completed")
     assert api.publish_task(t["id"])["status"] == "published"
     assert_error(http.post(f"/tasks/{t['id']}/reset"), 409, "invalid_state", "published")
     assert_error(http.post(f"/tasks/{t['id']}/enqueue", json={}), 409, "invalid_state")
-    assert_error(http.patch(f"/tasks/{t['id']}/hyperparams", json={"X": {"a": "1"}}),
-                 409, "conflict", "published")
+    assert_error(
+        http.patch(f"/tasks/{t['id']}/hyperparams", json={"X": {"a": "1"}}),
+        409,
+        "conflict",
+        "published",
+    )
 
 
 def test_archive(api: ApiClient, http: httpx.Client, make_task: Make) -> None:
@@ -104,20 +142,34 @@ def test_archive(api: ApiClient, http: httpx.Client, make_task: Make) -> None:
     assert api.archive_task(t["id"])["archived"] is True
     assert api.archive_task(t["id"], False)["archived"] is False
     api.set_status(t["id"], "in_progress")
-    assert_error(http.post(f"/tasks/{t['id']}/archive", json={"archived": True}),
-                 409, "invalid_state", "in_progress")
-    assert_error(http.post(f"/tasks/{t['id']}/archive", json={"archived": "yes please"}),
-                 422, "validation_error")
+    assert_error(
+        http.post(f"/tasks/{t['id']}/archive", json={"archived": True}),
+        409,
+        "invalid_state",
+        "in_progress",
+    )
+    assert_error(
+        http.post(f"/tasks/{t['id']}/archive", json={"archived": "yes please"}),
+        422,
+        "validation_error",
+    )
 
 
 @pytest.mark.parametrize("final", ["completed", "failed", "stopped"])
 def test_clone_semantics(api: ApiClient, make_task: Make, final: str) -> None:
-    src = make_task(status="in_progress", script={"entry_point": "a.py", "argv": ["x=1"]},
-                    runtime={"hydra": {"choices": {"db": "mysql"}}}, tags=["t"],
-                    hyperparams={"Hydra": {"x": "1", "+y": "2"}},
-                    configuration={"OmegaConf": {"value": "x: 1\n", "type": "OmegaConf"}})
-    api.post_events(src["id"], unique("b"), [
-        {"type": "scalar", "metric": "m", "variant": "v", "iter": 0, "value": 1.0}])
+    src = make_task(
+        status="in_progress",
+        script={"entry_point": "a.py", "argv": ["x=1"]},
+        runtime={"hydra": {"choices": {"db": "mysql"}}},
+        tags=["t"],
+        hyperparams={"Hydra": {"x": "1", "+y": "2"}},
+        configuration={"OmegaConf": {"value": "x: 1\n", "type": "OmegaConf"}},
+    )
+    api.post_events(
+        src["id"],
+        unique("b"),
+        [{"type": "scalar", "metric": "m", "variant": "v", "iter": 0, "value": 1.0}],
+    )
     api.set_status(src["id"], final)
     c = api.clone_task(src["id"], name="try 2", comment="edited")
     assert c["status"] == "draft" and c["parent"] == src["id"] and c["id"] != src["id"]
@@ -141,5 +193,6 @@ def test_actions_on_unknown_task(http: httpx.Client) -> None:
     missing = "d" * 32
     for action in ("clone", "enqueue", "dequeue", "abort", "reset", "publish", "archive"):
         assert_error(http.post(f"/tasks/{missing}/{action}", json={}), 404, "not_found", missing)
-    assert_error(http.post(f"/tasks/{missing}/status", json={"status": "in_progress"}),
-                 404, "not_found")
+    assert_error(
+        http.post(f"/tasks/{missing}/status", json={"status": "in_progress"}), 404, "not_found"
+    )

@@ -67,8 +67,9 @@ def test_worker_register_claim_run(api: ApiClient, http: httpx.Client, make_task
     assert_error(http.post(f"/workers/{w['id']}/claim", json={"timeout": 0}), 404, "not_found")
 
 
-def test_claim_long_poll_wakes_on_enqueue(server: ServerProcess, api: ApiClient,
-                                          make_task: Make) -> None:
+def test_claim_long_poll_wakes_on_enqueue(
+    server: ServerProcess, api: ApiClient, make_task: Make
+) -> None:
     qname = unique("q")
     api.create_queue(qname)
     w = api.register_worker(unique("w"), [qname])
@@ -97,8 +98,12 @@ def test_claim_times_out_with_204(http: httpx.Client, api: ApiClient) -> None:
     started = time.monotonic()
     resp = http.post(f"/workers/{w['id']}/claim", json={"timeout": 1})
     assert resp.status_code == 204 and 0.9 < time.monotonic() - started < 5
-    assert_error(http.post(f"/workers/{w['id']}/claim", json={"timeout": 61}),
-                 422, "validation_error", "timeout")
+    assert_error(
+        http.post(f"/workers/{w['id']}/claim", json={"timeout": 61}),
+        422,
+        "validation_error",
+        "timeout",
+    )
 
 
 def test_each_task_claimed_once(server: ServerProcess, api: ApiClient, make_task: Make) -> None:
@@ -137,10 +142,15 @@ def test_queue_order_priority_then_age(api: ApiClient, http: httpx.Client, make_
 
 
 def test_register_bad_and_replace(api: ApiClient, http: httpx.Client) -> None:
-    assert_error(http.post("/workers", json={"name": unique("w"), "queues": ["no-such-q"]}),
-                 404, "not_found", "queue no-such-q")
-    assert_error(http.post("/workers", json={"queues": ["default"]}), 422, "validation_error",
-                 "name")
+    assert_error(
+        http.post("/workers", json={"name": unique("w"), "queues": ["no-such-q"]}),
+        404,
+        "not_found",
+        "queue no-such-q",
+    )
+    assert_error(
+        http.post("/workers", json={"queues": ["default"]}), 422, "validation_error", "name"
+    )
     assert_error(http.post("/workers", json={"name": "w", "queues": []}), 422, "validation_error")
     name = unique("w")
     one = api.register_worker(name, ["default"])
@@ -150,8 +160,9 @@ def test_register_bad_and_replace(api: ApiClient, http: httpx.Client) -> None:
 
 
 def test_lease_expiry_fails_task(tmp_path: Path) -> None:
-    servers = running_server(tmp_path, extra_args=["--lease-seconds", "1",
-                                                   "--sweep-seconds", "0.2"])
+    servers = running_server(
+        tmp_path, extra_args=["--lease-seconds", "1", "--sweep-seconds", "0.2"]
+    )
     srv = next(servers)
     try:
         with srv.client() as api:
@@ -189,15 +200,20 @@ def test_unregister_fails_tasks_still_held(api: ApiClient, make_task: Make) -> N
     assert out["status_reason"] == f"worker {name} unregistered while running it"
 
 
-def test_hung_up_claim_takes_nothing(server: ServerProcess, api: ApiClient,
-                                     make_task: Make) -> None:
+def test_hung_up_claim_takes_nothing(
+    server: ServerProcess, api: ApiClient, make_task: Make
+) -> None:
     qname = unique("q")
     api.create_queue(qname)
     w = api.register_worker(unique("w"), [qname])
     with server.client() as c:
         try:  # the worker gives up after 1 s of a 10 s long poll
-            c.request("POST", f"/workers/{w['id']}/claim", json={"timeout": 10},
-                      timeout=httpx.Timeout(1.0))
+            c.request(
+                "POST",
+                f"/workers/{w['id']}/claim",
+                json={"timeout": 10},
+                timeout=httpx.Timeout(1.0),
+            )
         except Exception:  # noqa: BLE001 - the client-side timeout is the point
             pass
     time.sleep(0.5)

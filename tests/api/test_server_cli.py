@@ -16,9 +16,13 @@ DOC = Path(__file__).parents[2] / "docs" / "server.md"
 
 def test_every_setting_is_documented_and_a_flag() -> None:
     doc = DOC.read_text()
-    help_text = subprocess.run([sys.executable, "-m", "hydratrack", "server", "--help"],
-                               capture_output=True, text=True, check=True,
-                               env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"}).stdout
+    help_text = subprocess.run(
+        [sys.executable, "-m", "hydratrack", "server", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    ).stdout
     for s in SETTINGS:
         assert f"`{s.flag}`" in doc, f"{s.flag} missing from docs/server.md"
         assert s.flag in help_text
@@ -30,19 +34,36 @@ def test_unknown_setting_name() -> None:
         ServerSettings.from_values(colour="red")
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--files", "s3://bucket/x"], "s3:// storage is not supported yet"),
-    (["--db", "mysql://u@h/db"], "unsupported database URL"),
-    (["--db", "postgresql://u:secretpw@127.0.0.1:1/x"], "cannot open database"),
-    (["--lease-seconds", "0"], "must be positive"),
-    (["--key-cache-seconds", "-1"], "--key-cache-seconds must be between 0 and 300"),
-    (["--key-cache-seconds", "301"], "--key-cache-seconds must be between 0 and 300"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--files", "s3://bucket/x"], "s3:// storage is not supported yet"),
+        (["--db", "mysql://u@h/db"], "unsupported database URL"),
+        (["--db", "postgresql://u:secretpw@127.0.0.1:1/x"], "cannot open database"),
+        (["--lease-seconds", "0"], "must be positive"),
+        (["--key-cache-seconds", "-1"], "--key-cache-seconds must be between 0 and 300"),
+        (["--key-cache-seconds", "301"], "--key-cache-seconds must be between 0 and 300"),
+    ],
+)
 def test_bad_settings_one_line(tmp_path: Path, args: list[str], message: str) -> None:
     env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-m", "hydratrack", "server", "--data-dir",
-                          str(tmp_path / "data"), "--port", str(free_port()), *args],
-                         capture_output=True, text=True, env=env, timeout=60)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hydratrack",
+            "server",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--port",
+            str(free_port()),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert out.returncode == 1
     assert out.stderr.startswith("hydratrack: error: ") and message in out.stderr
     assert "Traceback" not in out.stderr and "secretpw" not in out.stderr
@@ -57,9 +78,22 @@ def test_port_in_use_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-        out = subprocess.run([sys.executable, "-m", "hydratrack", "server", "--data-dir",
-                              str(tmp_path / "data"), "--port", str(port)],
-                             capture_output=True, text=True, env=env, timeout=60)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "hydratrack",
+                "server",
+                "--data-dir",
+                str(tmp_path / "data"),
+                "--port",
+                str(port),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
     assert out.returncode == 1
     assert out.stderr.startswith("hydratrack: error: ") and f"127.0.0.1:{port}" in out.stderr
     assert "in use" in out.stderr

@@ -20,16 +20,23 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 VENDOR = ROOT / "src" / "hydratrack" / "web" / "static" / "vendor" / "uplot" / "uPlot.esm.js"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="session")
 def web_vendor() -> Path:
     """The chart library, built from the lock file if it is not there yet."""
     if not VENDOR.exists():
-        subprocess.run([str(ROOT / "scripts" / "build-web")], check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            [str(ROOT / "scripts" / "build-web")], check=True, capture_output=True, timeout=300
+        )
     assert VENDOR.exists(), "scripts/build-web did not produce the uPlot files"
     return VENDOR
 
@@ -37,8 +44,10 @@ def web_vendor() -> Path:
 @pytest.fixture(scope="session")
 def playwright_instance() -> Iterator[Playwright]:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is not installed: the browser tests need Debian's chromium "
-                    "(bash scripts/test installs it)")
+        pytest.fail(
+            f"{CHROMIUM} is not installed: the browser tests need Debian's chromium "
+            "(bash scripts/test installs it)"
+        )
     with sync_playwright() as p:
         yield p
 
@@ -89,7 +98,9 @@ class UiSession:
 
 
 @pytest.fixture
-def ui(browser: Browser, server: ServerProcess, request: pytest.FixtureRequest) -> Iterator[UiSession]:
+def ui(
+    browser: Browser, server: ServerProcess, request: pytest.FixtureRequest
+) -> Iterator[UiSession]:
     """A fresh browser context (no cookies) at 1280 px; fails the test on uncaught page errors."""
     context = browser.new_context(viewport={"width": 1280, "height": 860}, accept_downloads=True)
     context.set_default_timeout(10_000)

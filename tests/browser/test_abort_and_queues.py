@@ -31,15 +31,20 @@ def claimed(server: Any) -> Iterator[dict[str, Any]]:
         api.unregister_worker(worker["id"])
 
 
-def test_abort_a_running_task_and_see_it_stop_live(logged_in: UiSession, claimed: dict[str, Any], server: Any) -> None:
+def test_abort_a_running_task_and_see_it_stop_live(
+    logged_in: UiSession, claimed: dict[str, Any], server: Any
+) -> None:
     ui = logged_in
     task, worker = claimed["task"], claimed["worker"]
     ui.goto(f"/tasks/{task['id']}#console")
     expect(ui.page.locator(".title-row .status")).to_have_text("in progress")
     # output arriving while the page is open shows up without a reload
     with server.client() as api:
-        api.post_events(task["id"], uuid.uuid4().hex,
-                        [{"type": "console", "stream": "stdout", "text": "remote step 1\n", "ts": 1.0}])
+        api.post_events(
+            task["id"],
+            uuid.uuid4().hex,
+            [{"type": "console", "stream": "stdout", "text": "remote step 1\n", "ts": 1.0}],
+        )
     expect(ui.page.locator("#console")).to_contain_text("remote step 1")
     ui.page.get_by_role("button", name="Abort").click()
     dialog = ui.page.get_by_role("dialog")
@@ -74,7 +79,9 @@ def test_abort_a_queued_task(logged_in: UiSession, server: Any) -> None:
         assert api.get_task(draft["id"])["status"] == "stopped"
 
 
-def test_queues_page_shows_lengths_and_workers(logged_in: UiSession, claimed: dict[str, Any], server: Any) -> None:
+def test_queues_page_shows_lengths_and_workers(
+    logged_in: UiSession, claimed: dict[str, Any], server: Any
+) -> None:
     ui = logged_in
     with server.client() as api:
         src = hydra_run(api, f"queues-{uuid.uuid4().hex[:6]}", "waiting-run")

@@ -51,7 +51,9 @@ def test_controls_are_named_and_pages_fit(logged_in: UiSession, pair: list[dict[
     check(ui)
     for tab in ("execution", "configuration", "console", "scalars", "artifacts", "info"):
         ui.goto(f"/tasks/{a['id']}#{tab}")
-        expect(ui.page.get_by_role("tab", name=tab.upper())).to_have_attribute("aria-selected", "true")
+        expect(ui.page.get_by_role("tab", name=tab.upper())).to_have_attribute(
+            "aria-selected", "true"
+        )
         ui.page.wait_for_load_state("networkidle")
         check(ui)
     ui.goto(f"/tasks/{draft['id']}#configuration")
@@ -75,7 +77,9 @@ def test_tabs_work_from_the_keyboard(logged_in: UiSession, pair: list[dict[str, 
     ui.page.get_by_role("tab", name="EXECUTION").focus()
     ui.page.keyboard.press("ArrowRight")
     expect(ui.page.get_by_role("tab", name="CONFIGURATION")).to_be_focused()
-    expect(ui.page.get_by_role("tab", name="CONFIGURATION")).to_have_attribute("aria-selected", "true")
+    expect(ui.page.get_by_role("tab", name="CONFIGURATION")).to_have_attribute(
+        "aria-selected", "true"
+    )
     expect(ui.page.locator("#section-Hydra")).to_be_visible()
     ui.page.keyboard.press("ArrowLeft")
     ui.page.keyboard.press("ArrowLeft")

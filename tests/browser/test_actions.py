@@ -21,7 +21,9 @@ def finished(server: Any) -> dict[str, Any]:
         return hydra_run(api, f"actions-{uuid.uuid4().hex[:6]}", "finished-run")
 
 
-def test_reset_asks_then_clears_outputs(logged_in: UiSession, finished: dict[str, Any], server: Any) -> None:
+def test_reset_asks_then_clears_outputs(
+    logged_in: UiSession, finished: dict[str, Any], server: Any
+) -> None:
     ui = logged_in
     ui.goto(f"/tasks/{finished['id']}#console")
     expect(ui.page.locator("#console")).to_contain_text("epoch 0")
@@ -39,7 +41,9 @@ def test_reset_asks_then_clears_outputs(logged_in: UiSession, finished: dict[str
         assert api.get_console(finished["id"])["items"] == []
 
 
-def test_publish_locks_the_task(logged_in: UiSession, finished: dict[str, Any], server: Any) -> None:
+def test_publish_locks_the_task(
+    logged_in: UiSession, finished: dict[str, Any], server: Any
+) -> None:
     ui = logged_in
     ui.goto(f"/tasks/{finished['id']}#info")
     ui.page.get_by_role("button", name="Publish").click()
@@ -52,7 +56,9 @@ def test_publish_locks_the_task(logged_in: UiSession, finished: dict[str, Any], 
         assert api.get_task(finished["id"])["status"] == "published"
 
 
-def test_archive_then_delete_with_confirmation(logged_in: UiSession, finished: dict[str, Any], server: Any) -> None:
+def test_archive_then_delete_with_confirmation(
+    logged_in: UiSession, finished: dict[str, Any], server: Any
+) -> None:
     ui = logged_in
     ui.goto(f"/tasks/{finished['id']}")
     ui.page.get_by_role("button", name="Archive").click()

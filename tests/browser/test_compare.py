@@ -63,7 +63,9 @@ def test_three_runs_against_the_baseline(logged_in: UiSession, runs: list[dict[s
     ui.screenshot("compare-three")
 
 
-def test_compare_needs_two_and_reports_unknown_ids(logged_in: UiSession, runs: list[dict[str, Any]]) -> None:
+def test_compare_needs_two_and_reports_unknown_ids(
+    logged_in: UiSession, runs: list[dict[str, Any]]
+) -> None:
     ui = logged_in
     ui.goto(f"/compare?ids={runs[0]['id']}")
     expect(ui.page.get_by_text("Pick two or more experiments to compare.")).to_be_visible()

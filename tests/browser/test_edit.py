@@ -18,7 +18,9 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def source(server: Any) -> dict[str, Any]:
     with server.client() as api:
-        return hydra_run(api, f"edit-{uuid.uuid4().hex[:6]}", "train-src", driver="mysql", number=10)
+        return hydra_run(
+            api, f"edit-{uuid.uuid4().hex[:6]}", "train-src", driver="mysql", number=10
+        )
 
 
 def clone_in_ui(ui: UiSession, task_id: str, name: str) -> str:
@@ -37,7 +39,9 @@ def add_hydra_entry(page: Page, name: str, value: str) -> None:
     page.get_by_label("Hydra parameter value").last.fill(value)
 
 
-def test_clone_add_override_save_and_enqueue(logged_in: UiSession, source: dict[str, Any], server: Any) -> None:
+def test_clone_add_override_save_and_enqueue(
+    logged_in: UiSession, source: dict[str, Any], server: Any
+) -> None:
     ui = logged_in
     clone_id = clone_in_ui(ui, source["id"], "train-90")
     ui.page.get_by_role("button", name="Edit configuration").click()
@@ -71,7 +75,9 @@ def test_clone_add_override_save_and_enqueue(logged_in: UiSession, source: dict[
         assert api.get_task(clone_id)["status"] == "draft"
 
 
-def test_change_and_remove_entries_and_edit_omegaconf_text(logged_in: UiSession, source: dict[str, Any], server: Any) -> None:
+def test_change_and_remove_entries_and_edit_omegaconf_text(
+    logged_in: UiSession, source: dict[str, Any], server: Any
+) -> None:
     ui = logged_in
     clone_id = clone_in_ui(ui, source["id"], "train-edited")
     ui.page.get_by_role("button", name="Edit configuration").click()
@@ -116,7 +122,9 @@ def test_bad_entry_shows_the_servers_message_next_to_it_and_saves_nothing(
         assert api.get_hyperparams(clone_id)["Hydra"]["+dataset.main.extra"]["value"] == "90"
 
 
-def test_bad_yaml_is_shown_next_to_the_editor(logged_in: UiSession, source: dict[str, Any], server: Any) -> None:
+def test_bad_yaml_is_shown_next_to_the_editor(
+    logged_in: UiSession, source: dict[str, Any], server: Any
+) -> None:
     ui = logged_in
     clone_id = clone_in_ui(ui, source["id"], "train-bad-yaml")
     ui.page.get_by_role("button", name="Edit configuration").click()
@@ -141,7 +149,9 @@ def test_client_side_checks_before_sending(logged_in: UiSession, source: dict[st
     expect(ui.page.locator(".field-error", has_text="A parameter needs a name.")).to_be_visible()
 
 
-def test_leaving_the_tab_with_unsaved_edits_asks_first(logged_in: UiSession, source: dict[str, Any]) -> None:
+def test_leaving_the_tab_with_unsaved_edits_asks_first(
+    logged_in: UiSession, source: dict[str, Any]
+) -> None:
     ui = logged_in
     clone_in_ui(ui, source["id"], "train-unsaved")
     ui.page.get_by_role("button", name="Edit configuration").click()
@@ -160,7 +170,9 @@ def test_leaving_the_tab_with_unsaved_edits_asks_first(logged_in: UiSession, sou
     assert asked == ["Discard the unsaved configuration changes?"] * 2
 
 
-def test_omegaconf_edit_mode_switch_and_hint(logged_in: UiSession, source: dict[str, Any], server: Any) -> None:
+def test_omegaconf_edit_mode_switch_and_hint(
+    logged_in: UiSession, source: dict[str, Any], server: Any
+) -> None:
     ui = logged_in
     clone_id = clone_in_ui(ui, source["id"], "train-yaml-mode")
     ui.page.get_by_role("button", name="Edit configuration").click()
@@ -182,7 +194,9 @@ def test_omegaconf_edit_mode_switch_and_hint(logged_in: UiSession, source: dict[
     assert "number: 77" in task["configuration"]["OmegaConf"]["value"]
 
 
-def test_session_ending_while_editing_loses_nothing(logged_in: UiSession, source: dict[str, Any], server: Any) -> None:
+def test_session_ending_while_editing_loses_nothing(
+    logged_in: UiSession, source: dict[str, Any], server: Any
+) -> None:
     ui = logged_in
     clone_id = clone_in_ui(ui, source["id"], "train-session")
     ui.page.get_by_role("button", name="Edit configuration").click()
@@ -208,7 +222,9 @@ def test_session_ending_while_editing_loses_nothing(logged_in: UiSession, source
         assert api.get_hyperparams(clone_id)["Hydra"]["dataset.main.number"]["value"] == "91"
 
 
-def test_an_action_with_unsaved_edits_asks_first(logged_in: UiSession, source: dict[str, Any], server: Any) -> None:
+def test_an_action_with_unsaved_edits_asks_first(
+    logged_in: UiSession, source: dict[str, Any], server: Any
+) -> None:
     ui = logged_in
     clone_id = clone_in_ui(ui, source["id"], "train-unsaved-action")
     ui.page.get_by_role("button", name="Edit configuration").click()
@@ -220,7 +236,9 @@ def test_an_action_with_unsaved_edits_asks_first(logged_in: UiSession, source: d
         assert api.get_task(clone_id)["archived"] is False
 
 
-def test_partly_saved_edit_says_what_was_saved(logged_in: UiSession, source: dict[str, Any], server: Any) -> None:
+def test_partly_saved_edit_says_what_was_saved(
+    logged_in: UiSession, source: dict[str, Any], server: Any
+) -> None:
     ui = logged_in
     clone_id = clone_in_ui(ui, source["id"], "train-partial")
     ui.page.get_by_role("button", name="Edit configuration").click()
@@ -230,7 +248,8 @@ def test_partly_saved_edit_says_what_was_saved(logged_in: UiSession, source: dic
     editor.fill("db: [broken\n")
     ui.page.get_by_role("button", name="Save").click()
     expect(ui.page.locator("#edit-errors")).to_contain_text(
-        "The hyperparameters were saved; the configuration object was not")
+        "The hyperparameters were saved; the configuration object was not"
+    )
     expect(ui.page.locator("#editor-error-OmegaConf")).not_to_be_empty()
     with server.client() as api:
         assert api.get_hyperparams(clone_id)["Hydra"]["dataset.main.number"]["value"] == "92"

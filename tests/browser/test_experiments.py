@@ -34,7 +34,9 @@ def rows(ui: UiSession) -> list[str]:
     return ui.page.locator("#experiments-table tbody tr td:nth-child(2)").all_inner_texts()
 
 
-def test_projects_page_lists_task_count_and_opens_the_table(logged_in: UiSession, project: dict[str, Any]) -> None:
+def test_projects_page_lists_task_count_and_opens_the_table(
+    logged_in: UiSession, project: dict[str, Any]
+) -> None:
     ui = logged_in
     name = project["project"]["name"]
     ui.page.get_by_label("Filter projects by name").fill(name)
@@ -58,7 +60,11 @@ def test_columns_filters_and_sort(logged_in: UiSession, project: dict[str, Any])
     picker.select_option("Hydra/db")
     expect(ui.page.get_by_label("Hyperparameter columns", exact=True)).to_have_value("Hydra/db")
     expect(ui.page.locator("#experiments-table thead")).to_contain_text("Hydra/db")
-    expect(ui.page.get_by_label("Add to scalar columns (last value)").locator("option[value='loss/val']")).to_have_count(1)
+    expect(
+        ui.page.get_by_label("Add to scalar columns (last value)").locator(
+            "option[value='loss/val']"
+        )
+    ).to_have_count(1)
     ui.page.get_by_label("Hyperparameter columns", exact=True).fill("Hydra/db, Hydra/optim.lr")
     ui.page.get_by_label("Hyperparameter columns", exact=True).press("Enter")
     ui.page.get_by_label("Scalar columns (last value)", exact=True).fill("loss/train")
@@ -100,7 +106,9 @@ def test_columns_filters_and_sort(logged_in: UiSession, project: dict[str, Any])
     expect(ui.page.locator("#experiments-table tbody tr")).to_have_count(1)
 
 
-def test_multi_select_compare_and_archive(logged_in: UiSession, project: dict[str, Any], server: Any) -> None:
+def test_multi_select_compare_and_archive(
+    logged_in: UiSession, project: dict[str, Any], server: Any
+) -> None:
     ui = logged_in
     ui.goto(f"/projects/{project['project']['id']}")
     expect(ui.page.get_by_role("button", name="Compare")).to_be_disabled()
@@ -127,7 +135,9 @@ def test_multi_select_compare_and_archive(logged_in: UiSession, project: dict[st
         assert api.get_task(beta["id"])["archived"] is False
 
 
-def test_bulk_enqueue_reports_what_could_not_be_enqueued(logged_in: UiSession, project: dict[str, Any], server: Any) -> None:
+def test_bulk_enqueue_reports_what_could_not_be_enqueued(
+    logged_in: UiSession, project: dict[str, Any], server: Any
+) -> None:
     ui = logged_in
     with server.client() as api:
         draft = api.clone_task(project["runs"][0]["id"], name="delta-draft")

@@ -68,11 +68,13 @@ def test_session_requests_carry_the_csrf_token(logged_in: UiSession) -> None:
     ui = logged_in
     status = ui.page.evaluate(
         "async () => (await fetch('/api/v1/projects', {method: 'POST', credentials: 'same-origin',"
-        " headers: {'Content-Type': 'application/json'}, body: JSON.stringify({name: 'csrf-probe'})})).status")
+        " headers: {'Content-Type': 'application/json'}, body: JSON.stringify({name: 'csrf-probe'})})).status"
+    )
     assert status == 403
     created = ui.page.evaluate(
         "async () => { const api = await import('/static/js/api.js');"
-        " return (await api.post('/projects', {name: 'csrf-ok-' + Date.now()})).name; }")
+        " return (await api.post('/projects', {name: 'csrf-ok-' + Date.now()})).name; }"
+    )
     assert created.startswith("csrf-ok-")
 
 

@@ -10,8 +10,14 @@ import pytest
 
 @pytest.mark.parametrize(
     ("path", "page"),
-    [("/", "projects"), ("/login", "login"), ("/queues", "queues"), ("/compare?ids=a,b", "compare"),
-     ("/projects/" + "a" * 32, "experiments"), ("/tasks/" + "b" * 32, "task")],
+    [
+        ("/", "projects"),
+        ("/login", "login"),
+        ("/queues", "queues"),
+        ("/compare?ids=a,b", "compare"),
+        ("/projects/" + "a" * 32, "experiments"),
+        ("/tasks/" + "b" * 32, "task"),
+    ],
 )
 def test_pages_are_shells_without_data(server: Any, path: str, page: str) -> None:
     resp = httpx.get(server.url + path)

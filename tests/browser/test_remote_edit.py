@@ -51,7 +51,9 @@ def test_hydra_run_cloned_edited_in_ui_and_run_by_an_agent(
     ui.page.get_by_label("Hydra parameter name").last.fill("dataset.main.number")
     ui.page.get_by_label("Hydra parameter value").last.fill("90")
     ui.page.get_by_role("button", name="Save").click()
-    expect(ui.page.locator("#section-Hydra tr[data-name='dataset.main.number'] td").nth(1)).to_have_text("90")
+    expect(
+        ui.page.locator("#section-Hydra tr[data-name='dataset.main.number'] td").nth(1)
+    ).to_have_text("90")
     ui.page.get_by_role("button", name="Enqueue").click()
     ui.page.get_by_role("dialog").get_by_label("Queue").select_option(queue)
     ui.page.get_by_role("dialog").get_by_role("button", name="Enqueue").click()

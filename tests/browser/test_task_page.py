@@ -19,17 +19,25 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def run(server: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     with server.client() as api:
-        task = hydra_run(api, f"page-{uuid.uuid4().hex[:6]}", "train-page", driver="mysql", number=10)
-        upload_text_artifact(api, task["id"], tmp_path_factory.mktemp("art"), "notes", "hello artifact\n")
+        task = hydra_run(
+            api, f"page-{uuid.uuid4().hex[:6]}", "train-page", driver="mysql", number=10
+        )
+        upload_text_artifact(
+            api, task["id"], tmp_path_factory.mktemp("art"), "notes", "hello artifact\n"
+        )
         return task
 
 
-def test_configuration_tab_shows_hydra_section_and_omegaconf_object(logged_in: UiSession, run: dict[str, Any]) -> None:
+def test_configuration_tab_shows_hydra_section_and_omegaconf_object(
+    logged_in: UiSession, run: dict[str, Any]
+) -> None:
     ui = logged_in
     ui.goto(f"/tasks/{run['id']}")
     expect(ui.page.get_by_role("heading", name="train-page")).to_be_visible()
     expect(ui.page.locator("#execution-facts")).to_contain_text("train.py")
-    expect(ui.page.locator("#command-line")).to_have_text("python3.11 train.py db=mysql optim.lr=0.01")
+    expect(ui.page.locator("#command-line")).to_have_text(
+        "python3.11 train.py db=mysql optim.lr=0.01"
+    )
     expect(ui.page.locator("#hydra-facts")).to_contain_text("db: mysql")
     ui.screenshot("execution")
     ui.page.get_by_role("tab", name="CONFIGURATION").click()
@@ -62,7 +70,9 @@ def test_console_scalars_artifacts_and_info(logged_in: UiSession, run: dict[str,
     expect(charts).to_have_count(2)
     expect(charts.first.locator("canvas")).to_have_count(1)
     expect(ui.page.locator("#charts .u-title")).to_have_text(["accuracy", "loss"])
-    expect(ui.page.locator("#charts figure", has_text="loss").locator(".u-legend")).to_contain_text("val")
+    expect(ui.page.locator("#charts figure", has_text="loss").locator(".u-legend")).to_contain_text(
+        "val"
+    )
     ui.page.get_by_label("X axis").select_option("time")
     expect(ui.page.locator("#charts .u-title")).to_have_text(["accuracy", "loss"])
     ui.screenshot("scalars")
@@ -79,7 +89,9 @@ def test_console_scalars_artifacts_and_info(logged_in: UiSession, run: dict[str,
     ui.screenshot("info")
 
 
-def test_clone_links_back_to_its_parent(logged_in: UiSession, run: dict[str, Any], server: Any) -> None:
+def test_clone_links_back_to_its_parent(
+    logged_in: UiSession, run: dict[str, Any], server: Any
+) -> None:
     ui = logged_in
     ui.goto(f"/tasks/{run['id']}")
     ui.page.get_by_role("button", name="Clone").click()
@@ -108,9 +120,13 @@ def test_unknown_and_malformed_ids_say_so(logged_in: UiSession) -> None:
 def test_long_console_shows_its_newest_part_then_follows(logged_in: UiSession, server: Any) -> None:
     ui = logged_in
     with server.client() as api:
-        task = api.create_task({"name": "chatty", "project": f"chatty-{uuid.uuid4().hex[:6]}",
-                                "status": "in_progress"})
-        lines = [{"type": "console", "stream": "stdout", "text": f"line {i}\n", "ts": float(i)} for i in range(6000)]
+        task = api.create_task(
+            {"name": "chatty", "project": f"chatty-{uuid.uuid4().hex[:6]}", "status": "in_progress"}
+        )
+        lines = [
+            {"type": "console", "stream": "stdout", "text": f"line {i}\n", "ts": float(i)}
+            for i in range(6000)
+        ]
         api.post_events(task["id"], uuid.uuid4().hex, lines)
     ui.goto(f"/tasks/{task['id']}#console")
     console = ui.page.locator("#console")
@@ -119,8 +135,11 @@ def test_long_console_shows_its_newest_part_then_follows(logged_in: UiSession, s
     assert console.locator("span").count() == 5000
     assert "line 999\n" not in console.inner_text()
     with server.client() as api:
-        api.post_events(task["id"], uuid.uuid4().hex,
-                        [{"type": "console", "stream": "stderr", "text": "late line\n", "ts": 7000.0}])
+        api.post_events(
+            task["id"],
+            uuid.uuid4().hex,
+            [{"type": "console", "stream": "stderr", "text": "late line\n", "ts": 7000.0}],
+        )
     expect(console.locator(".stderr")).to_have_text("late line\n")
     with server.client() as api:
         api.set_status(task["id"], "completed")
@@ -130,9 +149,22 @@ def test_long_console_shows_its_newest_part_then_follows(logged_in: UiSession, s
 def test_text_reports_and_editing_details(logged_in: UiSession, server: Any) -> None:
     ui = logged_in
     with server.client() as api:
-        task = hydra_run(api, f"details-{uuid.uuid4().hex[:6]}", "notes-run", status="in_progress", steps=3)
-        api.post_events(task["id"], uuid.uuid4().hex, [
-            {"type": "text", "title": "summary", "text": "best epoch: 2\nlr looks fine", "iter": 2, "ts": 1764392400.0}])
+        task = hydra_run(
+            api, f"details-{uuid.uuid4().hex[:6]}", "notes-run", status="in_progress", steps=3
+        )
+        api.post_events(
+            task["id"],
+            uuid.uuid4().hex,
+            [
+                {
+                    "type": "text",
+                    "title": "summary",
+                    "text": "best epoch: 2\nlr looks fine",
+                    "iter": 2,
+                    "ts": 1764392400.0,
+                }
+            ],
+        )
         api.set_status(task["id"], "completed")
     ui.goto(f"/tasks/{task['id']}#scalars")
     report = ui.page.locator("#text-reports .text-report")

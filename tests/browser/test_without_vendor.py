@@ -14,7 +14,9 @@ from tests.browser.runs import hydra_run
 pytestmark = pytest.mark.browser
 
 
-def test_scalars_tab_explains_missing_charts_and_lists_last_values(logged_in: UiSession, server: Any) -> None:
+def test_scalars_tab_explains_missing_charts_and_lists_last_values(
+    logged_in: UiSession, server: Any
+) -> None:
     ui = logged_in
     with server.client() as api:
         run = hydra_run(api, f"novendor-{uuid.uuid4().hex[:6]}", "plain-run", steps=5)

@@ -117,8 +117,9 @@ def test_login_link_prints_a_link_that_signs_in(server: ServerProcess) -> None:
     out = run_cli(["login-link"], server.env()).ok().stdout
     url = out.splitlines()[0]
     assert url.startswith(server.url + "/login?token=") and "single use" in out
-    resp = httpx.post(server.url + "/api/v1/auth/login",
-                      json={"token": url.split("token=", 1)[1]}, timeout=30)
+    resp = httpx.post(
+        server.url + "/api/v1/auth/login", json={"token": url.split("token=", 1)[1]}, timeout=30
+    )
     assert resp.status_code == 200 and resp.json()["user"]["name"] == "admin"
 
 

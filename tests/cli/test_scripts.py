@@ -118,8 +118,11 @@ def test_demo_runs_the_example_and_prints_urls(demo_env: dict[str, str]) -> None
     for proc, out in _run_demo(demo_env):
         login = re.search(r"one-click login: (\S+/login\?token=\S+)", out)
         assert login and login.group(1).split("token=")[1] != token, out
-        resp = httpx.post(url + "/api/v1/auth/login",
-                          json={"token": login.group(1).split("token=")[1]}, timeout=10)
+        resp = httpx.post(
+            url + "/api/v1/auth/login",
+            json={"token": login.group(1).split("token=")[1]},
+            timeout=10,
+        )
         assert resp.status_code == 200 and resp.json()["user"]["name"] == "admin"
         password = re.search(r"log in as:\s+admin / (\S+)", out)
         assert password and password.group(1) == cfg["ui"]["password"], out
@@ -157,7 +160,9 @@ def pg_dir() -> Iterator[Path]:
     if not list(Path("/usr/lib/postgresql").glob("*/bin/postgres")):
         pytest.fail("PostgreSQL server binaries not installed (bash scripts/test installs them)")
     if os.geteuid() == 0 and shutil.which("runuser") is None:
-        pytest.fail("runuser is missing: scripts/pg-start needs it to run PostgreSQL as user postgres")
+        pytest.fail(
+            "runuser is missing: scripts/pg-start needs it to run PostgreSQL as user postgres"
+        )
     path = Path(tempfile.mkdtemp(prefix="ht-pg-test-", dir="/tmp"))
     yield path
     shutil.rmtree(path, ignore_errors=True)

@@ -40,23 +40,48 @@ class AppRun:
         return [line for line in self.stderr.splitlines() if line.startswith("hydratrack: warning")]
 
 
-def run_app(name: str, overrides: list[str], env: dict[str, str], cwd: Path,
-            timeout: float = 60.0, python: str = sys.executable) -> AppRun:
+def run_app(
+    name: str,
+    overrides: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    timeout: float = 60.0,
+    python: str = sys.executable,
+) -> AppRun:
     """Run ``tests/apps/<name>/app.py`` with ``overrides`` (Hydra writes outputs under cwd)."""
-    proc = subprocess.run(check=False, args=[python, str(app_path(name)), *overrides], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        check=False,
+        args=[python, str(app_path(name)), *overrides],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     return AppRun(proc.returncode, proc.stdout, proc.stderr)
 
 
 def hydra_version(python: str) -> str:
-    return subprocess.run([python, "-c", "import hydra; print(hydra.__version__)"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [python, "-c", "import hydra; print(hydra.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
 
-def hydra_cfg_job(name: str, overrides: list[str], env: dict[str, str], cwd: Path,
-                  python: str = sys.executable) -> str:
+def hydra_cfg_job(
+    name: str, overrides: list[str], env: dict[str, str], cwd: Path, python: str = sys.executable
+) -> str:
     """The oracle: what Hydra itself prints for ``--cfg job`` with the same overrides."""
-    proc = subprocess.run(check=False, args=[python, str(app_path(name)), "--cfg", "job", *overrides],
-                          cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        check=False,
+        args=[python, str(app_path(name)), "--cfg", "job", *overrides],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout

@@ -14,7 +14,7 @@ from pathlib import Path
 from hydratrack.client.api import ApiClient
 from tests.support.servers import ServerProcess
 
-APP = '''
+APP = """
 import atexit, sys
 import hydra
 from omegaconf import DictConfig
@@ -37,17 +37,23 @@ def main(cfg: DictConfig) -> None:
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
 
-def test_short_run_lands_whole_without_an_http_library(server: ServerProcess,
-                                                           api: ApiClient,
-                                                           tmp_path: Path) -> None:
+def test_short_run_lands_whole_without_an_http_library(
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
     (tmp_path / "app.py").write_text(textwrap.dedent(APP))
     (tmp_path / "config.yaml").write_text("steps: 5\n")
-    proc = subprocess.run([sys.executable, "app.py", "steps=7"], cwd=tmp_path,
-                          env=server.env(), capture_output=True, text=True, timeout=120,
-                          check=False)
+    proc = subprocess.run(
+        [sys.executable, "app.py", "steps=7"],
+        cwd=tmp_path,
+        env=server.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "hydratrack: warning" not in proc.stderr
     assert "LOADED []" in proc.stdout  # the socket wire only, even for the artifact
@@ -68,7 +74,7 @@ def test_short_run_lands_whole_without_an_http_library(server: ServerProcess,
     assert json.loads(api.download_artifact(task_id, "stats")) == {"steps": 7}
 
 
-SILENT_APP = '''
+SILENT_APP = """
 import sys
 import hydra
 import hydra.utils
@@ -85,26 +91,38 @@ def main(cfg: DictConfig) -> None:
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
 
-def test_a_silent_short_run_is_stored_whole_and_finished(server: ServerProcess, api: ApiClient,
-                                                         tmp_path: Path) -> None:
+def test_a_silent_short_run_is_stored_whole_and_finished(
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
     """Nothing printed, nothing reported: the run ends before its create request is sent,
     so the final status rides in it (one request); the task must still be whole."""
     (tmp_path / "app.py").write_text(textwrap.dedent(SILENT_APP))
     (tmp_path / "config.yaml").write_text("fail: false\nlr: 0.1\n")
     for args, status in ((["lr=0.5"], "completed"), (["fail=true"], "failed")):
-        proc = subprocess.run([sys.executable, "app.py", *args, "hydra.run.dir=out",
-                               "hydra/job_logging=disabled", "hydra/hydra_logging=disabled"],
-                              cwd=tmp_path, env=server.env(), capture_output=True, text=True,
-                              timeout=120, check=False)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "app.py",
+                *args,
+                "hydra.run.dir=out",
+                "hydra/job_logging=disabled",
+                "hydra/hydra_logging=disabled",
+            ],
+            cwd=tmp_path,
+            env=server.env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert "hydratrack: warning" not in proc.stderr, proc.stderr
         task = api.get_task((tmp_path / "task_id.txt").read_text())
         assert task["status"] == status, task
         assert task["started"] and task["completed"]
         assert task["configuration"]["OmegaConf"]["value"].startswith("fail: ")
-        assert task["hyperparams"]["Hydra"][args[0].split("=")[0]]["value"] == \
-            args[0].split("=")[1]
+        assert task["hyperparams"]["Hydra"][args[0].split("=")[0]]["value"] == args[0].split("=")[1]
         if status == "failed":
             assert task["status_message"].startswith("exit code 3")

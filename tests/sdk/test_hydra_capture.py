@@ -49,9 +49,17 @@ def python(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.mark.parametrize(("app", "overrides"), CASES, ids=[f"{a}:{' '.join(o) or 'none'}" for a, o in CASES])
-def test_capture_matches_hydra(app: str, overrides: list[str], server: ServerProcess,
-                               api: ApiClient, tmp_path: Path, python: str) -> None:
+@pytest.mark.parametrize(
+    ("app", "overrides"), CASES, ids=[f"{a}:{' '.join(o) or 'none'}" for a, o in CASES]
+)
+def test_capture_matches_hydra(
+    app: str,
+    overrides: list[str],
+    server: ServerProcess,
+    api: ApiClient,
+    tmp_path: Path,
+    python: str,
+) -> None:
     env = server.env()
     run = run_app(app, overrides, env, tmp_path, python=python)
     assert run.returncode == 0, run.stderr
@@ -67,7 +75,8 @@ def test_capture_matches_hydra(app: str, overrides: list[str], server: ServerPro
     hydra_ovs = [o for o in overrides if o not in task_ovs]
     section = task["hyperparams"]["Hydra"]
     assert {k: v["value"] for k, v in section.items() if k != "_allow_omegaconf_edit_"} == {
-        typed_key(o): typed_value(o) for o in task_ovs}
+        typed_key(o): typed_value(o) for o in task_ovs
+    }
     assert section["_allow_omegaconf_edit_"]["value"] == "False"
     assert section["_allow_omegaconf_edit_"]["description"]
 
@@ -81,7 +90,13 @@ def test_capture_matches_hydra(app: str, overrides: list[str], server: ServerPro
     assert facts["mode"] == "RUN"
     assert shlex.split(facts["command_line"])[1:] == overrides
     if app == "groups":
-        db = None if "~db" in overrides else "postgresql" if "db=postgresql" in overrides else "mysql"
+        db = (
+            None
+            if "~db" in overrides
+            else "postgresql"
+            if "db=postgresql" in overrides
+            else "mysql"
+        )
         assert facts["choices"].get("db") == db
         assert facts["config_path"] == str(Path(__file__).parents[1] / "apps" / "groups" / "conf")
     script = task["script"]
@@ -101,19 +116,22 @@ def test_scalars_and_console(server: ServerProcess, api: ApiClient, tmp_path: Pa
     assert "db=postgresql épsilon ✓\n" in text
 
 
-def test_output_subdir_null_composes_again(server: ServerProcess, api: ApiClient,
-                                           tmp_path: Path, python: str) -> None:
+def test_output_subdir_null_composes_again(
+    server: ServerProcess, api: ApiClient, tmp_path: Path, python: str
+) -> None:
     overrides = ["db=postgresql", "+experiment=fast", "hydra.output_subdir=null"]
     run = run_app("groups", overrides, server.env(), tmp_path, python=python)
     assert run.returncode == 0, run.stderr
     task = api.get_task(run.task_id)
     assert not list(tmp_path.rglob(".hydra"))
     assert task["configuration"]["OmegaConf"]["value"] == hydra_cfg_job(
-        "groups", overrides, server.env(), tmp_path, python=python)
+        "groups", overrides, server.env(), tmp_path, python=python
+    )
 
 
-def test_init_before_hydra_main(server: ServerProcess, api: ApiClient, tmp_path: Path,
-                                python: str) -> None:
+def test_init_before_hydra_main(
+    server: ServerProcess, api: ApiClient, tmp_path: Path, python: str
+) -> None:
     overrides = ["db=postgresql", "+extra=1"]
     run = run_app("early", overrides, server.env(), tmp_path, python=python)
     assert run.returncode == 0, run.stderr
@@ -121,22 +139,25 @@ def test_init_before_hydra_main(server: ServerProcess, api: ApiClient, tmp_path:
     task = api.get_task(run.task_id)
     assert task["status"] == "completed"
     assert task["configuration"]["OmegaConf"]["value"] == hydra_cfg_job(
-        "early", overrides, server.env(), tmp_path, python=python)
+        "early", overrides, server.env(), tmp_path, python=python
+    )
     section = task["hyperparams"]["Hydra"]
     assert section["db"]["value"] == "postgresql" and section["+extra"]["value"] == "1"
     assert task["runtime"]["hydra"]["choices"]["db"] == "postgresql"
 
 
-def test_init_before_hydra_main_info_flags_make_no_task(server: ServerProcess, api: ApiClient,
-                                                        tmp_path: Path) -> None:
+def test_init_before_hydra_main_info_flags_make_no_task(
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
     before = api.list_tasks(project="tests", name="early", limit=1000)["total"]
     out = hydra_cfg_job("early", ["db=postgresql"], server.env(), tmp_path)
     assert out.startswith("db:\n")
     assert api.list_tasks(project="tests", name="early", limit=1000)["total"] == before
 
 
-def test_exception_marks_failed_with_traceback(server: ServerProcess, api: ApiClient,
-                                               tmp_path: Path, python: str) -> None:
+def test_exception_marks_failed_with_traceback(
+    server: ServerProcess, api: ApiClient, tmp_path: Path, python: str
+) -> None:
     run = run_app("groups", ["crash=true"], server.env(), tmp_path, python=python)
     assert run.returncode == 1
     task = api.get_task(run.task_id)
@@ -150,8 +171,11 @@ def test_exception_marks_failed_with_traceback(server: ServerProcess, api: ApiCl
 def test_multirun_one_task_per_job(server: ServerProcess, api: ApiClient, tmp_path: Path) -> None:
     run = run_app("groups", ["-m", "db=mysql,postgresql", "seed=3"], server.env(), tmp_path)
     assert run.returncode == 0, run.stderr
-    ids = [line.split("=", 1)[1] for line in run.stdout.splitlines()
-           if line.startswith("HYDRATRACK_TASK=")]
+    ids = [
+        line.split("=", 1)[1]
+        for line in run.stdout.splitlines()
+        if line.startswith("HYDRATRACK_TASK=")
+    ]
     assert len(ids) == 2 and len(set(ids)) == 2
     for num, (tid, db) in enumerate(zip(ids, ["mysql", "postgresql"], strict=True)):
         task = api.get_task(tid)
@@ -160,14 +184,19 @@ def test_multirun_one_task_per_job(server: ServerProcess, api: ApiClient, tmp_pa
         assert facts["mode"] == "MULTIRUN" and facts["job_num"] == num
         assert facts["overrides"]["task"] == [f"db={db}", "seed=3"]
         assert {k: v["value"] for k, v in task["hyperparams"]["Hydra"].items()} == {
-            "db": db, "seed": "3", "_allow_omegaconf_edit_": "False"}
+            "db": db,
+            "seed": "3",
+            "_allow_omegaconf_edit_": "False",
+        }
         assert task["configuration"]["OmegaConf"]["value"] == hydra_cfg_job(
-            "groups", [f"db={db}", "seed=3"], server.env(), tmp_path)
+            "groups", [f"db={db}", "seed=3"], server.env(), tmp_path
+        )
         assert api.get_scalars(tid)["loss"]["train"]["x"] == [0, 1, 2, 3, 4]
 
 
 def test_init_long_before_hydra_main_creates_then_adds_capture(
-        server: ServerProcess, api: ApiClient, tmp_path: Path) -> None:
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
     import subprocess
     import sys
     import time
@@ -175,9 +204,14 @@ def test_init_long_before_hydra_main_creates_then_adds_capture(
     from tests.sdk.apprun import app_path
 
     overrides = ["db=postgresql", "+extra=1"]
-    with subprocess.Popen([sys.executable, str(app_path("early_slow")), *overrides],
-                          env=server.env(), cwd=tmp_path, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True) as proc:
+    with subprocess.Popen(
+        [sys.executable, str(app_path("early_slow")), *overrides],
+        env=server.env(),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
         assert proc.stdout is not None
         tid = proc.stdout.readline().strip().split("=", 1)[1]
         deadline = time.monotonic() + 4.0
@@ -193,9 +227,14 @@ def test_init_long_before_hydra_main_creates_then_adds_capture(
     task = api.get_task(tid)
     assert task["status"] == "completed"
     # the oracle runs without the app's sleep being relevant: same config, same overrides
-    expected = subprocess.run([sys.executable, str(app_path("early")), "--cfg", "job", *overrides],
-                              env=server.env(), cwd=tmp_path, capture_output=True, text=True,
-                              check=True).stdout
+    expected = subprocess.run(
+        [sys.executable, str(app_path("early")), "--cfg", "job", *overrides],
+        env=server.env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert task["configuration"]["OmegaConf"]["value"] == expected
     assert task["hyperparams"]["Hydra"]["+extra"]["value"] == "1"
     assert task["runtime"]["hydra"]["choices"]["db"] == "postgresql"

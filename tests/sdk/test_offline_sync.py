@@ -18,8 +18,14 @@ def spool_dir(server: ServerProcess) -> Path:
 
 
 def sync(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(check=False, args=[sys.executable, "-m", "hydratrack", "sync", *args], env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        check=False,
+        args=[sys.executable, "-m", "hydratrack", "sync", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def assert_not_on_server(api: ApiClient, task_id: str) -> None:
@@ -31,11 +37,14 @@ def assert_not_on_server(api: ApiClient, task_id: str) -> None:
         raise AssertionError(f"task {task_id} should not be on the server yet")
 
 
-def assert_uploaded(api: ApiClient, task_id: str, overrides: list[str], env: dict[str, str],
-                    cwd: Path) -> None:
+def assert_uploaded(
+    api: ApiClient, task_id: str, overrides: list[str], env: dict[str, str], cwd: Path
+) -> None:
     task = api.get_task(task_id)
     assert task["status"] == "completed"
-    assert task["configuration"]["OmegaConf"]["value"] == hydra_cfg_job("groups", overrides, env, cwd)
+    assert task["configuration"]["OmegaConf"]["value"] == hydra_cfg_job(
+        "groups", overrides, env, cwd
+    )
     assert task["hyperparams"]["Hydra"]["db"]["value"] == "postgresql"
     assert api.get_scalars(task_id)["loss"]["train"]["x"] == [0, 1, 2, 3, 4]
     console = "".join(i["text"] for i in api.get_console(task_id)["items"])
@@ -43,8 +52,9 @@ def assert_uploaded(api: ApiClient, task_id: str, overrides: list[str], env: dic
     assert task["script"]["requirements"]["pip"]
 
 
-def test_offline_run_then_sync_exactly_once(server: ServerProcess, api: ApiClient,
-                                            tmp_path: Path) -> None:
+def test_offline_run_then_sync_exactly_once(
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
     overrides = ["db=postgresql", "+experiment=fast"]
     run = run_app("groups", overrides, server.env(HYDRATRACK_OFFLINE="1"), tmp_path)
     assert run.returncode == 0, run.stderr
@@ -65,8 +75,9 @@ def test_offline_run_then_sync_exactly_once(server: ServerProcess, api: ApiClien
     assert_uploaded(api, run.task_id, overrides, server.env(), tmp_path)
 
 
-def test_sync_resumes_after_interruption_without_duplicates(server: ServerProcess,
-                                                            api: ApiClient, tmp_path: Path) -> None:
+def test_sync_resumes_after_interruption_without_duplicates(
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
     run = run_app("groups", ["db=postgresql"], server.env(HYDRATRACK_OFFLINE="1"), tmp_path)
     assert run.returncode == 0, run.stderr
     task_dir = spool_dir(server) / run.task_id
@@ -89,7 +100,9 @@ def test_sync_resumes_after_interruption_without_duplicates(server: ServerProces
     assert_uploaded(api, run.task_id, ["db=postgresql"], server.env(), tmp_path)
 
 
-def test_server_down_spools_then_sync(server: ServerProcess, api: ApiClient, tmp_path: Path) -> None:
+def test_server_down_spools_then_sync(
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     start = time.monotonic()
     run = run_app("groups", ["db=postgresql"], server.env(HYDRATRACK_API_HOST=dead), tmp_path)
@@ -115,8 +128,9 @@ def test_sync_with_server_down_keeps_the_spool(server: ServerProcess, tmp_path: 
     assert sync(server.env()).returncode == 0
 
 
-def test_bad_credentials_one_warning_and_spooled(server: ServerProcess, api: ApiClient,
-                                                 tmp_path: Path) -> None:
+def test_bad_credentials_one_warning_and_spooled(
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
     run = run_app("groups", ["db=postgresql"], server.env(HYDRATRACK_SECRET_KEY="wrong"), tmp_path)
     assert run.returncode == 0, run.stderr
     warnings = run.warnings()
@@ -132,7 +146,8 @@ def test_bad_credentials_one_warning_and_spooled(server: ServerProcess, api: Api
 
 
 def test_server_that_never_answers_costs_at_most_the_exit_bound(
-        server: ServerProcess, api: ApiClient, tmp_path: Path) -> None:
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
     import socket
 
     with socket.socket() as silent:  # accepts connections (kernel backlog), never answers
@@ -151,11 +166,14 @@ def test_server_that_never_answers_costs_at_most_the_exit_bound(
     assert_uploaded(api, run.task_id, ["db=postgresql"], server.env(), tmp_path)
 
 
-def test_malformed_config_file_warns_and_spools(server: ServerProcess, api: ApiClient,
-                                                tmp_path: Path) -> None:
+def test_malformed_config_file_warns_and_spools(
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
     bad = tmp_path / "config.toml"
     bad.write_text("api_host = [unclosed\n")
-    run = run_app("groups", ["db=postgresql"], server.env(HYDRATRACK_CONFIG_FILE=str(bad)), tmp_path)
+    run = run_app(
+        "groups", ["db=postgresql"], server.env(HYDRATRACK_CONFIG_FILE=str(bad)), tmp_path
+    )
     assert run.returncode == 0, run.stderr
     warnings = run.warnings()
     assert len(warnings) == 1 and str(bad) in warnings[0] and "not valid TOML" in warnings[0]
@@ -165,17 +183,27 @@ def test_malformed_config_file_warns_and_spools(server: ServerProcess, api: ApiC
     assert_uploaded(api, run.task_id, ["db=postgresql"], server.env(), tmp_path)
 
 
-def test_offline_artifact_is_uploaded_by_sync(server: ServerProcess, api: ApiClient,
-                                              tmp_path: Path) -> None:
+def test_offline_artifact_is_uploaded_by_sync(
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
     """Sync streams the spooled file as a multipart form over the SDK's stdlib wire."""
     data = bytes(range(256)) * 1000
     (tmp_path / "w.bin").write_bytes(data)
-    code = ("from hydratrack import Task\n"
-            "t = Task.init(project_name='sync', task_name='art', auto_connect_streams=False)\n"
-            "t.upload_artifact('weights', 'w.bin', metadata={'epoch': 2})\n"
-            "print(t.id)\n")
-    run = subprocess.run([sys.executable, "-c", code], env=server.env(HYDRATRACK_OFFLINE="1"),
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    code = (
+        "from hydratrack import Task\n"
+        "t = Task.init(project_name='sync', task_name='art', auto_connect_streams=False)\n"
+        "t.upload_artifact('weights', 'w.bin', metadata={'epoch': 2})\n"
+        "print(t.id)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        env=server.env(HYDRATRACK_OFFLINE="1"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     task_id = run.stdout.split()[-1]
     (tmp_path / "w.bin").unlink()  # the spool kept its own copy
@@ -186,7 +214,7 @@ def test_offline_artifact_is_uploaded_by_sync(server: ServerProcess, api: ApiCli
     assert item["metadata"] == {"epoch": 2} and item["size"] == len(data)
 
 
-INFO_APP = '''
+INFO_APP = """
 import hydra
 from hydratrack import Task
 
@@ -198,7 +226,7 @@ def main(cfg):
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
 
 def test_offline_cfg_job_leaves_no_spool_entry(server: ServerProcess, tmp_path: Path) -> None:
@@ -207,8 +235,15 @@ def test_offline_cfg_job_leaves_no_spool_entry(server: ServerProcess, tmp_path: 
     (tmp_path / "app.py").write_text(INFO_APP)
     spool = tmp_path / "spool"
     env = server.env(HYDRATRACK_OFFLINE="1", HYDRATRACK_SPOOL_DIR=str(spool))
-    proc = subprocess.run([sys.executable, "app.py", "--cfg", "job"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "app.py", "--cfg", "job"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "hydratrack:" not in proc.stderr
     assert proc.stdout.strip() == "{}"  # Hydra printed the (empty) job config

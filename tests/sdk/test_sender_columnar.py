@@ -34,16 +34,26 @@ print("done")
 def run_offline(server: ServerProcess, tmp_path: Path, n: int) -> str:
     script = tmp_path / "report.py"
     script.write_text(SCRIPT)
-    proc = subprocess.run([sys.executable, str(script), str(n)], cwd=tmp_path,
-                          env=server.env(HYDRATRACK_OFFLINE="1"), capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(script), str(n)],
+        cwd=tmp_path,
+        env=server.env(HYDRATRACK_OFFLINE="1"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.split("TASK ", 1)[1].split()[0]
 
 
 def sync(server: ServerProcess) -> None:
-    res = subprocess.run([sys.executable, "-m", "hydratrack", "sync"], env=server.env(),
-                         capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "hydratrack", "sync"],
+        env=server.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
 
 
@@ -75,27 +85,60 @@ def test_batch_events_groups_points_per_series() -> None:
     assert evs == [
         {"type": "console", "stream": "stdout", "text": "a\n", "ts": 10.5},
         {"type": "text", "title": "notes", "text": "hi", "iter": 2, "ts": 13.0},
-        {"type": "scalars", "metric": "loss", "variant": "train", "iters": [0, 1, 1],
-         "values": [1.0, 0.5, "NaN"], "ts_us": [10_000_000, 12_250_000, 14_000_001]},
-        {"type": "scalars", "metric": "acc", "variant": "val", "iters": [0],
-         "values": ["Infinity"], "ts_us": [11_000_000]},
+        {
+            "type": "scalars",
+            "metric": "loss",
+            "variant": "train",
+            "iters": [0, 1, 1],
+            "values": [1.0, 0.5, "NaN"],
+            "ts_us": [10_000_000, 12_250_000, 14_000_001],
+        },
+        {
+            "type": "scalars",
+            "metric": "acc",
+            "variant": "val",
+            "iters": [0],
+            "values": ["Infinity"],
+            "ts_us": [11_000_000],
+        },
     ]
     json.dumps(evs, allow_nan=False)  # strict JSON
     assert batch_events(pending, max_points=10) == [  # one series only: the fast path
-        {"type": "scalars", "metric": "loss", "variant": "train", "iters": [9],
-         "values": [0.1], "ts_us": [15_000_000]}]
+        {
+            "type": "scalars",
+            "metric": "loss",
+            "variant": "train",
+            "iters": [9],
+            "values": [0.1],
+            "ts_us": [15_000_000],
+        }
+    ]
     assert batch_events(pending, max_points=10) == []
     pending.extend(("scalar", "m", "v", i, float(i), 1.5) for i in range(5))
     pending.append(("scalar", "m", "other", 7, -math.inf, 2.0))
     assert batch_events(pending, max_points=100) == [
-        {"type": "scalars", "metric": "m", "variant": "v", "iters": [0, 1, 2, 3, 4],
-         "values": [0.0, 1.0, 2.0, 3.0, 4.0], "ts_us": [1_500_000] * 5},
-        {"type": "scalars", "metric": "m", "variant": "other", "iters": [7],
-         "values": ["-Infinity"], "ts_us": [2_000_000]}]
+        {
+            "type": "scalars",
+            "metric": "m",
+            "variant": "v",
+            "iters": [0, 1, 2, 3, 4],
+            "values": [0.0, 1.0, 2.0, 3.0, 4.0],
+            "ts_us": [1_500_000] * 5,
+        },
+        {
+            "type": "scalars",
+            "metric": "m",
+            "variant": "other",
+            "iters": [7],
+            "values": ["-Infinity"],
+            "ts_us": [2_000_000],
+        },
+    ]
 
 
-def test_offline_run_spools_columnar_batches_and_syncs(server: ServerProcess, api: ApiClient,
-                                                       tmp_path: Path) -> None:
+def test_offline_run_spools_columnar_batches_and_syncs(
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
     n = 60_001
     task_id = run_offline(server, tmp_path, n)
     ops = [json.loads(line) for line in spool_ops(server, task_id).read_text().splitlines()]
@@ -107,8 +150,9 @@ def test_offline_run_spools_columnar_batches_and_syncs(server: ServerProcess, ap
     expect_uploaded(api, task_id, n)
 
 
-def test_spool_of_the_previous_format_still_uploads(server: ServerProcess, api: ApiClient,
-                                                    tmp_path: Path) -> None:
+def test_spool_of_the_previous_format_still_uploads(
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
     """A spool as the SDK wrote it before columnar batches: one object per point."""
     n = 3000
     task_id = run_offline(server, tmp_path, n)
@@ -122,13 +166,27 @@ def test_spool_of_the_previous_format_still_uploads(server: ServerProcess, api: 
                 if e["type"] != "scalars":
                     per_point.append(e)
                     continue
-                per_point += [{"type": "scalar", "metric": e["metric"], "variant": e["variant"],
-                               "iter": i, "value": v, "ts": t / 1e6}
-                              for i, v, t in zip(e["iters"], e["values"], e["ts_us"],
-                                                 strict=True)]
+                per_point += [
+                    {
+                        "type": "scalar",
+                        "metric": e["metric"],
+                        "variant": e["variant"],
+                        "iter": i,
+                        "value": v,
+                        "ts": t / 1e6,
+                    }
+                    for i, v, t in zip(e["iters"], e["values"], e["ts_us"], strict=True)
+                ]
             for start in range(0, len(per_point), 2000):  # the old 2000-event batches
-                old_lines.append(json.dumps({**op, "batch_id": f"{op['batch_id']}-{start}",
-                                             "events": per_point[start:start + 2000]}))
+                old_lines.append(
+                    json.dumps(
+                        {
+                            **op,
+                            "batch_id": f"{op['batch_id']}-{start}",
+                            "events": per_point[start : start + 2000],
+                        }
+                    )
+                )
         else:
             old_lines.append(line)
     assert any('"type": "scalar",' in ln for ln in old_lines)
@@ -147,8 +205,14 @@ def test_batches_split_for_a_server_with_a_small_body_limit(tmp_path: Path) -> N
         script = tmp_path / "report.py"
         script.write_text(SCRIPT)
         n = 20_000
-        proc = subprocess.run([sys.executable, str(script), str(n)], cwd=tmp_path,
-                              env=srv.env(), capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, str(script), str(n)],
+            cwd=tmp_path,
+            env=srv.env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert proc.returncode == 0, proc.stderr
         assert "warning" not in proc.stderr, proc.stderr
         task_id = proc.stdout.split("TASK ", 1)[1].split()[0]
@@ -158,8 +222,7 @@ def test_batches_split_for_a_server_with_a_small_body_limit(tmp_path: Path) -> N
         next(servers, None)
 
 
-def test_sync_splits_a_spooled_batch_for_a_server_with_a_small_body_limit(
-        tmp_path: Path) -> None:
+def test_sync_splits_a_spooled_batch_for_a_server_with_a_small_body_limit(tmp_path: Path) -> None:
     """A run spooled offline in 50k-point batches (~2 MB) is synced to a server that takes at
     most 0.25 MiB: the sync sends halves until they fit, and everything lands once."""
     servers = running_server(tmp_path, extra_args=["--max-body-mib", "0.25"])
@@ -177,10 +240,22 @@ def test_sync_splits_a_spooled_batch_for_a_server_with_a_small_body_limit(
 
 
 def test_split_batch_ids_are_the_same_when_made_again() -> None:
-    op = {"op": "events", "task_id": "t", "batch_id": "b" * 32, "events": [
-        {"type": "scalars", "metric": "m", "variant": "v", "iters": [1, 2, 3, 4],
-         "values": [1.0, 2.0, 3.0, 4.0], "ts_us": [1, 2, 3, 4]},
-        {"type": "console", "stream": "stdout", "text": "x\n", "ts": 1.0}]}
+    op = {
+        "op": "events",
+        "task_id": "t",
+        "batch_id": "b" * 32,
+        "events": [
+            {
+                "type": "scalars",
+                "metric": "m",
+                "variant": "v",
+                "iters": [1, 2, 3, 4],
+                "values": [1.0, 2.0, 3.0, 4.0],
+                "ts_us": [1, 2, 3, 4],
+            },
+            {"type": "console", "stream": "stdout", "text": "x\n", "ts": 1.0},
+        ],
+    }
     first, again = split_batch(op), split_batch(op)
     assert first == again and first is not None
     assert [h["batch_id"] for h in first] == ["b" * 32 + ".0", "b" * 32 + ".1"]

@@ -91,11 +91,14 @@ def test_clone_edit_enqueue_dequeue_abort(recorded: str, sdk_env: None) -> None:
     assert err2.value.status == 409
 
 
-def test_remote_run_attaches_and_keeps_edit_flag(server: ServerProcess, api: ApiClient,
-                                                 recorded: str, tmp_path: Path) -> None:
+def test_remote_run_attaches_and_keeps_edit_flag(
+    server: ServerProcess, api: ApiClient, recorded: str, tmp_path: Path
+) -> None:
     clone = api.clone_task(recorded, "remote")
-    api.patch_hyperparams(clone["id"], {"Hydra": {"_allow_omegaconf_edit_": {"value": "True"},
-                                                  "db": {"value": "mysql"}}})
+    api.patch_hyperparams(
+        clone["id"],
+        {"Hydra": {"_allow_omegaconf_edit_": {"value": "True"}, "db": {"value": "mysql"}}},
+    )
     api.set_status(clone["id"], "in_progress")  # what the agent's claim does
     before = api.list_tasks(limit=1000)["total"]
     overrides = ["db=mysql", "+experiment=fast", "seed=11"]
@@ -107,11 +110,16 @@ def test_remote_run_attaches_and_keeps_edit_flag(server: ServerProcess, api: Api
     assert run.task_id == clone["id"]
     assert api.list_tasks(limit=1000)["total"] == before  # no new task
     task = api.get_task(clone["id"])
-    assert task["configuration"]["OmegaConf"]["value"] == hydra_cfg_job("groups", overrides, env, tmp_path)
+    assert task["configuration"]["OmegaConf"]["value"] == hydra_cfg_job(
+        "groups", overrides, env, tmp_path
+    )
     section = task["hyperparams"]["Hydra"]
     assert section["_allow_omegaconf_edit_"]["value"] == "True"  # kept, not reset
     assert {k: v["value"] for k, v in section.items() if k != "_allow_omegaconf_edit_"} == {
-        "db": "mysql", "+experiment": "fast", "seed": "11"}
+        "db": "mysql",
+        "+experiment": "fast",
+        "seed": "11",
+    }
     assert task["runtime"]["hydra"]["overrides"]["task"] == overrides
     assert "hydra.job.name=remote" in task["runtime"]["hydra"]["overrides"]["hydra"]
     assert not any("hydratrack" in o for o in task["runtime"]["hydra"]["overrides"]["hydra"])
@@ -122,17 +130,21 @@ def test_remote_run_attaches_and_keeps_edit_flag(server: ServerProcess, api: Api
     assert api.get_scalars(clone["id"])["loss"]["train"]["x"] == [0, 1, 2, 3, 4]
 
 
-def test_console_by_agent_sends_no_console(server: ServerProcess, api: ApiClient,
-                                           tmp_path: Path) -> None:
-    run = run_app("groups", ["db=postgresql"], server.env(HYDRATRACK_CONSOLE_BY_AGENT="1"), tmp_path)
+def test_console_by_agent_sends_no_console(
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
+    run = run_app(
+        "groups", ["db=postgresql"], server.env(HYDRATRACK_CONSOLE_BY_AGENT="1"), tmp_path
+    )
     assert run.returncode == 0, run.stderr
     assert "épsilon" in run.stdout
     assert api.get_console(run.task_id)["items"] == []
     assert api.get_scalars(run.task_id)["loss"]["train"]["x"] == [0, 1, 2, 3, 4]
 
 
-def test_plain_script_connect_and_artifacts(server: ServerProcess, api: ApiClient,
-                                            tmp_path: Path) -> None:
+def test_plain_script_connect_and_artifacts(
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
     script = tmp_path / "plain.py"
     data = tmp_path / "weights.bin"
     data.write_bytes(b"\x00\x01weights")
@@ -157,8 +169,15 @@ def test_plain_script_connect_and_artifacts(server: ServerProcess, api: ApiClien
         "except ValueError as e:\n"
         "    print('refused:', e)\n"
     )
-    proc = subprocess.run(check=False, args=[sys.executable, str(script)], env=server.env(), cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        check=False,
+        args=[sys.executable, str(script)],
+        env=server.env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "refused: section 'Hydra' is reserved" in proc.stdout
     tid = proc.stdout.split("HYDRATRACK_TASK=")[1].split()[0]
@@ -173,16 +192,25 @@ def test_plain_script_connect_and_artifacts(server: ServerProcess, api: ApiClien
     assert task["script"]["entry_point"] == "plain.py"
 
 
-def test_uncaught_exception_in_plain_script(server: ServerProcess, api: ApiClient,
-                                            tmp_path: Path) -> None:
+def test_uncaught_exception_in_plain_script(
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
     script = tmp_path / "crash.py"
     script.write_text(
         "from hydratrack import Task\n"
         "t = Task.init(project_name='tests', task_name='crash')\n"
         "print(f'HYDRATRACK_TASK={t.id}')\n"
-        "raise ValueError('bad value 42')\n")
-    proc = subprocess.run(check=False, args=[sys.executable, str(script)], env=server.env(), cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+        "raise ValueError('bad value 42')\n"
+    )
+    proc = subprocess.run(
+        check=False,
+        args=[sys.executable, str(script)],
+        env=server.env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     tid = proc.stdout.split("HYDRATRACK_TASK=")[1].split()[0]
     task = api.get_task(tid)
@@ -192,28 +220,41 @@ def test_uncaught_exception_in_plain_script(server: ServerProcess, api: ApiClien
     assert "Traceback (most recent call last)" in console and "ValueError: bad value 42" in console
 
 
-@pytest.mark.parametrize(("call", "status", "message"), [
-    ("exit(4)", "failed", "exit code 4"),
-    ("quit('no data found')", "failed", "no data found"),
-    ("exit(0)", "completed", ""),
-])
-def test_builtin_exit_counts_like_sys_exit(server: ServerProcess, api: ApiClient,
-                                           tmp_path: Path, call: str, status: str,
-                                           message: str) -> None:
+@pytest.mark.parametrize(
+    ("call", "status", "message"),
+    [
+        ("exit(4)", "failed", "exit code 4"),
+        ("quit('no data found')", "failed", "no data found"),
+        ("exit(0)", "completed", ""),
+    ],
+)
+def test_builtin_exit_counts_like_sys_exit(
+    server: ServerProcess, api: ApiClient, tmp_path: Path, call: str, status: str, message: str
+) -> None:
     """The site module's ``exit``/``quit``, common in scripts, count like ``sys.exit``."""
     script = tmp_path / "quits.py"
-    script.write_text("from hydratrack import Task\n"
-                      "t = Task.init(project_name='tests', task_name='quits')\n"
-                      "print(f'HYDRATRACK_TASK={t.id}')\n"
-                      f"{call}\n")
-    proc = subprocess.run(check=False, args=[sys.executable, str(script)], env=server.env(),
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    script.write_text(
+        "from hydratrack import Task\n"
+        "t = Task.init(project_name='tests', task_name='quits')\n"
+        "print(f'HYDRATRACK_TASK={t.id}')\n"
+        f"{call}\n"
+    )
+    proc = subprocess.run(
+        check=False,
+        args=[sys.executable, str(script)],
+        env=server.env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     task = api.get_task(proc.stdout.split("HYDRATRACK_TASK=")[1].split()[0])
     assert (task["status"], task["status_message"]) == (status, message), proc.stderr
 
 
-def test_sigterm_stops_the_task_and_keeps_its_reports(server: ServerProcess, api: ApiClient,
-                                                      tmp_path: Path) -> None:
+def test_sigterm_stops_the_task_and_keeps_its_reports(
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
     import signal
     import time
 
@@ -228,9 +269,16 @@ def test_sigterm_stops_the_task_and_keeps_its_reports(server: ServerProcess, api
         "    log.report_scalar('loss', 'train', value=1.0, iteration=i)\n"
         "    if i == 3:\n"
         "        print('ready', flush=True)\n"
-        "    time.sleep(0.01)\n")
-    with subprocess.Popen([sys.executable, str(script)], env=server.env(), cwd=tmp_path,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        "    time.sleep(0.01)\n"
+    )
+    with subprocess.Popen(
+        [sys.executable, str(script)],
+        env=server.env(),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
         assert proc.stdout is not None
         tid = proc.stdout.readline().strip().split("=", 1)[1]
         assert proc.stdout.readline().strip() == "ready"
@@ -247,8 +295,9 @@ def test_sigterm_stops_the_task_and_keeps_its_reports(server: ServerProcess, api
     assert "ready\n" in console
 
 
-def test_compose_api_is_named_in_a_warning(server: ServerProcess, api: ApiClient,
-                                           tmp_path: Path) -> None:
+def test_compose_api_is_named_in_a_warning(
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
     conf = Path(__file__).resolve().parents[1] / "apps" / "groups" / "conf"
     script = tmp_path / "compose.py"
     script.write_text(
@@ -261,9 +310,17 @@ def test_compose_api_is_named_in_a_warning(server: ServerProcess, api: ApiClient
         f"with initialize_config_dir(version_base=None, config_dir={str(conf)!r}):\n"
         "    cfg = compose('config', overrides=['db=postgresql'])\n"
         "    time.sleep(0.1)\n"
-        "print(cfg.db.driver)\n")
-    proc = subprocess.run([sys.executable, str(script)], check=False, env=server.env(),
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        "print(cfg.db.driver)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        check=False,
+        env=server.env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     warnings = [ln for ln in proc.stderr.splitlines() if ln.startswith("hydratrack: warning")]
     assert len(warnings) == 1 and "Compose API is not captured" in warnings[0]

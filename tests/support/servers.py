@@ -129,8 +129,18 @@ def start_server(
     data_dir = base / "data"
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    args = [sys.executable, "-m", "hydratrack", "server", "--host", "127.0.0.1",
-            "--port", str(port), "--data-dir", str(data_dir)]
+    args = [
+        sys.executable,
+        "-m",
+        "hydratrack",
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+    ]
     if db_url:
         args += ["--db", db_url]
     args += extra_args or []

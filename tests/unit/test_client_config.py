@@ -14,15 +14,26 @@ from hydratrack.client.config import load_client_config, read_config_file, write
 def cfg_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "config.toml"
     monkeypatch.setenv("HYDRATRACK_CONFIG_FILE", str(path))
-    for var in ("HYDRATRACK_API_HOST", "HYDRATRACK_ACCESS_KEY", "HYDRATRACK_SECRET_KEY",
-                "HYDRATRACK_OFFLINE", "HYDRATRACK_TASK_ID"):
+    for var in (
+        "HYDRATRACK_API_HOST",
+        "HYDRATRACK_ACCESS_KEY",
+        "HYDRATRACK_SECRET_KEY",
+        "HYDRATRACK_OFFLINE",
+        "HYDRATRACK_TASK_ID",
+    ):
         monkeypatch.delenv(var, raising=False)
     return path
 
 
 def test_file_round_trip_and_mode(cfg_file: Path) -> None:
-    write_client_config(cfg_file, api_host="http://127.0.0.1:9", access_key="AK",
-                        secret_key='s"e\\c', user="admin", password="pw")
+    write_client_config(
+        cfg_file,
+        api_host="http://127.0.0.1:9",
+        access_key="AK",
+        secret_key='s"e\\c',
+        user="admin",
+        password="pw",
+    )
     assert stat.S_IMODE(cfg_file.stat().st_mode) == 0o600
     cfg = load_client_config()
     assert (cfg.api_host, cfg.access_key, cfg.secret_key) == ("http://127.0.0.1:9", "AK", 's"e\\c')
@@ -31,8 +42,9 @@ def test_file_round_trip_and_mode(cfg_file: Path) -> None:
 
 
 def test_env_wins(cfg_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    write_client_config(cfg_file, api_host="http://a", access_key="AK", secret_key="SK",
-                        user="admin", password="pw")
+    write_client_config(
+        cfg_file, api_host="http://a", access_key="AK", secret_key="SK", user="admin", password="pw"
+    )
     monkeypatch.setenv("HYDRATRACK_API_HOST", "http://b/")
     monkeypatch.setenv("HYDRATRACK_ACCESS_KEY", "AK2")
     monkeypatch.setenv("HYDRATRACK_OFFLINE", "1")
@@ -60,10 +72,21 @@ def test_no_file_no_toml_parser(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    code = ("import sys\nfrom hydratrack.client.config import load_client_config\n"
-            "cfg = load_client_config()\nprint(cfg.access_key, 'tomllib' in sys.modules)")
-    env = {**os.environ, "HYDRATRACK_CONFIG_FILE": str(tmp_path / "none.toml"),
-           "HYDRATRACK_ACCESS_KEY": "AK"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=60, check=True).stdout
+    code = (
+        "import sys\nfrom hydratrack.client.config import load_client_config\n"
+        "cfg = load_client_config()\nprint(cfg.access_key, 'tomllib' in sys.modules)"
+    )
+    env = {
+        **os.environ,
+        "HYDRATRACK_CONFIG_FILE": str(tmp_path / "none.toml"),
+        "HYDRATRACK_ACCESS_KEY": "AK",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
     assert out.split() == ["AK", "False"]

@@ -10,10 +10,16 @@ from hydratrack.sdk.capture import git_state, installed_packages
 
 
 def git(cwd: Path, *args: str) -> str:
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@e", "PATH": "/usr/bin:/bin"}
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True,
-                          text=True).stdout.strip()
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@e",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@e",
+        "PATH": "/usr/bin:/bin",
+    }
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def test_git_state_of_a_repository_with_changes(tmp_path: Path) -> None:
@@ -54,20 +60,27 @@ def test_git_over_its_budget_is_abandoned(tmp_path: Path) -> None:
 
     git(tmp_path, "init", "-q")
     t0 = time.monotonic()
-    out = _git_all([(["-c", "alias.slow=!sleep 5", "slow"], str(tmp_path)),
-                    (["rev-parse", "--show-toplevel"], str(tmp_path))], t0 + 0.5)
+    out = _git_all(
+        [
+            (["-c", "alias.slow=!sleep 5", "slow"], str(tmp_path)),
+            (["rev-parse", "--show-toplevel"], str(tmp_path)),
+        ],
+        t0 + 0.5,
+    )
     assert time.monotonic() - t0 < 3
     assert out[0] is None
     assert out[1] is not None and Path(out[1].strip()).resolve() == tmp_path.resolve()
 
 
-def test_installed_packages_read_egg_info_and_bare_dist_info(tmp_path: Path,
-                                                             monkeypatch: Any) -> None:
+def test_installed_packages_read_egg_info_and_bare_dist_info(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
     from importlib import metadata
 
     (tmp_path / "eggy.egg-info").mkdir()
     (tmp_path / "eggy.egg-info" / "PKG-INFO").write_text(
-        "Metadata-Version: 2.1\nName: eggy\nVersion: 1.2.3\nSummary: x\n\nName: not-this\n")
+        "Metadata-Version: 2.1\nName: eggy\nVersion: 1.2.3\nSummary: x\n\nName: not-this\n"
+    )
     (tmp_path / "single.egg-info").write_text("Metadata-Version: 1.0\nName: single\nVersion: 0.1\n")
     (tmp_path / "plain.dist-info").mkdir()
     (tmp_path / "plain.dist-info" / "METADATA").write_text("Name: plain\nVersion: 4.0\n")
@@ -86,7 +99,7 @@ def test_git_is_not_started_outside_a_repository(tmp_path: Path, monkeypatch: An
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     marker = tmp_path / "git-was-run"
-    (bin_dir / "git").write_text(f"#!/bin/sh\ntouch {marker}\nexec /usr/bin/git \"$@\"\n")
+    (bin_dir / "git").write_text(f'#!/bin/sh\ntouch {marker}\nexec /usr/bin/git "$@"\n')
     (bin_dir / "git").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
     monkeypatch.delenv("GIT_DIR", raising=False)
@@ -97,8 +110,12 @@ def test_git_is_not_started_outside_a_repository(tmp_path: Path, monkeypatch: An
     repo = tmp_path / "repo"
     repo.mkdir()
     git(repo, "init", "-q")
-    assert git_state(str(repo)) == {"repository": str(repo.resolve()), "branch": None,
-                                    "commit": None, "diff": None}  # no commits yet
+    assert git_state(str(repo)) == {
+        "repository": str(repo.resolve()),
+        "branch": None,
+        "commit": None,
+        "diff": None,
+    }  # no commits yet
     assert marker.exists()  # the same wrapper ran git where there is a repository
 
 

@@ -19,8 +19,14 @@ TID = "c" * 32
 
 def run_python(code: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HYDRATRACK_")}
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, check=False,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -39,12 +45,22 @@ def test_sender_client_is_stdlib_and_reader_is_httpx() -> None:
 
 def test_sdk_reads_work_next_to_a_run(server: Any) -> None:
     out = subprocess.run(
-        [sys.executable, "-c",
-         ("from hydratrack import Task\n"
-          "t = Task.init(project_name='conn', task_name='reads', auto_connect_streams=False)\n"
-          "t.close()\n"
-          "print(Task.get_task(task_id=t.id).get_status())")],
-        env=server.env(), capture_output=True, text=True, timeout=120, check=False)
+        [
+            sys.executable,
+            "-c",
+            (
+                "from hydratrack import Task\n"
+                "t = Task.init(project_name='conn', task_name='reads', auto_connect_streams=False)\n"
+                "t.close()\n"
+                "print(Task.get_task(task_id=t.id).get_status())"
+            ),
+        ],
+        env=server.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "completed"
     assert "hydratrack:" not in out.stderr
@@ -59,8 +75,12 @@ def make_sender(mock: MockTransport, tmp_path: Path) -> Sender:
 def test_script_update_rides_in_the_create(tmp_path: Path) -> None:
     mock = MockTransport()
     sender = make_sender(mock, tmp_path)
-    sender.put({"op": "create_task", "body": {"name": "t", "project": "p", "tags": ["a"],
-                                              "script": {"argv": []}}})
+    sender.put(
+        {
+            "op": "create_task",
+            "body": {"name": "t", "project": "p", "tags": ["a"], "script": {"argv": []}},
+        }
+    )
     sender.put({"op": "update_task", "fields": {"script": {"argv": ["x=1"], "commit": "abc"}}})
     sender.put({"op": "update_task", "fields": {"tags": ["b"]}})
     sender.events.append(("scalar", "loss", "train", 0, 1.0, 1.0))
@@ -88,7 +108,8 @@ def test_updates_keep_their_place_behind_other_ops(tmp_path: Path) -> None:
     sender.close(timeout=5)
     kinds = [(op["op"], op.get("fields")) for op in mock.ops]
     assert kinds == [
-        ("create_task", None), ("put_hyperparams", None),
+        ("create_task", None),
+        ("put_hyperparams", None),
         ("update_task", {"script": {"argv": []}, "comment": "c"}),
         ("update_task", {"unknown_field": 1}),
         ("update_task", {"comment": "other"}),
@@ -145,8 +166,7 @@ def test_slow_script_facts_follow_the_create(tmp_path: Path, monkeypatch: Any) -
     monkeypatch.setattr(run_module, "SCRIPT_WAIT_SECONDS", 0.05)
     monkeypatch.setattr(run_module, "full_script", slow)
     mock = MockTransport()
-    task = Task.init(project_name="p", task_name="slow", transport=mock,
-                     auto_connect_streams=False)
+    task = Task.init(project_name="p", task_name="slow", transport=mock, auto_connect_streams=False)
     task.close()
     assert [op["op"] for op in mock.ops] == ["create_task", "update_task", "status"]
     assert "requirements" not in mock.ops[0]["body"]["script"]
@@ -155,19 +175,32 @@ def test_slow_script_facts_follow_the_create(tmp_path: Path, monkeypatch: Any) -
 
 def test_behind_a_proxy_the_sender_uses_httpx(server: Any) -> None:
     """http.client ignores proxy variables; httpx honours them (and NO_PROXY)."""
-    code = ("import sys\nfrom hydratrack.sdk.connection import open_client\n"
-            "from hydratrack import Task\n"
-            "print(open_client().backend)\n"
-            "t = Task.init(project_name='conn', task_name='proxy', auto_connect_streams=False)\n"
-            "t.close()\n"
-            "print(Task.get_task(task_id=t.id).get_status())\n")
-    for env, backend in (({}, "stdlib"),
-                         ({"HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1"}, "httpx"),
-                         ({"http_proxy": "http://127.0.0.1:9", "no_proxy": "127.0.0.1"}, "httpx")):
-        clean = {k: v for k, v in server.env().items()
-                 if k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")}
-        out = subprocess.run([sys.executable, "-c", code], env={**clean, **env},
-                             capture_output=True, text=True, timeout=120, check=False)
+    code = (
+        "import sys\nfrom hydratrack.sdk.connection import open_client\n"
+        "from hydratrack import Task\n"
+        "print(open_client().backend)\n"
+        "t = Task.init(project_name='conn', task_name='proxy', auto_connect_streams=False)\n"
+        "t.close()\n"
+        "print(Task.get_task(task_id=t.id).get_status())\n"
+    )
+    for env, backend in (
+        ({}, "stdlib"),
+        ({"HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1"}, "httpx"),
+        ({"http_proxy": "http://127.0.0.1:9", "no_proxy": "127.0.0.1"}, "httpx"),
+    ):
+        clean = {
+            k: v
+            for k, v in server.env().items()
+            if k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+        }
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            env={**clean, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert out.returncode == 0, out.stderr
         assert out.stdout.split() == [backend, "completed"], (env, out.stdout, out.stderr)
         assert "hydratrack:" not in out.stderr

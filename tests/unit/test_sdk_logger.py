@@ -24,7 +24,9 @@ def test_report_scalar_appends_a_tuple() -> None:
 @pytest.mark.parametrize(("value", "iteration"), [("abc", 1), (None, 1), (1.0, "x")])
 def test_report_scalar_bad_input_is_a_clear_error(value: Any, iteration: Any) -> None:
     got: list[Any] = []
-    with pytest.raises(TypeError, match=r"report_scalar\('loss', 'train'\): value must be a number"):
+    with pytest.raises(
+        TypeError, match=r"report_scalar\('loss', 'train'\): value must be a number"
+    ):
         Logger(got.append, "t").report_scalar("loss", "train", value=value, iteration=iteration)
     assert got == []
 
@@ -74,7 +76,11 @@ def test_flatten_params_of_dataclass_namespace_dict() -> None:
     assert flat["layers"]["value"] == "[1, 2]"
     assert flat["note"]["value"] == "null"
     assert flatten_params(argparse.Namespace(a=1))["a"]["value"] == "1"
-    assert flatten_params({"a": {"b": True}})["a.b"] == {"value": "True", "type": "bool", "description": ""}
+    assert flatten_params({"a": {"b": True}})["a.b"] == {
+        "value": "True",
+        "type": "bool",
+        "description": "",
+    }
     with pytest.raises(TypeError, match="connect\\(\\) takes a dict"):
         flatten_params(42)
 
@@ -83,7 +89,10 @@ def test_configuration_text(tmp_path: Any) -> None:
     from omegaconf import OmegaConf
 
     assert configuration_text({"a": {"b": 1}}) == ("a:\n  b: 1\n", "yaml")
-    assert configuration_text(OmegaConf.create({"a": "${b}", "b": 1})) == ("a: ${b}\nb: 1\n", "OmegaConf")
+    assert configuration_text(OmegaConf.create({"a": "${b}", "b": 1})) == (
+        "a: ${b}\nb: 1\n",
+        "OmegaConf",
+    )
     f = tmp_path / "c.json"
     f.write_text('{"a": 1}')
     assert configuration_text(f) == ('{"a": 1}', "json")

@@ -85,8 +85,9 @@ def test_retry_after_unavailable_reuses_the_batch_id(tmp_path: Path) -> None:
     assert spool.count == 0
 
 
-def test_unauthorized_switches_to_spool_with_one_warning(tmp_path: Path,
-                                                         capfd: pytest.CaptureFixture[str]) -> None:
+def test_unauthorized_switches_to_spool_with_one_warning(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     mock = MockTransport(fail_with=Unauthorized("unauthorized"), fail_count=1000)
     sender, spool = make_sender(mock, tmp_path)
     sender.put({"op": "create_task", "body": {"name": "t", "project": "p"}})
@@ -98,7 +99,9 @@ def test_unauthorized_switches_to_spool_with_one_warning(tmp_path: Path,
     sender.close()
     err = capfd.readouterr().err
     assert err.count("hydratrack: warning") == 1 and "rejected the API credentials" in err
-    ops = [json.loads(line) for line in (spool.task_dir(TID) / "ops.jsonl").read_text().splitlines()]
+    ops = [
+        json.loads(line) for line in (spool.task_dir(TID) / "ops.jsonl").read_text().splitlines()
+    ]
     assert [o["op"] for o in ops] == ["create_task", "events", "status"]
 
 
@@ -113,7 +116,9 @@ def test_unreachable_at_exit_spools_at_once(tmp_path: Path) -> None:
     assert spool.count >= 1 and sender.spooling
 
 
-def test_rejected_op_warns_and_the_run_goes_on(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+def test_rejected_op_warns_and_the_run_goes_on(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     class Picky(MockTransport):
         def send(self, op: Op) -> None:
             if op["op"] == "put_configuration":
@@ -145,7 +150,10 @@ def test_a_run_that_ends_before_its_create_is_sent_is_created_finished(tmp_path:
     assert [op["op"] for op in mock.ops] == ["create_task"]  # one request for the run
     body = mock.ops[0]["body"]
     assert (body["status"], body["status_message"], body["script"]) == (
-        "failed", "exit code 1: boom", {"argv": ["a=1"]})
+        "failed",
+        "exit code 1: boom",
+        {"argv": ["a=1"]},
+    )
 
 
 def test_the_senders_final_statuses_are_the_shared_run_outcomes() -> None:
@@ -157,7 +165,8 @@ def test_the_senders_final_statuses_are_the_shared_run_outcomes() -> None:
 
 @pytest.mark.parametrize("hydra_loaded", [False, True])
 def test_an_exiting_run_waits_briefly_for_its_status_to_fold_it(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hydra_loaded: bool) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hydra_loaded: bool
+) -> None:
     """The create is ready (after slow script facts) while close() is still on its way
     to put the final status (20 ms late here): the create waits for it (up to FINAL_WAIT_SECONDS). Also when Hydra
     is loaded but no job runs, where close() itself releases the held create."""
@@ -186,8 +195,7 @@ def test_an_exiting_run_waits_briefly_for_its_status_to_fold_it(
     monkeypatch.setattr(run_module, "full_script", slow_script)
     monkeypatch.setattr(Sender, "put", late_status)
     mock = MockTransport()
-    task = Task.init(project_name="p", task_name="fold", transport=mock,
-                     auto_connect_streams=False)
+    task = Task.init(project_name="p", task_name="fold", transport=mock, auto_connect_streams=False)
     task.close()
     assert [op["op"] for op in mock.ops] == ["create_task"]
     assert mock.ops[0]["body"]["status"] == "completed"
@@ -206,8 +214,9 @@ def test_a_final_status_waits_for_the_events_before_it(tmp_path: Path) -> None:
     assert mock.tasks[TID]["status"] == "failed"
 
 
-def test_an_offline_run_spools_its_final_status_apart(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_offline_run_spools_its_final_status_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``hydratrack sync`` may replay the spool to a server from before POST /tasks took a
     final status: an offline run keeps create and status apart."""
     from hydratrack.sdk.task import Task
@@ -220,11 +229,12 @@ def test_an_offline_run_spools_its_final_status_apart(tmp_path: Path,
     lines = (tmp_path / "spool" / task.id / "ops.jsonl").read_text().splitlines()
     ops = [json.loads(line) for line in lines]
     assert [(op["op"], op.get("body", {}).get("status", op.get("status"))) for op in ops] == [
-        ("create_task", "in_progress"), ("status", "completed")]
+        ("create_task", "in_progress"),
+        ("status", "completed"),
+    ]
 
 
-def test_a_finished_create_that_falls_back_to_the_spool_is_spooled_apart(
-        tmp_path: Path) -> None:
+def test_a_finished_create_that_falls_back_to_the_spool_is_spooled_apart(tmp_path: Path) -> None:
     down = MockTransport(fail_with=Unavailable("connection refused"), fail_count=1000)
     sender, spool = make_sender(down, tmp_path)
     sender.put(dict(CREATE))
@@ -233,18 +243,24 @@ def test_a_finished_create_that_falls_back_to_the_spool_is_spooled_apart(
     sender.close(timeout=2)
     assert sender.spooling
     (spooled,) = spooled_tasks(tmp_path / "spool")
-    assert [(op["op"], op.get("body", {}).get("status", op.get("status")))
-            for op in spooled.ops()] == [("create_task", "in_progress"), ("status", "failed")]
+    assert [
+        (op["op"], op.get("body", {}).get("status", op.get("status"))) for op in spooled.ops()
+    ] == [("create_task", "in_progress"), ("status", "failed")]
 
 
 def test_a_server_that_refuses_a_finished_create_gets_create_then_status(
-        tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     class OlderServer(MockTransport):  # before POST /tasks took a final status
         def send(self, op: Op) -> None:
             if op["op"] == "create_task" and op["body"].get("status") not in (
-                    None, "draft", "in_progress"):
-                raise Rejected("status: Input should be 'draft' or 'in_progress'",
-                               "validation_error")
+                None,
+                "draft",
+                "in_progress",
+            ):
+                raise Rejected(
+                    "status: Input should be 'draft' or 'in_progress'", "validation_error"
+                )
             super().send(op)
 
     older = OlderServer()
@@ -253,8 +269,10 @@ def test_a_server_that_refuses_a_finished_create_gets_create_then_status(
     sender.put(dict(FINAL), after_events=True)
     sender.start()
     sender.close(timeout=5)
-    assert [(op["op"], op.get("body", {}).get("status", op.get("status"))) for op in older.ops] \
-        == [("create_task", "in_progress"), ("status", "failed")]
+    assert [(op["op"], op.get("body", {}).get("status", op.get("status"))) for op in older.ops] == [
+        ("create_task", "in_progress"),
+        ("status", "failed"),
+    ]
     assert older.tasks[TID]["status_message"] == "exit code 1: boom"
     assert "warning" not in capfd.readouterr().err
 
@@ -283,9 +301,23 @@ def test_spool_replay_is_exactly_once(tmp_path: Path) -> None:
     spool = SpoolTransport(tmp_path)
     spool.send({"op": "create_task", "task_id": TID, "body": {"name": "t"}})
     for b in range(3):
-        spool.send({"op": "events", "task_id": TID, "batch_id": f"b{b}",
-                    "events": [{"type": "scalar", "metric": "m", "variant": "v", "iter": b,
-                                "value": 1.0, "ts": 0.0}]})
+        spool.send(
+            {
+                "op": "events",
+                "task_id": TID,
+                "batch_id": f"b{b}",
+                "events": [
+                    {
+                        "type": "scalar",
+                        "metric": "m",
+                        "variant": "v",
+                        "iter": b,
+                        "value": 1.0,
+                        "ts": 0.0,
+                    }
+                ],
+            }
+        )
     (tasks,) = list(spooled_tasks(tmp_path))
     assert tasks.pending() == 4
 
@@ -339,8 +371,10 @@ def test_mock_transport_in_a_users_unit_test() -> None:
 def test_non_finite_scalars_are_sent_as_text() -> None:
     from hydratrack.sdk.sender import event_dict
 
-    values = [event_dict(("scalar", "m", "v", 0, x, 0.0))["value"]
-              for x in (float("nan"), float("inf"), float("-inf"), 1.5)]
+    values = [
+        event_dict(("scalar", "m", "v", 0, x, 0.0))["value"]
+        for x in (float("nan"), float("inf"), float("-inf"), 1.5)
+    ]
     assert values == ["NaN", "Infinity", "-Infinity", 1.5]
 
 
@@ -357,13 +391,22 @@ def test_init_twice_in_one_run_returns_the_same_task() -> None:
     assert Task.current_task() is None
 
 
-@pytest.mark.parametrize(("argv", "info"), [
-    (["app.py", "--cfg", "job"], True), (["app.py", "-c", "hydra", "db=x"], True),
-    (["app.py", "--cfg=all"], True), (["app.py", "--help"], True), (["app.py", "-i", "config"], True),
-    (["app.py", "db=x"], False), (["pytest", "-p", "no:cacheprovider", "-c", "setup.cfg"], False),
-    (["app.py", "-q"], False),
-])
-def test_hydra_info_only_flags(argv: list[str], info: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("argv", "info"),
+    [
+        (["app.py", "--cfg", "job"], True),
+        (["app.py", "-c", "hydra", "db=x"], True),
+        (["app.py", "--cfg=all"], True),
+        (["app.py", "--help"], True),
+        (["app.py", "-i", "config"], True),
+        (["app.py", "db=x"], False),
+        (["pytest", "-p", "no:cacheprovider", "-c", "setup.cfg"], False),
+        (["app.py", "-q"], False),
+    ],
+)
+def test_hydra_info_only_flags(
+    argv: list[str], info: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from hydratrack.sdk.run import _hydra_info_only
 
     monkeypatch.setattr("sys.argv", argv)
@@ -371,8 +414,14 @@ def test_hydra_info_only_flags(argv: list[str], info: bool, monkeypatch: pytest.
 
 
 def test_warnings_name_an_event_batch_by_its_points_and_events() -> None:
-    columnar = {"type": "scalars", "metric": "loss", "variant": "train",
-                "iters": [1, 2, 3], "values": [0.1, 0.2, 0.3], "ts_us": [1, 2, 3]}
+    columnar = {
+        "type": "scalars",
+        "metric": "loss",
+        "variant": "train",
+        "iters": [1, 2, 3],
+        "values": [0.1, 0.2, 0.3],
+        "ts_us": [1, 2, 3],
+    }
     line = {"type": "console", "stream": "stdout", "text": "x\n", "ts": 1.0}
     assert describe({"op": "events", "events": [columnar, columnar]}) == "6 scalar points"
     assert describe({"op": "events", "events": [columnar, line]}) == "3 scalar points, 1 events"

@@ -71,8 +71,11 @@ def test_chunked_answer_and_connection_close(scripted: Callable[[Script], str]) 
 
     def script(conn: socket.socket, n: int) -> None:
         seen.append(read_request(conn))
-        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
-                     b"Connection: close\r\n\r\n3\r\n{\"n\r\n" + f"3\r\n\":{n}\r\n1\r\n}}\r\n0\r\n\r\n".encode())
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+            b'Connection: close\r\n\r\n3\r\n{"n\r\n'
+            + f'3\r\n":{n}\r\n1\r\n}}\r\n0\r\n\r\n'.encode()
+        )
 
     wire = StdlibWire(scripted(script), ("key", "secret"), timeout=5)
     assert wire.request("POST", "/tasks", json={"a": "ü"}).json() == {"n": 0}
@@ -98,7 +101,8 @@ def test_keep_alive_connection_is_reused(scripted: Callable[[Script], str]) -> N
 
 
 def test_a_reused_connection_closed_by_the_server_is_sent_again(
-        scripted: Callable[[Script], str]) -> None:
+    scripted: Callable[[Script], str],
+) -> None:
     def script(conn: socket.socket, n: int) -> None:
         read_request(conn)  # answers one request per connection, then closes without saying
         conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n{n}".encode())
@@ -111,8 +115,7 @@ def test_a_reused_connection_closed_by_the_server_is_sent_again(
     wire.close()
 
 
-def test_a_fresh_connection_closed_early_is_not_retried(
-        scripted: Callable[[Script], str]) -> None:
+def test_a_fresh_connection_closed_early_is_not_retried(scripted: Callable[[Script], str]) -> None:
     calls: list[int] = []
 
     def script(conn: socket.socket, n: int) -> None:
@@ -156,15 +159,36 @@ def test_a_silent_server_times_out(scripted: Callable[[Script], str]) -> None:
 def certificate(tmp_path: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 (made with the openssl command)."""
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key), "-out",
-                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
-                    "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return key, cert
 
 
-def tls_server(scripted: Callable[[Script], str], key: Path, cert: Path, answer: bytes,
-               seen: list[bytes]) -> str:
+def tls_server(
+    scripted: Callable[[Script], str], key: Path, cert: Path, answer: bytes, seen: list[bytes]
+) -> str:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
 
@@ -183,13 +207,16 @@ def tls_server(scripted: Callable[[Script], str], key: Path, cert: Path, answer:
     return scripted(script).replace("http://", "https://")
 
 
-def test_https_with_a_trusted_certificate(scripted: Callable[[Script], str],
-                                          certificate: tuple[Path, Path],
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_https_with_a_trusted_certificate(
+    scripted: Callable[[Script], str],
+    certificate: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate[1]))  # the system store, for the test
     seen: list[bytes] = []
-    url = tls_server(scripted, *certificate,
-                     b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{\"ok\":true}", seen)
+    url = tls_server(
+        scripted, *certificate, b'HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{"ok":true}', seen
+    )
     wire = StdlibWire(url, ("key", "secret"), timeout=5)
     assert wire.request("POST", "/tasks", json={"a": 1}).json() == {"ok": True}
     assert wire.request("GET", "/tasks").json() == {"ok": True}
@@ -200,15 +227,17 @@ def test_https_with_a_trusted_certificate(scripted: Callable[[Script], str],
 
 
 def test_https_with_an_untrusted_certificate_is_refused(
-        scripted: Callable[[Script], str], certificate: tuple[Path, Path],
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scripted: Callable[[Script], str],
+    certificate: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     empty = tmp_path / "no-authorities.pem"
     empty.write_text("")
     monkeypatch.setenv("SSL_CERT_FILE", str(empty))
     monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path / "none"))
     seen: list[bytes] = []
-    url = tls_server(scripted, *certificate, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
-                     seen)
+    url = tls_server(scripted, *certificate, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", seen)
     with pytest.raises(ServerUnreachable, match="CERTIFICATE_VERIFY_FAILED"):
         StdlibWire(url, ("key", "secret"), timeout=5).request("GET", "/tasks")
     assert seen == []  # nothing was sent: not even the credentials

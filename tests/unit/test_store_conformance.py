@@ -68,26 +68,49 @@ def test_upgrade_from_first_schema_keeps_data(empty_db: Database) -> None:
     upgrade(empty_db.engine, "0001")
     with empty_db.write() as conn:
         uid = users.create_user(conn, "old", "password123")["id"]
-        tid = tasks.create(conn, uid, {"name": "old run", "project": "p",
-                                       "hyperparams": {"Hydra": {"db": "x"}}})[0]["id"]
-        conn.execute(text("INSERT INTO scalars (task_id, metric, variant, iter, value, ts) "
-                          "VALUES (:t, 'm', 'v', 0, 1.5, 0.0)"), {"t": tid})
+        tid = tasks.create(
+            conn, uid, {"name": "old run", "project": "p", "hyperparams": {"Hydra": {"db": "x"}}}
+        )[0]["id"]
+        conn.execute(
+            text(
+                "INSERT INTO scalars (task_id, metric, variant, iter, value, ts) "
+                "VALUES (:t, 'm', 'v', 0, 1.5, 0.0)"
+            ),
+            {"t": tid},
+        )
     empty_db.migrate()
     with empty_db.write() as conn:
         assert tasks.get(conn, tid)["hyperparams"] == {
-            "Hydra": {"db": {"value": "x", "type": "str", "description": ""}}}
+            "Hydra": {"db": {"value": "x", "type": "str", "description": ""}}
+        }
         assert events.read_scalars(conn, tid, 10, "iter", None) == {
-            "m": {"v": {"x": [0], "y": [1.5]}}}
-        events.ingest(conn, tid, "b", [{"type": "scalar", "metric": "m", "variant": "v",
-                                        "iter": 1, "value": float("nan"), "ts": 0.0}])
+            "m": {"v": {"x": [0], "y": [1.5]}}
+        }
+        events.ingest(
+            conn,
+            tid,
+            "b",
+            [
+                {
+                    "type": "scalar",
+                    "metric": "m",
+                    "variant": "v",
+                    "iter": 1,
+                    "value": float("nan"),
+                    "ts": 0.0,
+                }
+            ],
+        )
         assert events.read_scalars(conn, tid, 10, "iter", None)["m"]["v"]["y"] == [1.5, None]
 
 
 def test_claims_are_atomic_under_concurrency(db: Database, user_id: str) -> None:
     with db.write() as conn:
         queues.create(conn, "q")
-        ids = [tasks.create(conn, user_id, {"name": f"t{i}", "project": "p"})[0]["id"]
-               for i in range(30)]
+        ids = [
+            tasks.create(conn, user_id, {"name": f"t{i}", "project": "p"})[0]["id"]
+            for i in range(30)
+        ]
         for tid in ids:
             lifecycle.enqueue(conn, tid, "q")
         ws = [workers.register(conn, f"w{i}", ["q"], user_id)["id"] for i in range(6)]
@@ -111,14 +134,21 @@ def test_claims_are_atomic_under_concurrency(db: Database, user_id: str) -> None
 
 def test_console_seq_is_dense_under_concurrent_batches(db: Database, user_id: str) -> None:
     with db.write() as conn:
-        tid = tasks.create(conn, user_id, {"name": "t", "project": "p",
-                                           "status": "in_progress"})[0]["id"]
+        tid = tasks.create(conn, user_id, {"name": "t", "project": "p", "status": "in_progress"})[
+            0
+        ]["id"]
 
     def send(i: int) -> int | None:
         with db.write() as conn:
-            return events.ingest(conn, tid, f"b{i}", [
-                {"type": "console", "stream": "stdout", "text": f"{i}-{j}\n", "ts": 0.0}
-                for j in range(5)])
+            return events.ingest(
+                conn,
+                tid,
+                f"b{i}",
+                [
+                    {"type": "console", "stream": "stdout", "text": f"{i}-{j}\n", "ts": 0.0}
+                    for j in range(5)
+                ],
+            )
 
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         assert list(pool.map(send, range(20))) == [5] * 20
@@ -135,10 +165,21 @@ def test_metric_summaries_merge_batches(db: Database, user_id: str) -> None:
     with db.write() as conn:
         tid = tasks.create(conn, user_id, {"name": "t", "project": "p"})[0]["id"]
         pts = [(5, 2.0), (1, -1.0), (3, 7.0)]
-        events.ingest(conn, tid, "a", [{"type": "scalar", "metric": "m", "variant": "v",
-                                        "iter": i, "value": v, "ts": 0.0} for i, v in pts])
-        events.ingest(conn, tid, "b", [{"type": "scalar", "metric": "m", "variant": "v",
-                                        "iter": 4, "value": 9.5, "ts": 0.0}])
+        events.ingest(
+            conn,
+            tid,
+            "a",
+            [
+                {"type": "scalar", "metric": "m", "variant": "v", "iter": i, "value": v, "ts": 0.0}
+                for i, v in pts
+            ],
+        )
+        events.ingest(
+            conn,
+            tid,
+            "b",
+            [{"type": "scalar", "metric": "m", "variant": "v", "iter": 4, "value": 9.5, "ts": 0.0}],
+        )
         assert events.ingest(conn, tid, "b", []) is None
         last = events.last_scalars(conn, tid)
     assert last == {"m": {"v": {"value": 2.0, "iter": 5, "min": -1.0, "max": 9.5}}}
@@ -152,8 +193,9 @@ def test_expired_lease_fails_with_reason(db: Database, user_id: str) -> None:
         lifecycle.enqueue(conn, tid, "q")
         assert queues.claim(conn, wid, [queues.get_row(conn, "q").id], 30) == tid
         assert lifecycle.fail_expired_leases(conn, 30) == []
-        conn.execute(update(tasks_t).where(tasks_t.c.id == tid).values(
-            lease_expires=dt.datetime(2000, 1, 1)))
+        conn.execute(
+            update(tasks_t).where(tasks_t.c.id == tid).values(lease_expires=dt.datetime(2000, 1, 1))
+        )
         assert lifecycle.fail_expired_leases(conn, 30) == [tid]
         row = tasks.get_row(conn, tid)
     assert row.status == "failed"
@@ -167,8 +209,11 @@ def test_expired_sessions_and_login_links_are_dropped(db: Database, user_id: str
         live, _ = users.create_session(conn, user_id)
         old, _ = users.create_session(conn, user_id)
         token = users.create_login_token(conn, user_id)
-        conn.execute(update(sessions).where(sessions.c.token_hash == users.token_hash(old))
-                     .values(expires=dt.datetime(2000, 1, 1)))
+        conn.execute(
+            update(sessions)
+            .where(sessions.c.token_hash == users.token_hash(old))
+            .values(expires=dt.datetime(2000, 1, 1))
+        )
         conn.execute(update(login_tokens).values(expires=dt.datetime(2000, 1, 1)))
         assert users.session_user(conn, old) is None
         assert users.delete_expired(conn) == 2
@@ -179,8 +224,11 @@ def test_expired_sessions_and_login_links_are_dropped(db: Database, user_id: str
 def test_concurrent_creates_into_a_new_project(db: Database, user_id: str) -> None:
     def make(i: int) -> str:
         with db.write() as conn:
-            return str(tasks.create(conn, user_id, {"name": f"t{i}", "project": "brand-new"})[0]
-                       ["project"]["id"])
+            return str(
+                tasks.create(conn, user_id, {"name": f"t{i}", "project": "brand-new"})[0][
+                    "project"
+                ]["id"]
+            )
 
     with concurrent.futures.ThreadPoolExecutor(6) as pool:
         ids = set(pool.map(make, range(24)))
@@ -192,10 +240,14 @@ def test_same_client_id_created_at_once_is_one_task(db: Database, user_id: str) 
 
     def make(_: int) -> bool:
         with db.write() as conn:
-            task, created = tasks.create(conn, user_id, {
-                "id": tid, "name": "t", "project": "p", "hyperparams": {"H": {"a": "1"}}})
-            assert task["hyperparams"] == {"H": {"a": {"value": "1", "type": "str",
-                                                       "description": ""}}}
+            task, created = tasks.create(
+                conn,
+                user_id,
+                {"id": tid, "name": "t", "project": "p", "hyperparams": {"H": {"a": "1"}}},
+            )
+            assert task["hyperparams"] == {
+                "H": {"a": {"value": "1", "type": "str", "description": ""}}
+            }
             return created
 
     with concurrent.futures.ThreadPoolExecutor(6) as pool:
@@ -209,8 +261,7 @@ def test_insert_new_is_idempotent_and_names_unknown_columns(db: Database, user_i
 
     with db.write() as conn:
         tid = tasks.create(conn, user_id, {"name": "t", "project": "p"})[0]["id"]
-        row = {"task_id": tid, "batch_id": "b1", "accepted": 3,
-               "created": dt.datetime(2026, 1, 1)}
+        row = {"task_id": tid, "batch_id": "b1", "accepted": 3, "created": dt.datetime(2026, 1, 1)}
         assert bulk.insert_new(conn, event_batches, row) is True
         assert bulk.insert_new(conn, event_batches, {**row, "accepted": 9}) is False
         with pytest.raises(ValueError, match="event_batches has no column .'colour'."):
@@ -222,6 +273,7 @@ def test_insert_new_is_idempotent_and_names_unknown_columns(db: Database, user_i
 
 
 if "postgresql" in BACKENDS:  # (SQLite has no server connections to lose)
+
     @pytest.mark.parametrize("empty_db", ["postgresql"], indirect=True)
     def test_connections_killed_by_the_database_are_replaced(db: Database, user_id: str) -> None:
         """A PostgreSQL restart or an admin's pg_terminate_backend must not fail the next
@@ -237,9 +289,12 @@ if "postgresql" in BACKENDS:  # (SQLite has no server connections to lose)
         admin = url.set(drivername="postgresql", database="postgres").render_as_string(False)
         with psycopg.connect(admin, autocommit=True) as pg:
             # (with a timeout it waits until each backend has gone, as after a restart)
-            killed = pg.execute("SELECT count(pg_terminate_backend(pid, 5000)) "
-                                "FROM pg_stat_activity WHERE datname = %s "
-                                "AND pid <> pg_backend_pid()", (name,)).fetchone()
+            killed = pg.execute(
+                "SELECT count(pg_terminate_backend(pid, 5000)) "
+                "FROM pg_stat_activity WHERE datname = %s "
+                "AND pid <> pg_backend_pid()",
+                (name,),
+            ).fetchone()
         assert killed is not None and killed[0] >= 2
         for _ in range(3):  # every pooled connection is dead; each request still works
             with db.write() as conn:

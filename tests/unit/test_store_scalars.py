@@ -57,26 +57,49 @@ def oracle(points: list[Point], max_points: int, x_axis: str) -> tuple[list[Any]
     return [p[x] for p in out], [p[1] for p in out]
 
 
-def ingest(database: Database, task_id: str, points: list[Point], batch: int,
-           metric: str = "loss", variant: str = "train", tag: str = "") -> None:
+def ingest(
+    database: Database,
+    task_id: str,
+    points: list[Point],
+    batch: int,
+    metric: str = "loss",
+    variant: str = "train",
+    tag: str = "",
+) -> None:
     """Post ``points`` in batches, alternating the columnar and the per-point format."""
     for n, start in enumerate(range(0, len(points), batch)):
-        chunk = points[start:start + batch]
+        chunk = points[start : start + batch]
         values = [math.nan if v is None else v for _, v, _ in chunk]
         if n % 2:
             evs: list[dict[str, Any]] = [
-                {"type": "scalar", "metric": metric, "variant": variant, "iter": i, "value": v,
-                 "ts": t} for (i, _, t), v in zip(chunk, values, strict=True)]
+                {
+                    "type": "scalar",
+                    "metric": metric,
+                    "variant": variant,
+                    "iter": i,
+                    "value": v,
+                    "ts": t,
+                }
+                for (i, _, t), v in zip(chunk, values, strict=True)
+            ]
         else:
-            evs = [{"type": "scalars", "metric": metric, "variant": variant,
-                    "iters": [p[0] for p in chunk], "values": values,
-                    "ts": [p[2] for p in chunk]}]
+            evs = [
+                {
+                    "type": "scalars",
+                    "metric": metric,
+                    "variant": variant,
+                    "iters": [p[0] for p in chunk],
+                    "values": values,
+                    "ts": [p[2] for p in chunk],
+                }
+            ]
         with database.write() as conn:
             events.ingest(conn, task_id, f"b{tag}{start}-{metric}", evs)
 
 
-def read(database: Database, task_id: str, max_points: int,
-         x_axis: str = "iter") -> tuple[list[Any], list[Any]]:
+def read(
+    database: Database, task_id: str, max_points: int, x_axis: str = "iter"
+) -> tuple[list[Any], list[Any]]:
     with database.read() as conn:
         got = events.read_scalars(conn, task_id, max_points, x_axis, None)["loss"]["train"]
     return got["x"], got["y"]
@@ -84,8 +107,11 @@ def read(database: Database, task_id: str, max_points: int,
 
 def new_task(database: Database, user_id: str) -> str:  # noqa: F811 - the fixture's value
     with database.write() as conn:
-        return str(tasks.create(conn, user_id, {"name": "run", "project": "p",
-                                                "status": "in_progress"})[0]["id"])
+        return str(
+            tasks.create(conn, user_id, {"name": "run", "project": "p", "status": "in_progress"})[
+                0
+            ]["id"]
+        )
 
 
 def messy_series(rng: random.Random, n: int) -> list[Point]:
@@ -117,8 +143,9 @@ def test_rollup_read_matches_the_raw_points(db: Database, user_id: str) -> None:
 
 def test_long_append_only_series_and_last_values(db: Database, user_id: str) -> None:  # noqa: F811
     tid = new_task(db, user_id)
-    points: list[Point] = [(i, math.sin(i / 500) + (1e6 if i == 77_777 else 0), float(i))
-                           for i in range(200_000)]
+    points: list[Point] = [
+        (i, math.sin(i / 500) + (1e6 if i == 77_777 else 0), float(i)) for i in range(200_000)
+    ]
     ingest(db, tid, points, batch=50_000)
     xs, ys = read(db, tid, 2000)
     assert (xs, ys) == oracle(points, 2000, "iter")
@@ -127,8 +154,12 @@ def test_long_append_only_series_and_last_values(db: Database, user_id: str) -> 
         rows = conn.execute(select(func.count()).select_from(scalar_rollup)).scalar_one()
         last = events.last_scalars(conn, tid)["loss"]["train"]
     assert rows < 200_000 / 40  # the copy is small
-    assert last == {"value": math.sin(199_999 / 500), "iter": 199_999,
-                    "min": min(p[1] for p in points), "max": max(p[1] for p in points)}
+    assert last == {
+        "value": math.sin(199_999 / 500),
+        "iter": 199_999,
+        "min": min(p[1] for p in points),
+        "max": max(p[1] for p in points),
+    }
 
 
 def test_reset_and_delete_clear_the_rollup(db: Database, user_id: str) -> None:  # noqa: F811
@@ -160,25 +191,38 @@ def test_upgrade_builds_the_rollup_of_old_points(empty_db: Database) -> None:  #
     with empty_db.write() as conn:
         uid = users.create_user(conn, "old", "password123")["id"]
         tid = tasks.create(conn, uid, {"name": "old run", "project": "p"})[0]["id"]
-        conn.execute(text("INSERT INTO scalars (task_id, metric, variant, iter, value, ts) "
-                          "VALUES (:t, 'loss', 'train', :i, :v, :ts)"),
-                     [{"t": tid, "i": i, "v": v, "ts": t} for i, v, t in points])
-        conn.execute(text("INSERT INTO scalars (task_id, metric, variant, iter, value, ts) "
-                          "VALUES (:t, 'acc', 'val', 1, 0.5, 2.0)"), {"t": tid})
+        conn.execute(
+            text(
+                "INSERT INTO scalars (task_id, metric, variant, iter, value, ts) "
+                "VALUES (:t, 'loss', 'train', :i, :v, :ts)"
+            ),
+            [{"t": tid, "i": i, "v": v, "ts": t} for i, v, t in points],
+        )
+        conn.execute(
+            text(
+                "INSERT INTO scalars (task_id, metric, variant, iter, value, ts) "
+                "VALUES (:t, 'acc', 'val', 1, 0.5, 2.0)"
+            ),
+            {"t": tid},
+        )
     empty_db.migrate()
     for max_points in (3, 50, 500, 5000):
         assert read(empty_db, tid, max_points) == oracle(points, max_points, "iter")
     with empty_db.read() as conn:
         assert events.read_scalars(conn, tid, 10, "iter", ["acc"]) == {
-            "acc": {"val": {"x": [1], "y": [0.5]}}}
+            "acc": {"val": {"x": [1], "y": [0.5]}}
+        }
     more = [(5000 + i, float(i), 9.0) for i in range(100)]
     ingest(empty_db, tid, more, batch=100)  # new points merge into the built rollup
     assert read(empty_db, tid, 60) == oracle(points + more, 60, "iter")
 
 
 @pytest.mark.parametrize("shape", ["one batch", "point by point"])
-def test_all_null_series_and_tiny_batches(db: Database, user_id: str,  # noqa: F811
-                                          shape: str) -> None:
+def test_all_null_series_and_tiny_batches(
+    db: Database,  # noqa: F811
+    user_id: str,  # noqa: F811
+    shape: str,
+) -> None:
     tid = new_task(db, user_id)
     points: list[Point] = [(i * 50, None if i % 4 else float(i), float(i)) for i in range(120)]
     points += [(10_000 + i, None, 0.0) for i in range(80)]
@@ -187,8 +231,10 @@ def test_all_null_series_and_tiny_batches(db: Database, user_id: str,  # noqa: F
         assert read(db, tid, max_points) == oracle(points, max_points, "iter")
 
 
-def test_ties_go_to_the_earlier_iteration_across_batches(db: Database,  # noqa: F811
-                                                         user_id: str) -> None:  # noqa: F811
+def test_ties_go_to_the_earlier_iteration_across_batches(
+    db: Database,  # noqa: F811
+    user_id: str,  # noqa: F811
+) -> None:
     """Equal extremes in one bucket, the later batch holding the earlier iteration."""
     tid = new_task(db, user_id)
     first: list[Point] = [(i, 1.0, float(i)) for i in range(0, 10_000, 2)]
@@ -216,9 +262,16 @@ def test_many_series_per_batch(db: Database, user_id: str) -> None:  # noqa: F81
         for name, pts in series.items():
             new = [(rng.randrange(0, 3000), round(rng.random(), 2), float(b)) for _ in range(60)]
             pts.extend(new)
-            evs.append({"type": "scalars", "metric": "grad", "variant": name,
-                        "iters": [p[0] for p in new], "values": [p[1] for p in new],
-                        "ts": [p[2] for p in new]})
+            evs.append(
+                {
+                    "type": "scalars",
+                    "metric": "grad",
+                    "variant": name,
+                    "iters": [p[0] for p in new],
+                    "values": [p[1] for p in new],
+                    "ts": [p[2] for p in new],
+                }
+            )
         with db.write() as conn:
             events.ingest(conn, tid, f"many{b}", evs)
     with db.read() as conn:

@@ -39,9 +39,11 @@ def test_hourly_maintenance_drops_expired_logins_and_refreshes_statistics(tmp_pa
             old = users_repo.create_login_token(conn, user["id"])
             live = users_repo.create_login_token(conn, user["id"])
             past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)
-            conn.execute(login_tokens.update()
-                         .where(login_tokens.c.token_hash == users_repo.token_hash(old))
-                         .values(expires=past))
+            conn.execute(
+                login_tokens.update()
+                .where(login_tokens.c.token_hash == users_repo.token_hash(old))
+                .values(expires=past)
+            )
         hourly_maintenance(types.SimpleNamespace(db=db))  # type: ignore[arg-type]
         with db.write() as conn:
             assert users_repo.use_login_token(conn, old) is None

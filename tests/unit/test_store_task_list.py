@@ -53,12 +53,21 @@ def _seed(db: Database, n: int = 48) -> None:
     with db.write() as conn:
         uid = users.create_user(conn, "u", "password123")["id"]
         for i in range(n):
-            hp = {"lr": _lr(i), "db": "pg" if i % 3 else "sqlite",
-                  "note": LONG + ("a" if i % 2 else "b")}
-            task = tasks.create(conn, uid, {
-                "name": f"run-{(i * 7) % n:02d}", "project": f"p{i % 2}",
-                "status": "in_progress" if i % 5 and i % 6 else "draft",
-                "hyperparams": {"Hydra": hp, "Other": {"lr": "0.1"}}})[0]
+            hp = {
+                "lr": _lr(i),
+                "db": "pg" if i % 3 else "sqlite",
+                "note": LONG + ("a" if i % 2 else "b"),
+            }
+            task = tasks.create(
+                conn,
+                uid,
+                {
+                    "name": f"run-{(i * 7) % n:02d}",
+                    "project": f"p{i % 2}",
+                    "status": "in_progress" if i % 5 and i % 6 else "draft",
+                    "hyperparams": {"Hydra": hp, "Other": {"lr": "0.1"}},
+                },
+            )[0]
             if i % 6 == 0:
                 lifecycle.archive(conn, task["id"], True)
     db.optimize(full=True)
@@ -68,21 +77,26 @@ def _all_hyperparams(db: Database) -> dict[str, dict[str, str]]:
     """Every task's stored hyperparameters as ``{"Section/name": value}``."""
     with db.read() as conn:
         items, _ = task_list.list_(conn, TaskFilter(archived=None, limit=1000))
-        return {i["id"]: {f"{s}/{n}": e["value"]
-                          for s, entries in params.get_hyperparams(conn, i["id"]).items()
-                          for n, e in entries.items()} for i in items}
+        return {
+            i["id"]: {
+                f"{s}/{n}": e["value"]
+                for s, entries in params.get_hyperparams(conn, i["id"]).items()
+                for n, e in entries.items()
+            }
+            for i in items
+        }
 
 
-def _oracle(db: Database, f: TaskFilter, stored: dict[str, dict[str, str]]
-            ) -> tuple[list[str], int]:
+def _oracle(
+    db: Database, f: TaskFilter, stored: dict[str, dict[str, str]]
+) -> tuple[list[str], int]:
     """The unfiltered list in the same order, restricted to the matching tasks."""
-    everything = TaskFilter(project=f.project, archived=f.archived, order_by=f.order_by,
-                            limit=1000)
+    everything = TaskFilter(project=f.project, archived=f.archived, order_by=f.order_by, limit=1000)
     with db.read() as conn:
         items, _ = task_list.list_(conn, everything)
     wanted = [p.split("=", 1) for p in f.param]
     hits = [i["id"] for i in items if all(stored[i["id"]].get(k) == v for k, v in wanted)]
-    return hits[f.offset:f.offset + f.limit], len(hits)
+    return hits[f.offset : f.offset + f.limit], len(hits)
 
 
 class Shapes:
@@ -93,28 +107,42 @@ class Shapes:
         self.statements: list[tuple[str, Any]] = []
         event.listen(db.engine, "before_cursor_execute", self._on_execute)
 
-    def _on_execute(self, conn: Any, cursor: Any, statement: str, parameters: Any,
-                    *args: Any) -> None:
+    def _on_execute(
+        self, conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any
+    ) -> None:
         if re.match(r"\s*SELECT tasks\.id\s+FROM tasks", statement):
             self.seen.append("walk" if "EXISTS" in statement else "sort")
             self.statements.append((statement, parameters))
 
 
 def test_filtered_pages_equal_the_unfiltered_list_restricted(
-        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _seed(db)
     stored = _all_hyperparams(db)
     monkeypatch.setattr(task_list, "WALK_MIN_MATCHES", 1)
     shapes = Shapes(db)
-    filters = [["Hydra/lr=0.1"], ["Hydra/lr=0.01"], ["Hydra/lr=0.1", "Hydra/db=pg"],
-               [f"Hydra/note={LONG}a"], ["Other/lr=0.1", "Hydra/lr=0.01"]]
+    filters = [
+        ["Hydra/lr=0.1"],
+        ["Hydra/lr=0.01"],
+        ["Hydra/lr=0.1", "Hydra/db=pg"],
+        [f"Hydra/note={LONG}a"],
+        ["Other/lr=0.1", "Hydra/lr=0.01"],
+    ]
     orders = ["-created", "created", "name", "-last_update", "-started", "started", "status"]
     pages = [(0, 5), (5, 5), (30, 10), (0, 100), (200, 5)]
     checked = 0
     for param, order_by, (offset, limit), project, archived in itertools.product(
-            filters, orders, pages, [None, "p1"], [False, True, None]):
-        f = TaskFilter(param=param, order_by=order_by, offset=offset, limit=limit,
-                       project=project, archived=archived)
+        filters, orders, pages, [None, "p1"], [False, True, None]
+    ):
+        f = TaskFilter(
+            param=param,
+            order_by=order_by,
+            offset=offset,
+            limit=limit,
+            project=project,
+            archived=archived,
+        )
         with db.read() as conn:
             items, total = task_list.list_(conn, f)
         want_ids, want_total = _oracle(db, f, stored)
@@ -126,7 +154,8 @@ def test_filtered_pages_equal_the_unfiltered_list_restricted(
 
 
 def test_walk_is_taken_only_when_matches_are_dense(
-        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """(offset + limit) x candidates < matches squared: a dense value walks, a rare one sorts."""
     _seed(db)
     monkeypatch.setattr(task_list, "WALK_MIN_MATCHES", 1)
@@ -153,8 +182,9 @@ def test_last_page_gives_the_total_and_empty_pages_still_count(db: Database) -> 
 
 def test_chosen_columns_are_exactly_the_pairs_asked_for(db: Database) -> None:
     _seed(db, n=4)
-    f = TaskFilter(params=["Hydra/db", "Other/lr", "Hydra/missing"], order_by="name",
-                   metrics=["loss/train"])
+    f = TaskFilter(
+        params=["Hydra/db", "Other/lr", "Hydra/missing"], order_by="name", metrics=["loss/train"]
+    )
     with db.read() as conn:
         items, _ = task_list.list_(conn, f)
     # Hydra/lr and Other/db would also fit "section in (Hydra, Other), name in (db, lr)"
@@ -162,10 +192,16 @@ def test_chosen_columns_are_exactly_the_pairs_asked_for(db: Database) -> None:
     assert all(i["last_metrics"] == {} for i in items)
 
 
-@pytest.mark.parametrize("bad", [
-    TaskFilter(params=["nosection"]), TaskFilter(metrics=["loss"]),
-    TaskFilter(param=["Hydra/lr"]), TaskFilter(param=["lr=1"]), TaskFilter(order_by="colour"),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        TaskFilter(params=["nosection"]),
+        TaskFilter(metrics=["loss"]),
+        TaskFilter(param=["Hydra/lr"]),
+        TaskFilter(param=["lr=1"]),
+        TaskFilter(order_by="colour"),
+    ],
+)
 def test_bad_input_is_refused_even_when_nothing_matches(db: Database, bad: TaskFilter) -> None:
     bad.project = "no-such-project"
     with db.read() as conn, pytest.raises(BadRequest):
@@ -174,28 +210,31 @@ def test_bad_input_is_refused_even_when_nothing_matches(db: Database, bad: TaskF
 
 @SQLITE_ONLY  # the store chooses the walk on SQLite only
 def test_walk_orders_are_read_from_an_index_on_sqlite(
-        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Each order the walk may take has an index, so the walk stops after one page."""
     _seed(db)
     monkeypatch.setattr(task_list, "WALK_MIN_MATCHES", 1)
     shapes = Shapes(db)
     for column in sorted(task_list.WALK_ORDERS):
         for project in (None, "p1") if column == "created" else (None,):
-            f = TaskFilter(param=["Hydra/lr=0.1"], order_by=f"-{column}", project=project,
-                           limit=2)
+            f = TaskFilter(param=["Hydra/lr=0.1"], order_by=f"-{column}", project=project, limit=2)
             with db.read() as conn:
                 task_list.list_(conn, f)
                 assert shapes.seen[-1] == "walk", f
                 statement, parameters = shapes.statements[-1]
                 cursor = conn.connection.driver_connection.cursor()
-                plan = "\n".join(str(row[-1]) for row in cursor.execute(
-                    f"EXPLAIN QUERY PLAN {statement}", parameters))
+                plan = "\n".join(
+                    str(row[-1])
+                    for row in cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+                )
             assert "USE TEMP B-TREE FOR ORDER BY" not in plan, (column, plan)
             assert "CORRELATED SCALAR SUBQUERY" in plan, (column, plan)
 
 
 # PostgreSQL only, so defined only when the test command gives one (HYDRATRACK_TEST_DB)
 if "postgresql" in BACKENDS:
+
     @pytest.mark.parametrize("db", ["postgresql"], indirect=True)
     def test_postgresql_knows_how_many_tasks_share_a_value(db: Database) -> None:
         """Statistics over (section, name, value_prefix) together (migration 0006), gathered
@@ -210,14 +249,18 @@ if "postgresql" in BACKENDS:
             for i in range(200):
                 hp = {f"k{j}": str(i * 10 + j) for j in range(10)}
                 hp["lr"] = "0.1" if i < 150 else "0.2"
-                tasks.create(conn, uid, {"name": f"t{i}", "project": "p",
-                                         "hyperparams": {"Hydra": hp}})
+                tasks.create(
+                    conn, uid, {"name": f"t{i}", "project": "p", "hyperparams": {"Hydra": hp}}
+                )
         time.sleep(1.5)  # PostgreSQL publishes a backend's table counters within a second
         db.optimize(full=True)
         with db.read() as conn:
-            plan = conn.execute(text(
-                "EXPLAIN (FORMAT JSON) SELECT task_id FROM hyperparams WHERE section = 'Hydra' "
-                "AND name = 'lr' AND value_prefix = '0.1'")).scalar_one()
+            plan = conn.execute(
+                text(
+                    "EXPLAIN (FORMAT JSON) SELECT task_id FROM hyperparams WHERE section = 'Hydra' "
+                    "AND name = 'lr' AND value_prefix = '0.1'"
+                )
+            ).scalar_one()
         estimate = plan[0]["Plan"]["Plan Rows"]
         assert 120 <= estimate <= 180, estimate
 
@@ -233,11 +276,13 @@ def test_a_status_filter_is_counted_and_paged_from_one_index_on_sqlite(db: Datab
         assert total == 8 and [i["status"] for i in items] == ["draft", "draft"]  # 16, 8 archived
         cursor = conn.connection.driver_connection.cursor()
         statement, parameters = shapes.statements[-1]
-        count = re.sub(r"^\s*SELECT tasks\.id\s+FROM", "SELECT count(*) FROM",
-                       statement.split(" ORDER BY")[0])
+        count = re.sub(
+            r"^\s*SELECT tasks\.id\s+FROM", "SELECT count(*) FROM", statement.split(" ORDER BY")[0]
+        )
         for sql, args in ((statement, parameters), (count, parameters[:-2])):
-            plans.append("\n".join(str(row[-1]) for row in cursor.execute(
-                f"EXPLAIN QUERY PLAN {sql}", args)))
+            plans.append(
+                "\n".join(str(row[-1]) for row in cursor.execute(f"EXPLAIN QUERY PLAN {sql}", args))
+            )
     page, counted = plans
     assert "ix_tasks_archived_status_created" in page and "FOR ORDER BY" not in page, page
     assert "COVERING INDEX ix_tasks_archived_status_created" in counted, counted

@@ -18,8 +18,12 @@ def _run(**values: Any) -> None:
 
 def _command() -> Any:
     params = [
-        inspect.Parameter(s.name, inspect.Parameter.KEYWORD_ONLY, annotation=s.type,
-                          default=typer.Option(s.default, s.flag, help=s.help, envvar=s.env))
+        inspect.Parameter(
+            s.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=s.type,
+            default=typer.Option(s.default, s.flag, help=s.help, envvar=s.env),
+        )
         for s in SETTINGS
     ]
 

@@ -7,8 +7,13 @@ from typing import Annotated
 
 import typer
 
-SpoolDir = Annotated[Path | None, typer.Option(
-    "--spool-dir", help="Spool to upload (default $HYDRATRACK_SPOOL_DIR or ~/.hydratrack/spool).")]
+SpoolDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--spool-dir",
+        help="Spool to upload (default $HYDRATRACK_SPOOL_DIR or ~/.hydratrack/spool).",
+    ),
+]
 TaskIds = Annotated[list[str] | None, typer.Option("--task", help="Only these task ids.")]
 ListOnly = Annotated[bool, typer.Option("--list", help="Show what is waiting; upload nothing.")]
 
@@ -46,8 +51,13 @@ def sync(spool_dir: SpoolDir = None, task: TaskIds = None, list_only: ListOnly =
     rejected: list[str] = []
     done_tasks = 0
     try:
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      console=console, transient=False) as progress:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=console,
+            transient=False,
+        ) as progress:
             bar = progress.add_task(f"syncing {len(todo)} task(s)", total=total)
             for spooled, _ in todo:
                 progress.update(bar, description=f"task {spooled.task_id[:8]}")
@@ -55,16 +65,22 @@ def sync(spool_dir: SpoolDir = None, task: TaskIds = None, list_only: ListOnly =
                 rejected += result.rejected
                 done_tasks += 1
     except Unauthorized as exc:
-        raise RuntimeError(f"the server at {transport.api_host} rejected the API credentials "
-                           f"({exc}); nothing more was sent, run sync again when fixed") from exc
+        raise RuntimeError(
+            f"the server at {transport.api_host} rejected the API credentials "
+            f"({exc}); nothing more was sent, run sync again when fixed"
+        ) from exc
     except Unavailable as exc:
-        raise RuntimeError(f"{exc}; {done_tasks} of {len(todo)} task(s) synced, "
-                           "the rest stays spooled (run sync again)") from exc
+        raise RuntimeError(
+            f"{exc}; {done_tasks} of {len(todo)} task(s) synced, "
+            "the rest stays spooled (run sync again)"
+        ) from exc
     finally:
         transport.close()
     for line in rejected:
         console.print(f"[red]refused[/red]: {line}")
     console.print(f"synced {done_tasks} task(s), {total} op(s) to {transport.api_host}")
     if rejected:
-        raise RuntimeError(f"{len(rejected)} op(s) were refused by the server (kept in "
-                           "rejected.jsonl of their spool directory)")
+        raise RuntimeError(
+            f"{len(rejected)} op(s) were refused by the server (kept in "
+            "rejected.jsonl of their spool directory)"
+        )

@@ -62,19 +62,35 @@ class ApiClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def request(self, method: str, path: str, *, json: Any = None, params: Params | None = None,
-                files: Files | None = None, data: Mapping[str, str] | None = None,
-                timeout: float | None = None) -> Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Params | None = None,
+        files: Files | None = None,
+        data: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Response:
         """One request to ``/api/v1`` + ``path``; an error answer raises :class:`ApiError`
         (no answer: :class:`ServerUnreachable`)."""
-        resp = self.wire.request(method, path, json=json, params=params, files=files,
-                                 data=data, timeout=timeout)
+        resp = self.wire.request(
+            method, path, json=json, params=params, files=files, data=data, timeout=timeout
+        )
         if resp.status_code >= 400:
             try:
                 err = resp.json()["error"]
-                raise ApiError(resp.status_code, err.get("code", "error"), err.get("message", ""), err.get("details"))
+                raise ApiError(
+                    resp.status_code,
+                    err.get("code", "error"),
+                    err.get("message", ""),
+                    err.get("details"),
+                )
             except (ValueError, KeyError, TypeError, AttributeError):
-                raise ApiError(resp.status_code, "http_error", resp.text[:500] or resp.reason_phrase) from None
+                raise ApiError(
+                    resp.status_code, "http_error", resp.text[:500] or resp.reason_phrase
+                ) from None
         return resp
 
     def _json(self, method: str, path: str, **kwargs: Any) -> JSON:
@@ -102,7 +118,9 @@ class ApiClient:
         return self.api_host + str(self._json("POST", "/auth/login-link")["path"])
 
     def create_user(self, name: str, password: str, is_admin: bool = False) -> JSON:
-        return self._json("POST", "/users", json={"name": name, "password": password, "is_admin": is_admin})
+        return self._json(
+            "POST", "/users", json={"name": name, "password": password, "is_admin": is_admin}
+        )
 
     # -- projects ---------------------------------------------------------------
     def list_projects(self, **query: Any) -> JSON:
@@ -154,7 +172,9 @@ class ApiClient:
         return self._json("GET", f"/tasks/{task_id}/scalars", params=_params(query))
 
     def get_console(self, task_id: str, after: int = -1, limit: int = 1000) -> JSON:
-        return self._json("GET", f"/tasks/{task_id}/console", params={"after": after, "limit": limit})
+        return self._json(
+            "GET", f"/tasks/{task_id}/console", params={"after": after, "limit": limit}
+        )
 
     def list_artifacts(self, task_id: str) -> JSON:
         return self._json("GET", f"/tasks/{task_id}/artifacts")
@@ -218,7 +238,9 @@ class ApiClient:
     def claim(self, worker_id: str, timeout: float = 20.0) -> JSON | None:
         """Long-poll for a task; None when nothing came within ``timeout`` seconds."""
         resp = self.request(
-            "POST", f"/workers/{worker_id}/claim", json={"timeout": timeout},
+            "POST",
+            f"/workers/{worker_id}/claim",
+            json={"timeout": timeout},
             timeout=timeout + 15.0,
         )
         return None if resp.status_code == 204 else resp.json()

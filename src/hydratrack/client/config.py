@@ -75,7 +75,9 @@ def load_client_config(env: Mapping[str, str] | None = None) -> ClientConfig:
     data = read_config_file(path)
     ui = data.get("ui") or {}
     return ClientConfig(
-        api_host=(env.get("HYDRATRACK_API_HOST") or data.get("api_host") or DEFAULT_API_HOST).rstrip("/"),
+        api_host=(
+            env.get("HYDRATRACK_API_HOST") or data.get("api_host") or DEFAULT_API_HOST
+        ).rstrip("/"),
         access_key=env.get("HYDRATRACK_ACCESS_KEY") or data.get("access_key"),
         secret_key=env.get("HYDRATRACK_SECRET_KEY") or data.get("secret_key"),
         offline=_truthy(env.get("HYDRATRACK_OFFLINE")) or bool(data.get("offline", False)),

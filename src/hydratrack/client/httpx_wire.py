@@ -11,8 +11,13 @@ from hydratrack.client.wire import USER_AGENT, Files, Params
 
 
 class HttpxWire:
-    def __init__(self, api_host: str, auth: tuple[str, str] | None, timeout: float,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        api_host: str,
+        auth: tuple[str, str] | None,
+        timeout: float,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.api_host = api_host
         self._http = httpx.Client(
             base_url=api_host + "/api/v1",
@@ -22,14 +27,23 @@ class HttpxWire:
             headers={"User-Agent": USER_AGENT},
         )
 
-    def request(self, method: str, path: str, *, json: Any = None, params: Params | None = None,
-                files: Files | None = None, data: Mapping[str, str] | None = None,
-                timeout: float | None = None) -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Params | None = None,
+        files: Files | None = None,
+        data: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
         extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         try:
             query = None if params is None else httpx.QueryParams(params)  # type: ignore[arg-type]
-            return self._http.request(method, path, json=json, params=query, files=files,
-                                      data=data, **extra)
+            return self._http.request(
+                method, path, json=json, params=query, files=files, data=data, **extra
+            )
         except httpx.TransportError as exc:
             raise ServerUnreachable(self.api_host, str(exc) or type(exc).__name__) from exc
 

@@ -48,8 +48,9 @@ _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 class StdlibResponse:
     """An answer read in full (``httpx.Response``'s names, headers keyed in lower case)."""
 
-    def __init__(self, status_code: int, reason_phrase: str, headers: Mapping[str, str],
-                 content: bytes) -> None:
+    def __init__(
+        self, status_code: int, reason_phrase: str, headers: Mapping[str, str], content: bytes
+    ) -> None:
         self.status_code = status_code
         self.reason_phrase = reason_phrase
         self.headers = headers
@@ -107,9 +108,17 @@ class StdlibWire:
         self._lock = threading.Lock()
 
     # -- the interface ------------------------------------------------------------
-    def request(self, method: str, path: str, *, json: Any = None, params: Params | None = None,
-                files: Files | None = None, data: Mapping[str, str] | None = None,
-                timeout: float | None = None) -> StdlibResponse:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Params | None = None,
+        files: Files | None = None,
+        data: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> StdlibResponse:
         target = self._prefix + quote(path, safe=_PATH_SAFE)
         if params:
             target += "?" + urlencode(list(_pairs(params)))
@@ -121,8 +130,9 @@ class StdlibWire:
             length, body = _multipart(boundary, data or {}, files or {})
             headers["Content-Length"] = str(length)
         elif json is not None:
-            encoded = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":"),
-                                    allow_nan=False).encode("utf-8")
+            encoded = jsonlib.dumps(
+                json, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+            ).encode("utf-8")
             headers["Content-Type"] = "application/json"
             headers["Content-Length"] = str(len(encoded))
             body = lambda: encoded  # noqa: E731 - the simplest body maker
@@ -132,8 +142,7 @@ class StdlibWire:
             body = lambda: None  # noqa: E731
         head = request_head(method, target, self._host_header, headers)
         with self._lock:
-            return self._exchange(method, head, body,
-                                  self.timeout if timeout is None else timeout)
+            return self._exchange(method, head, body, self.timeout if timeout is None else timeout)
 
     def close(self) -> None:
         with self._lock:
@@ -247,15 +256,24 @@ def _multipart(boundary: str, data: Mapping[str, str], files: Files) -> tuple[in
     dash = f"--{boundary}\r\n".encode()
     head = b""
     for name, value in data.items():
-        head += dash + (f'Content-Disposition: form-data; name="{_quote_param(name)}"'
-                        "\r\n\r\n").encode() + str(value).encode("utf-8") + b"\r\n"
+        head += (
+            dash
+            + (f'Content-Disposition: form-data; name="{_quote_param(name)}"\r\n\r\n').encode()
+            + str(value).encode("utf-8")
+            + b"\r\n"
+        )
     parts: list[tuple[bytes, IO[bytes], int, int]] = []
     for name, (filename, fh, content_type) in files.items():
         start = fh.tell()
         size = os.fstat(fh.fileno()).st_size - start
-        part_head = dash + (f'Content-Disposition: form-data; name="{_quote_param(name)}"; '
-                            f'filename="{_quote_param(filename)}"\r\n'
-                            f"Content-Type: {content_type}\r\n\r\n").encode()
+        part_head = (
+            dash
+            + (
+                f'Content-Disposition: form-data; name="{_quote_param(name)}"; '
+                f'filename="{_quote_param(filename)}"\r\n'
+                f"Content-Type: {content_type}\r\n\r\n"
+            ).encode()
+        )
         parts.append((part_head, fh, start, size))
     tail = f"--{boundary}--\r\n".encode()
     length = len(head) + sum(len(h) + size + 2 for h, _, _, size in parts) + len(tail)

@@ -50,15 +50,28 @@ class Response(Protocol):
 
 
 class Wire(Protocol):
-    def request(self, method: str, path: str, *, json: Any = None, params: Params | None = None,
-                files: Files | None = None, data: Mapping[str, str] | None = None,
-                timeout: float | None = None) -> Response: ...
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Params | None = None,
+        files: Files | None = None,
+        data: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Response: ...
 
     def close(self) -> None: ...
 
 
-def open_wire(backend: Backend, api_host: str, auth: tuple[str, str] | None, timeout: float,
-              **httpx_options: Any) -> Wire:
+def open_wire(
+    backend: Backend,
+    api_host: str,
+    auth: tuple[str, str] | None,
+    timeout: float,
+    **httpx_options: Any,
+) -> Wire:
     """A backend talking to ``api_host`` (``http[s]://host[:port]``) under ``/api/v1``."""
     if backend == "stdlib":
         if httpx_options:

@@ -28,8 +28,10 @@ def stage_artifact(staging: Path, name: str, obj: Any) -> Path:
     if isinstance(obj, (str, Path)):
         src = Path(obj)
         if src.is_dir():
-            raise IsADirectoryError(f"upload_artifact({name!r}): {src} is a directory; "
-                                    "upload a file (e.g. make an archive first)")
+            raise IsADirectoryError(
+                f"upload_artifact({name!r}): {src} is a directory; "
+                "upload a file (e.g. make an archive first)"
+            )
         if not src.is_file():
             raise FileNotFoundError(f"upload_artifact({name!r}): no such file: {src}")
         dst = staging / f"{stem}-{_safe(src.name)}"

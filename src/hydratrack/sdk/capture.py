@@ -123,9 +123,16 @@ def _git_all(calls: list[tuple[list[str], str]], deadline: float) -> list[str | 
     env = _git_env()
     for args, cwd in calls:
         try:
-            procs.append(subprocess.Popen(["git", *args], cwd=cwd, env=env,
-                                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                          stderr=subprocess.DEVNULL))
+            procs.append(
+                subprocess.Popen(
+                    ["git", *args],
+                    cwd=cwd,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         except OSError:
             procs.append(None)
     out: list[str | None] = []
@@ -164,12 +171,15 @@ def git_state(cwd: str, budget: float = 3.0) -> dict[str, Any]:
     deadline = time.monotonic() + budget
     # all at once (one round of processes: a short run's exit waits for them); untracked
     # files of the whole tree (":/"), named from its top
-    both, remote_out, untracked, diff = _git_all([
-        (["rev-parse", "--show-toplevel", "HEAD", "--abbrev-ref", "HEAD"], cwd),
-        (["config", "--get", "remote.origin.url"], cwd),
-        (["ls-files", "--others", "--exclude-standard", "--full-name", "--", ":/"], cwd),
-        (["diff", "HEAD", "--no-color", "--no-ext-diff"], cwd),
-    ], deadline)
+    both, remote_out, untracked, diff = _git_all(
+        [
+            (["rev-parse", "--show-toplevel", "HEAD", "--abbrev-ref", "HEAD"], cwd),
+            (["config", "--get", "remote.origin.url"], cwd),
+            (["ls-files", "--others", "--exclude-standard", "--full-name", "--", ":/"], cwd),
+            (["diff", "HEAD", "--no-color", "--no-ext-diff"], cwd),
+        ],
+        deadline,
+    )
     if both is not None and len(both.split("\n")) >= 3:
         top, commit, branch = (x.strip() or None for x in both.split("\n")[:3])
     else:  # not a repository, or one without commits yet (no HEAD: no diff either)

@@ -22,7 +22,9 @@ _EXC_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning
 class Tee:
     """A text stream that writes through to ``target`` and reports lines."""
 
-    def __init__(self, target: TextIO, stream: str, append: Callable[[tuple[Any, ...]], None]) -> None:
+    def __init__(
+        self, target: TextIO, stream: str, append: Callable[[tuple[Any, ...]], None]
+    ) -> None:
         self._target = target
         self._stream = stream
         self._append = append
@@ -123,8 +125,9 @@ class ConsoleCapture:
 
 def _stream_handlers() -> list[logging.StreamHandler[Any]]:
     loggers: list[Any] = [logging.getLogger()]
-    loggers += [lg for lg in logging.Logger.manager.loggerDict.values()
-                if isinstance(lg, logging.Logger)]
+    loggers += [
+        lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)
+    ]
     out = []
     for lg in loggers:
         for h in lg.handlers:

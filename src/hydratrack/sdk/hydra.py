@@ -45,15 +45,39 @@ class Snapshot:
     """Plain-data copy of the Hydra facts of one job. (A plain class: making it a
     dataclass cost ~1 ms of every ``Task.init``, in the decorator.)"""
 
-    __slots__ = ("task_overrides", "hydra_overrides", "choices", "config_name",
-                 "config_sources", "output_dir", "output_subdir", "mode", "job_num",
-                 "job_name", "version", "command_line", "config_yaml", "warnings")
+    __slots__ = (
+        "task_overrides",
+        "hydra_overrides",
+        "choices",
+        "config_name",
+        "config_sources",
+        "output_dir",
+        "output_subdir",
+        "mode",
+        "job_num",
+        "job_name",
+        "version",
+        "command_line",
+        "config_yaml",
+        "warnings",
+    )
 
-    def __init__(self, *, task_overrides: list[str], hydra_overrides: list[str],
-                 choices: dict[str, Any], config_name: str | None,
-                 config_sources: list[dict[str, Any]], output_dir: str,
-                 output_subdir: str | None, mode: str | None, job_num: int | None,
-                 job_name: str | None, version: str, command_line: str) -> None:
+    def __init__(
+        self,
+        *,
+        task_overrides: list[str],
+        hydra_overrides: list[str],
+        choices: dict[str, Any],
+        config_name: str | None,
+        config_sources: list[dict[str, Any]],
+        output_dir: str,
+        output_subdir: str | None,
+        mode: str | None,
+        job_num: int | None,
+        job_name: str | None,
+        version: str,
+        command_line: str,
+    ) -> None:
         self.task_overrides = task_overrides
         self.hydra_overrides = hydra_overrides
         self.choices = choices
@@ -128,7 +152,8 @@ def compose_job_config(snap: Snapshot) -> str | None:
     except Exception as exc:  # noqa: BLE001
         snap.warnings.append(
             "Hydra capture: hydra.output_subdir=null and composing the config again failed "
-            f"({type(exc).__name__}: {exc}); the OmegaConf configuration object is not recorded")
+            f"({type(exc).__name__}: {exc}); the OmegaConf configuration object is not recorded"
+        )
         return None
     return OmegaConf.to_yaml(cfg)
 
@@ -155,8 +180,10 @@ def job_config_yaml(snap: Snapshot) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
-        snap.warnings.append(f"Hydra capture: cannot read {path} ({exc}); "
-                             "the OmegaConf configuration object is not recorded")
+        snap.warnings.append(
+            f"Hydra capture: cannot read {path} ({exc}); "
+            "the OmegaConf configuration object is not recorded"
+        )
         return None
 
 
@@ -172,12 +199,16 @@ def hydra_section(task_overrides: list[str], warnings: list[str]) -> dict[str, d
             key = ov.get_key_element()
             value = ov.get_value_string() if "=" in line else ""
         except Exception as exc:  # noqa: BLE001 - Hydra accepted it, so this is unexpected
-            warnings.append(f"Hydra capture: cannot parse override {line!r} ({exc}); "
-                            "it is recorded whole as its key")
+            warnings.append(
+                f"Hydra capture: cannot parse override {line!r} ({exc}); "
+                "it is recorded whole as its key"
+            )
             key, value = line, ""
         if key in section:
-            warnings.append(f"Hydra capture: override {key!r} given more than once; "
-                            "the last one (the one Hydra applied) is recorded")
+            warnings.append(
+                f"Hydra capture: override {key!r} given more than once; "
+                "the last one (the one Hydra applied) is recorded"
+            )
         section[key] = {"value": value, "type": "str", "description": ""}
     section[ALLOW_EDIT] = {"value": "False", "type": "bool", "description": ALLOW_EDIT_DESCRIPTION}
     return section
@@ -234,11 +265,24 @@ def ops_for(cap: Capture, remote: bool) -> list[dict[str, Any]]:
     """
     ops: list[dict[str, Any]] = []
     if cap.config_yaml is not None:
-        ops.append({"op": "put_configuration", "name": CONFIG_OBJECT, "value": cap.config_yaml,
-                    "type": "OmegaConf", "description": "Hydra job config (as --cfg job prints it)"})
+        ops.append(
+            {
+                "op": "put_configuration",
+                "name": CONFIG_OBJECT,
+                "value": cap.config_yaml,
+                "type": "OmegaConf",
+                "description": "Hydra job config (as --cfg job prints it)",
+            }
+        )
     ops.append({"op": "update_task", "fields": {"runtime": cap.runtime}})
-    ops.append({"op": "put_hyperparams", "section": SECTION, "params": cap.section,
-                "keep": [ALLOW_EDIT] if remote else []})
+    ops.append(
+        {
+            "op": "put_hyperparams",
+            "section": SECTION,
+            "params": cap.section,
+            "keep": [ALLOW_EDIT] if remote else [],
+        }
+    )
     return ops
 
 
@@ -253,5 +297,7 @@ def compose_api_active() -> bool:
         return False
 
 
-COMPOSE_WARNING = ("Hydra capture: the Compose API is not captured automatically; record the "
-                   "config with task.connect_configuration(cfg, name='OmegaConf')")
+COMPOSE_WARNING = (
+    "Hydra capture: the Compose API is not captured automatically; record the "
+    "config with task.connect_configuration(cfg, name='OmegaConf')"
+)

@@ -38,10 +38,12 @@ class Logger:
         except (TypeError, ValueError):
             raise TypeError(
                 f"report_scalar({title!r}, {series!r}): value must be a number and iteration "
-                f"an integer, got value={value!r}, iteration={iteration!r}") from None
+                f"an integer, got value={value!r}, iteration={iteration!r}"
+            ) from None
 
-    def report_text(self, msg: str, title: str = "text", iteration: int = 0,
-                    print_console: bool = False) -> None:
+    def report_text(
+        self, msg: str, title: str = "text", iteration: int = 0, print_console: bool = False
+    ) -> None:
         """Record a text report (and print it when ``print_console``)."""
         if print_console:
             print(msg)

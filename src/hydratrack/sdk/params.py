@@ -26,8 +26,10 @@ def _as_mapping(obj: Any) -> dict[str, Any]:
         container = OmegaConf.to_container(obj, resolve=False, enum_to_str=True)
         if isinstance(container, dict):
             return {str(k): v for k, v in container.items()}
-    raise TypeError(f"connect() takes a dict, argparse.Namespace, dataclass instance or "
-                    f"OmegaConf DictConfig, not {type(obj).__name__}")
+    raise TypeError(
+        f"connect() takes a dict, argparse.Namespace, dataclass instance or "
+        f"OmegaConf DictConfig, not {type(obj).__name__}"
+    )
 
 
 def _text(value: Any) -> str:
@@ -45,7 +47,9 @@ def flatten_params(obj: Any, prefix: str = "") -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for key, value in _as_mapping(obj).items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict) or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
+        if isinstance(value, dict) or (
+            dataclasses.is_dataclass(value) and not isinstance(value, type)
+        ):
             out.update(flatten_params(value, name + "."))
             continue
         out[name] = {"value": _text(value), "type": type(value).__name__, "description": ""}
@@ -64,20 +68,24 @@ def configuration_text(obj: Any) -> tuple[str, str]:
 
         return OmegaConf.to_yaml(obj), "OmegaConf"
     if isinstance(obj, (dict, argparse.Namespace)) or (
-            dataclasses.is_dataclass(obj) and not isinstance(obj, type)):
+        dataclasses.is_dataclass(obj) and not isinstance(obj, type)
+    ):
         import yaml  # type: ignore[import-untyped]
 
         data = json.loads(json.dumps(_plain(obj), default=str))
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "yaml"
-    raise TypeError(f"connect_configuration() takes a dict, a file path or an OmegaConf "
-                    f"object, not {type(obj).__name__}")
+    raise TypeError(
+        f"connect_configuration() takes a dict, a file path or an OmegaConf "
+        f"object, not {type(obj).__name__}"
+    )
 
 
 def _plain(obj: Any) -> Any:
     if isinstance(obj, enum.Enum):
         return obj.name
     if isinstance(obj, (dict, argparse.Namespace)) or (
-            dataclasses.is_dataclass(obj) and not isinstance(obj, type)):
+        dataclasses.is_dataclass(obj) and not isinstance(obj, type)
+    ):
         return {str(k): _plain(v) for k, v in _as_mapping(obj).items()}
     if isinstance(obj, (list, tuple)):
         return [_plain(v) for v in obj]

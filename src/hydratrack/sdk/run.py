@@ -42,9 +42,15 @@ def _exit_timeout() -> float:
 
 
 class Run:
-    def __init__(self, project_name: str, task_name: str, task_type: str = "training",
-                 tags: list[str] | None = None, transport: Transport | None = None,
-                 capture_console: bool = True) -> None:
+    def __init__(
+        self,
+        project_name: str,
+        task_name: str,
+        task_type: str = "training",
+        tags: list[str] | None = None,
+        transport: Transport | None = None,
+        capture_console: bool = True,
+    ) -> None:
         self.started = time.time()
         task_id = os.environ.get("HYDRATRACK_TASK_ID")  # set by the agent for a remote run
         self.remote = bool(task_id)
@@ -80,23 +86,30 @@ class Run:
         # Task.init before the @hydra.main function runs: hold everything until the job
         # starts (its capture goes into the create request), or until exit.
         deferred = snap is None and "hydra" in sys.modules
-        self.sender = Sender(self.task_id, make_transport, make_spool, hold=deferred,
-                             startup=None if deferred else lambda: self._startup_ops(snap, tags))
+        self.sender = Sender(
+            self.task_id,
+            make_transport,
+            make_spool,
+            hold=deferred,
+            startup=None if deferred else lambda: self._startup_ops(snap, tags),
+        )
         self.console: ConsoleCapture | None = None
         if capture_console and os.environ.get("HYDRATRACK_CONSOLE_BY_AGENT") != "1":
             self.console = ConsoleCapture(self.sender.events.append)
             self.console.install()
         self.sender.start()
-        self._script_thread = threading.Thread(target=self._capture_script, daemon=True,
-                                               name="hydratrack-script")
+        self._script_thread = threading.Thread(
+            target=self._capture_script, daemon=True, name="hydratrack-script"
+        )
         self._script_thread.start()
         self._watcher: threading.Thread | None = None
         self._saw_job = False
         self._saw_compose = False
         self._info_only = deferred and _hydra_info_only()
         if deferred and not self._info_only:
-            self._watcher = threading.Thread(target=self._watch_hydra, daemon=True,
-                                             name="hydratrack-hydra")
+            self._watcher = threading.Thread(
+                target=self._watch_hydra, daemon=True, name="hydratrack-hydra"
+            )
             self._watcher.start()
 
     # -- startup and capture (sender / helper threads) -----------------------------
@@ -114,8 +127,10 @@ class Run:
             spool.mark_active(self.task_id)
             return spool
         if not cfg.has_credentials:
-            raise RuntimeError("no API credentials configured (HYDRATRACK_ACCESS_KEY / "
-                               "HYDRATRACK_SECRET_KEY or ~/.hydratrack/config.toml)")
+            raise RuntimeError(
+                "no API credentials configured (HYDRATRACK_ACCESS_KEY / "
+                "HYDRATRACK_SECRET_KEY or ~/.hydratrack/config.toml)"
+            )
         return HttpTransport.from_config(config=cfg)
 
     def _startup_ops(self, snap: hydra_capture.Snapshot | None, tags: list[str] | None) -> list[Op]:
@@ -132,16 +147,25 @@ class Run:
         if self.remote:
             ops: list[Op] = [{"op": "update_task", "fields": {"script": script}}]
             return ops + (hydra_capture.ops_for(cap, remote=True) if cap else [])
-        body: dict[str, Any] = {"name": self.name, "project": self.project,
-                                "type": self.task_type, "status": "in_progress",
-                                "script": script, "tags": list(tags or [])}
+        body: dict[str, Any] = {
+            "name": self.name,
+            "project": self.project,
+            "type": self.task_type,
+            "status": "in_progress",
+            "script": script,
+            "tags": list(tags or []),
+        }
         if cap is not None:
             body["runtime"] = cap.runtime
             body["hyperparams"] = {hydra_capture.SECTION: cap.section}
             if cap.config_yaml is not None:
-                body["configuration"] = {hydra_capture.CONFIG_OBJECT: {
-                    "value": cap.config_yaml, "type": "OmegaConf",
-                    "description": "Hydra job config (as --cfg job prints it)"}}
+                body["configuration"] = {
+                    hydra_capture.CONFIG_OBJECT: {
+                        "value": cap.config_yaml,
+                        "type": "OmegaConf",
+                        "description": "Hydra job config (as --cfg job prints it)",
+                    }
+                }
         return [{"op": "create_task", "body": body}]
 
     def _capture_script(self) -> None:
@@ -181,13 +205,16 @@ class Run:
         if self.hydra_captured:
             return
         if snap.output_subdir is not None:
-            hydra_capture.wait_for_job_files(snap.output_dir, snap.output_subdir,
-                                             self.started - 1.0, timeout=2.0)
+            hydra_capture.wait_for_job_files(
+                snap.output_dir, snap.output_subdir, self.started - 1.0, timeout=2.0
+            )
         else:
             snap.config_yaml = hydra_capture.compose_job_config(snap)
         if snap.mode == "MULTIRUN":
-            warn("Hydra capture: Task.init ran before a multirun started, so only the first "
-                 "job is recorded; call Task.init inside the @hydra.main function instead")
+            warn(
+                "Hydra capture: Task.init ran before a multirun started, so only the first "
+                "job is recorded; call Task.init inside the @hydra.main function instead"
+            )
         self.job_key = (snap.output_dir, snap.job_num)
         if self.sender.hold:
             self.sender.release(self._startup_ops(snap, self._tags))
@@ -205,7 +232,10 @@ class Run:
             if issubclass(exc_type, KeyboardInterrupt):
                 self.status = ("stopped", "interrupted (KeyboardInterrupt)")
             else:
-                self.status = ("failed", "".join(traceback.format_exception_only(exc_type, exc)).strip())
+                self.status = (
+                    "failed",
+                    "".join(traceback.format_exception_only(exc_type, exc)).strip(),
+                )
 
     def on_exit_code(self, code: Any) -> None:
         if self.status is None and code not in (None, 0):
@@ -241,8 +271,10 @@ class Run:
                 if self._saw_compose or hydra_capture.compose_api_active():
                     note = hydra_capture.COMPOSE_WARNING
                 elif self._saw_job:
-                    note = ("Hydra capture: the job ended before its config could be read; "
-                            "call Task.init inside the @hydra.main function")
+                    note = (
+                        "Hydra capture: the job ended before its config could be read; "
+                        "call Task.init inside the @hydra.main function"
+                    )
                 if note:
                     warn(note)
         if self.console is not None:
@@ -252,14 +284,17 @@ class Run:
         self._script_thread.join(timeout)
         if not self.remote:
             final = (status, message) if status else (self.status or ("completed", ""))
-            self.sender.put({"op": "status", "status": final[0], "message": final[1]},
-                            after_events=True)
+            self.sender.put(
+                {"op": "status", "status": final[0], "message": final[1]}, after_events=True
+            )
         self.sender.close(timeout=max(0.2, deadline - time.monotonic()))
         if self.offline or self.sender.spooling:
             where = self._spool.task_dir(self.task_id)
             if self.offline:
-                notice(f"offline run: task {self.task_id} spooled to {where}; "
-                     "upload it with `hydratrack sync`")
+                notice(
+                    f"offline run: task {self.task_id} spooled to {where}; "
+                    "upload it with `hydratrack sync`"
+                )
             self._spool.mark_done(self.task_id)
 
 

@@ -51,8 +51,14 @@ def event_dict(ev: EventTuple) -> dict[str, Any]:
     kind = ev[0]
     if kind == "scalar":
         _, metric, variant, it, value, ts = ev
-        return {"type": "scalar", "metric": metric, "variant": variant, "iter": it,
-                "value": _as_json_number(value), "ts": ts}
+        return {
+            "type": "scalar",
+            "metric": metric,
+            "variant": variant,
+            "iter": it,
+            "value": _as_json_number(value),
+            "ts": ts,
+        }
     if kind == "console":
         _, stream, text, ts = ev
         return {"type": "console", "stream": stream, "text": text, "ts": ts}
@@ -81,8 +87,9 @@ def batch_events(events: collections.deque[EventTuple], max_points: int) -> list
         return []
     if set(map(_KIND, chunk)) == {"scalar"} and len(set(map(_SERIES, chunk))) == 1:
         # the common case, points of one series only: columns without a Python loop
-        return [_scalars(chunk[0][1], chunk[0][2], *[list(map(_COLUMN[k], chunk))
-                                                      for k in (3, 4, 5)])]
+        return [
+            _scalars(chunk[0][1], chunk[0][2], *[list(map(_COLUMN[k], chunk)) for k in (3, 4, 5)])
+        ]
     others: list[dict[str, Any]] = []
     series: dict[tuple[str, str], tuple[list[Any], list[Any], list[Any]]] = {}
     for ev in chunk:
@@ -99,12 +106,19 @@ def batch_events(events: collections.deque[EventTuple], max_points: int) -> list
     return others
 
 
-def _scalars(metric: str, variant: str, iters: list[Any], values: list[Any],
-             ts: list[Any]) -> dict[str, Any]:
+def _scalars(
+    metric: str, variant: str, iters: list[Any], values: list[Any], ts: list[Any]
+) -> dict[str, Any]:
     if not math.isfinite(sum(values)):  # rare: look at each value only then
         values = [_as_json_number(v) for v in values]
-    return {"type": "scalars", "metric": metric, "variant": variant, "iters": iters,
-            "values": values, "ts_us": [int(t * 1e6) for t in ts]}
+    return {
+        "type": "scalars",
+        "metric": metric,
+        "variant": variant,
+        "iters": iters,
+        "values": values,
+        "ts_us": [int(t * 1e6) for t in ts],
+    }
 
 
 def unfold_final(op: Op) -> list[Op]:
@@ -112,12 +126,17 @@ def unfold_final(op: Op) -> list[Op]:
     body = op.get("body") or {}
     if op.get("op") != "create_task" or body.get("status") not in FINAL_STATUSES:
         return [op]
-    rest = {k: v for k, v in body.items()
-            if k not in ("status", "status_message", "status_reason")}
-    return [{**op, "body": {**rest, "status": "in_progress"}},
-            {"op": "status", "task_id": op["task_id"], "status": body["status"],
-             "message": body.get("status_message", ""),
-             "reason": body.get("status_reason", "")}]
+    rest = {k: v for k, v in body.items() if k not in ("status", "status_message", "status_reason")}
+    return [
+        {**op, "body": {**rest, "status": "in_progress"}},
+        {
+            "op": "status",
+            "task_id": op["task_id"],
+            "status": body["status"],
+            "message": body.get("status_message", ""),
+            "reason": body.get("status_reason", ""),
+        },
+    ]
 
 
 def warn(message: str) -> None:
@@ -224,8 +243,10 @@ class Sender:
                 self._abandoned = True
                 leftovers: list[Op] = [self._inflight] if self._inflight else []
                 self._inflight = None
-            self._go_offline("the server did not take everything before the exit deadline "
-                             "(HYDRATRACK_EXIT_TIMEOUT, default 2 s)")
+            self._go_offline(
+                "the server did not take everything before the exit deadline "
+                "(HYDRATRACK_EXIT_TIMEOUT, default 2 s)"
+            )
             self._spool_all(leftovers)
         if self.transport is not None and not self._abandoned:  # else still in use there
             try:
@@ -271,8 +292,12 @@ class Sender:
                     batches.append(self._next_batch())
                 self.ops.extendleft(reversed(batches))
                 continue
-            if (self.ops[0].get("op") == "create_task" and self.exiting.is_set()
-                    and self.fold_final and not self.final_queued.is_set()):
+            if (
+                self.ops[0].get("op") == "create_task"
+                and self.exiting.is_set()
+                and self.fold_final
+                and not self.final_queued.is_set()
+            ):
                 self.final_queued.wait(FINAL_WAIT_SECONDS)  # see FINAL_WAIT_SECONDS
             with self._lock:
                 if self._abandoned:
@@ -300,25 +325,42 @@ class Sender:
         merged: dict[str, Any] | None = None
         while self.ops:
             nxt = self.ops[0]
-            if (nxt.get("op") != "update_task" or nxt.get("task_id") != op.get("task_id")
-                    or nxt.get("after_events") or set(nxt["fields"]) - FOLDABLE_FIELDS):
+            if (
+                nxt.get("op") != "update_task"
+                or nxt.get("task_id") != op.get("task_id")
+                or nxt.get("after_events")
+                or set(nxt["fields"]) - FOLDABLE_FIELDS
+            ):
                 break
             if merged is None:
                 merged = dict(op[key])
             merged.update(self.ops.popleft()["fields"])
-        if (kind == "create_task" and self.ops and self.ops[0].get("op") == "status"
-                and self.ops[0].get("task_id") == op.get("task_id") and not self.events
-                and self.fold_final and not self.spooling
-                and op[key].get("status") == "in_progress"):
+        if (
+            kind == "create_task"
+            and self.ops
+            and self.ops[0].get("op") == "status"
+            and self.ops[0].get("task_id") == op.get("task_id")
+            and not self.events
+            and self.fold_final
+            and not self.spooling
+            and op[key].get("status") == "in_progress"
+        ):
             final = self.ops.popleft()
             merged = dict(op[key]) if merged is None else merged
-            merged.update(status=final["status"], status_message=final.get("message", ""),
-                          status_reason=final.get("reason", ""))
+            merged.update(
+                status=final["status"],
+                status_message=final.get("message", ""),
+                status_reason=final.get("reason", ""),
+            )
         return op if merged is None else {**op, key: merged}
 
     def _next_batch(self) -> Op:
-        return {"op": "events", "task_id": self.task_id, "batch_id": uuid.uuid4().hex,
-                "events": batch_events(self.events, self.max_batch)}
+        return {
+            "op": "events",
+            "task_id": self.task_id,
+            "batch_id": uuid.uuid4().hex,
+            "events": batch_events(self.events, self.max_batch),
+        }
 
     def _deliver(self, op: Op, stopping: bool) -> bool:
         """True when the op is done with (delivered, spooled or refused)."""
@@ -361,12 +403,17 @@ class Sender:
             self.fold_final = False
             self.ops.extendleft(reversed(unfolded))
             return True
-        if op["op"] == "create_task" and body.get("hyperparams") and exc.code in (
-                "invalid_edit", "validation_error"):
+        if (
+            op["op"] == "create_task"
+            and body.get("hyperparams")
+            and exc.code in ("invalid_edit", "validation_error")
+        ):
             # keep the task and its config; send the sections alone so the refusal names them
             rest = {k: v for k, v in body.items() if k != "hyperparams"}
-            follow = [{"op": "put_hyperparams", "task_id": op["task_id"], "section": s,
-                       "params": p} for s, p in body["hyperparams"].items()]
+            follow = [
+                {"op": "put_hyperparams", "task_id": op["task_id"], "section": s, "params": p}
+                for s, p in body["hyperparams"].items()
+            ]
             for f in reversed(follow):
                 self.ops.appendleft(f)
             self.ops.appendleft({**op, "body": rest})
@@ -394,8 +441,10 @@ class Sender:
             self.spooling = True
         where = getattr(self.spool, "task_dir", None)
         place = f" to {where(self.task_id)}" if where else ""
-        self._warn_once(f"{reason}; the run goes on offline, data is spooled{place}; "
-                        "upload it later with `hydratrack sync`")
+        self._warn_once(
+            f"{reason}; the run goes on offline, data is spooled{place}; "
+            "upload it later with `hydratrack sync`"
+        )
 
     def _to_spool(self, op: Op) -> None:
         assert self.spool is not None

@@ -162,12 +162,15 @@ class ReplayResult:
         self.finished = False
 
     def __repr__(self) -> str:
-        return (f"ReplayResult(delivered={self.delivered}, rejected={self.rejected!r}, "
-                f"finished={self.finished})")
+        return (
+            f"ReplayResult(delivered={self.delivered}, rejected={self.rejected!r}, "
+            f"finished={self.finished})"
+        )
 
 
-def replay(task: SpooledTask, transport: Transport,
-           on_op: Callable[[Op], None] | None = None) -> ReplayResult:
+def replay(
+    task: SpooledTask, transport: Transport, on_op: Callable[[Op], None] | None = None
+) -> ReplayResult:
     """Deliver the not-yet-sent ops of one spooled task, advancing the cursor after each.
 
     :class:`Unavailable` and :class:`Unauthorized` propagate (the cursor keeps its place).
@@ -206,8 +209,11 @@ def _send_fitting(transport: Transport, op: Op) -> None:
     try:
         transport.send(op)
     except Rejected as exc:
-        halves = split_batch(op) if op.get("op") == "events" and \
-            exc.code == "payload_too_large" else None
+        halves = (
+            split_batch(op)
+            if op.get("op") == "events" and exc.code == "payload_too_large"
+            else None
+        )
         if not halves:
             raise
         for half in halves:

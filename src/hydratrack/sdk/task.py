@@ -31,8 +31,9 @@ class Task:
 
     _current: ClassVar[Task | None] = None
 
-    def __init__(self, task_id: str, data: dict[str, Any] | None = None,
-                 run: Run | None = None) -> None:
+    def __init__(
+        self, task_id: str, data: dict[str, Any] | None = None, run: Run | None = None
+    ) -> None:
         self._id = task_id
         self._data = data or {}
         self._run = run
@@ -43,10 +44,17 @@ class Task:
 
     # -- recording a run ------------------------------------------------------------
     @classmethod
-    def init(cls, project_name: str | None = None, task_name: str | None = None,
-             task_type: str = "training", tags: list[str] | None = None, *,
-             auto_connect_streams: bool = True, transport: Transport | None = None,
-             **_ignored: Any) -> Task:
+    def init(
+        cls,
+        project_name: str | None = None,
+        task_name: str | None = None,
+        task_type: str = "training",
+        tags: list[str] | None = None,
+        *,
+        auto_connect_streams: bool = True,
+        transport: Transport | None = None,
+        **_ignored: Any,
+    ) -> Task:
         """Start recording this run as a task and return at once (no network wait).
 
         Inside a ``@hydra.main`` function (or before it) the composed config, the overrides
@@ -60,13 +68,21 @@ class Task:
             current = cls._current
             if current is not None and current._run is not None and not current._run.closed:
                 run = current._run
-                if not (hydra_capture.job_running() and run.job_key is not None
-                        and hydra_capture.snapshot(compose_if_needed=False).output_dir
-                        != run.job_key[0]):
+                if not (
+                    hydra_capture.job_running()
+                    and run.job_key is not None
+                    and hydra_capture.snapshot(compose_if_needed=False).output_dir != run.job_key[0]
+                ):
                     return current  # same job: the same task, like ClearML
                 run.close()  # next job of a multirun: one task per job
-            run = Run(project_name or "default", task_name or _default_name(),
-                      task_type, tags, transport, capture_console=auto_connect_streams)
+            run = Run(
+                project_name or "default",
+                task_name or _default_name(),
+                task_type,
+                tags,
+                transport,
+                capture_console=auto_connect_streams,
+            )
             task = cls(run.task_id, {"name": run.name, "project": {"name": run.project}}, run)
             cls._current = task
             _install_exit_hooks()
@@ -81,8 +97,10 @@ class Task:
 
         if self._logger is None:
             if self._run is None:
-                raise RuntimeError(f"task {self._id} is not running in this process; "
-                                   "only the task made by Task.init has a logger")
+                raise RuntimeError(
+                    f"task {self._id} is not running in this process; "
+                    "only the task made by Task.init has a logger"
+                )
             self._logger = Logger(self._run.sender.events.append, self._id)
         return self._logger
 
@@ -91,30 +109,44 @@ class Task:
         from hydratrack.sdk.hydra import SECTION
 
         if name == SECTION:
-            raise ValueError(f"section {SECTION!r} is reserved for Hydra's command-line "
-                             "overrides; connect under another name")
+            raise ValueError(
+                f"section {SECTION!r} is reserved for Hydra's command-line "
+                "overrides; connect under another name"
+            )
         params = flatten_params(mutable)
         self._write({"op": "put_hyperparams", "section": name, "params": params})
         return mutable
 
-    def connect_configuration(self, configuration: Any, name: str = "General",
-                              description: str = "") -> Any:
+    def connect_configuration(
+        self, configuration: Any, name: str = "General", description: str = ""
+    ) -> Any:
         """Record a dict / file path / OmegaConf object as configuration object ``name``."""
         value, kind = configuration_text(configuration)
-        self._write({"op": "put_configuration", "name": name, "value": value, "type": kind,
-                     "description": description})
+        self._write(
+            {
+                "op": "put_configuration",
+                "name": name,
+                "value": value,
+                "type": kind,
+                "description": description,
+            }
+        )
         return configuration
 
-    def upload_artifact(self, name: str, artifact_object: Any,
-                        metadata: dict[str, Any] | None = None,
-                        wait_on_upload: bool = False) -> bool:
+    def upload_artifact(
+        self,
+        name: str,
+        artifact_object: Any,
+        metadata: dict[str, Any] | None = None,
+        wait_on_upload: bool = False,
+    ) -> bool:
         """Upload a file (path) or an object (dict/list -> JSON, str -> text, bytes,
         anything else pickled) as artifact ``name``; in the background unless told."""
         run = self._require_run("upload_artifact")
-        path = stage_artifact(run.spool_root.parent / "staging" / self._id, name,
-                              artifact_object)
-        self._write({"op": "artifact", "name": name, "path": str(path),
-                     "metadata": dict(metadata or {})})
+        path = stage_artifact(run.spool_root.parent / "staging" / self._id, name, artifact_object)
+        self._write(
+            {"op": "artifact", "name": name, "path": str(path), "metadata": dict(metadata or {})}
+        )
         if wait_on_upload:
             return self.flush(timeout=600.0)
         return True
@@ -165,8 +197,11 @@ class Task:
         """``{"Section/name": value}`` of every hyperparameter."""
         self._before_read()
         params = _api().get_hyperparams(self._id) or {}
-        return {f"{sec}/{k}": str(v.get("value", "")) for sec, entries in params.items()
-                for k, v in entries.items()}
+        return {
+            f"{sec}/{k}": str(v.get("value", ""))
+            for sec, entries in params.items()
+            for k, v in entries.items()
+        }
 
     def get_configuration_object(self, name: str) -> str | None:
         self._before_read()
@@ -196,8 +231,12 @@ class Task:
 
     # -- steering ------------------------------------------------------------------
     @classmethod
-    def get_task(cls, task_id: str | None = None, project_name: str | None = None,
-                 task_name: str | None = None) -> Task:
+    def get_task(
+        cls,
+        task_id: str | None = None,
+        project_name: str | None = None,
+        task_name: str | None = None,
+    ) -> Task:
         """A task by id, or the newest task named ``task_name`` (in ``project_name``)."""
         if task_id:
             return cls(task_id, _api().get_task(task_id))
@@ -211,17 +250,33 @@ class Task:
         return exact[0]
 
     @classmethod
-    def get_tasks(cls, project_name: str | None = None, task_name: str | None = None,
-                  tags: list[str] | None = None, status: list[str] | None = None,
-                  limit: int = 1000) -> list[Task]:
+    def get_tasks(
+        cls,
+        project_name: str | None = None,
+        task_name: str | None = None,
+        tags: list[str] | None = None,
+        status: list[str] | None = None,
+        limit: int = 1000,
+    ) -> list[Task]:
         """Tasks, newest first; ``task_name`` matches as a substring."""
-        page = _api().list_tasks(project=project_name, name=task_name, tag=tags,
-                                 status=status, limit=limit, order_by="-created")
+        page = _api().list_tasks(
+            project=project_name,
+            name=task_name,
+            tag=tags,
+            status=status,
+            limit=limit,
+            order_by="-created",
+        )
         return [cls(t["id"], t) for t in page.get("items", [])]
 
     @classmethod
-    def clone(cls, source_task: Task | str, name: str | None = None,
-              comment: str | None = None, project: str | None = None) -> Task:
+    def clone(
+        cls,
+        source_task: Task | str,
+        name: str | None = None,
+        comment: str | None = None,
+        project: str | None = None,
+    ) -> Task:
         """A new draft copying the source's script, hyperparameters and configuration."""
         source_id = source_task.id if isinstance(source_task, Task) else str(source_task)
         if isinstance(source_task, Task):
@@ -230,8 +285,9 @@ class Task:
         data = _api().clone_task(source_id, name, **extra)
         return cls(data["id"], data)
 
-    def set_parameter(self, name: str, value: Any, description: str | None = None,
-                      value_type: str | None = None) -> None:
+    def set_parameter(
+        self, name: str, value: Any, description: str | None = None, value_type: str | None = None
+    ) -> None:
         """Set hyperparameter ``"Section/name"`` of a draft (validated by the server)."""
         section, sep, key = name.partition("/")
         if not sep or not section or not key:
@@ -247,8 +303,9 @@ class Task:
         section, _, key = name.partition("/")
         _api().patch_hyperparams(self._id, {section: {key: None}})
 
-    def set_configuration_object(self, name: str, config_text: str,
-                                 config_type: str = "OmegaConf", description: str = "") -> None:
+    def set_configuration_object(
+        self, name: str, config_text: str, config_type: str = "OmegaConf", description: str = ""
+    ) -> None:
         _api().put_configuration(self._id, name, config_text, config_type, description)
 
     @classmethod

@@ -39,8 +39,16 @@ if TYPE_CHECKING:  # pragma: no cover
 Op = dict[str, Any]
 
 OP_KINDS = frozenset(
-    {"create_task", "update_task", "put_hyperparams", "patch_hyperparams",
-     "put_configuration", "events", "artifact", "status"}
+    {
+        "create_task",
+        "update_task",
+        "put_hyperparams",
+        "patch_hyperparams",
+        "put_configuration",
+        "events",
+        "artifact",
+        "status",
+    }
 )
 
 
@@ -111,11 +119,13 @@ def split_batch(op: Op) -> list[Op] | None:
         return None
     weight = [len(ev["iters"]) if ev["type"] == "scalars" else 1 for ev in flat]
     half, cut = sum(weight) / 2, 0
-    while cut < len(flat) - 1 and sum(weight[:cut + 1]) <= half:
+    while cut < len(flat) - 1 and sum(weight[: cut + 1]) <= half:
         cut += 1
     cut = max(cut, 1)
-    return [{**op, "batch_id": f"{op['batch_id']}.{i}", "events": part}
-            for i, part in enumerate((flat[:cut], flat[cut:]))]
+    return [
+        {**op, "batch_id": f"{op['batch_id']}.{i}", "events": part}
+        for i, part in enumerate((flat[:cut], flat[cut:]))
+    ]
 
 
 class HttpTransport:
@@ -125,8 +135,9 @@ class HttpTransport:
         self.client = client
 
     @classmethod
-    def from_config(cls, timeout: float = 10.0,
-                    config: ClientConfig | None = None) -> HttpTransport:
+    def from_config(
+        cls, timeout: float = 10.0, config: ClientConfig | None = None
+    ) -> HttpTransport:
         """To the configured server (``config``: settings already read, else read now)."""
         from hydratrack.sdk.connection import open_client
 
@@ -171,8 +182,9 @@ class HttpTransport:
         elif kind == "patch_hyperparams":
             c.patch_hyperparams(tid, op["changes"])
         elif kind == "put_configuration":
-            c.put_configuration(tid, op["name"], op["value"], op.get("type", "OmegaConf"),
-                                op.get("description", ""))
+            c.put_configuration(
+                tid, op["name"], op["value"], op.get("type", "OmegaConf"), op.get("description", "")
+            )
         elif kind == "events":
             c.post_events(tid, op["batch_id"], op["events"])
         elif kind == "artifact":
@@ -206,7 +218,11 @@ class MockTransport:
         with self._lock:
             if self.fail_with is not None and self.fail_count > 0:
                 self.fail_count -= 1
-                raise self.fail_with if isinstance(self.fail_with, BaseException) else self.fail_with("mock failure")
+                raise (
+                    self.fail_with
+                    if isinstance(self.fail_with, BaseException)
+                    else self.fail_with("mock failure")
+                )
             if op.get("op") not in OP_KINDS:
                 raise Rejected(f"unknown op kind {op.get('op')!r}", "bad_op")
             op = copy.deepcopy(op)
@@ -220,7 +236,9 @@ class MockTransport:
         )
         if kind == "create_task":
             body = op["body"]
-            task.update({k: v for k, v in body.items() if k not in ("hyperparams", "configuration")})
+            task.update(
+                {k: v for k, v in body.items() if k not in ("hyperparams", "configuration")}
+            )
             task["hyperparams"].update(copy.deepcopy(body.get("hyperparams") or {}))
             task["configuration"].update(copy.deepcopy(body.get("configuration") or {}))
         elif kind == "update_task":
@@ -242,8 +260,10 @@ class MockTransport:
                         sec[name] = {**sec.get(name, {}), **entry}
         elif kind == "put_configuration":
             task["configuration"][op["name"]] = {
-                "value": op["value"], "type": op.get("type", "OmegaConf"),
-                "description": op.get("description", "")}
+                "value": op["value"],
+                "type": op.get("type", "OmegaConf"),
+                "description": op.get("description", ""),
+            }
         elif kind == "events":
             if op["batch_id"] in self.batch_ids:
                 return
@@ -267,8 +287,10 @@ class MockTransport:
             if e["type"] == "scalar":
                 out.append((e["metric"], e["variant"], e["iter"], e["value"]))
             elif e["type"] == "scalars":
-                out.extend((e["metric"], e["variant"], i, v)
-                           for i, v in zip(e["iters"], e["values"], strict=True))
+                out.extend(
+                    (e["metric"], e["variant"], i, v)
+                    for i, v in zip(e["iters"], e["values"], strict=True)
+                )
         return out
 
     def console(self, task_id: str) -> str:

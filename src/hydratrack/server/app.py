@@ -31,8 +31,19 @@ from hydratrack.server.limits import BodyLimit
 log = logging.getLogger("hydratrack.server")
 API_PREFIX = "/api/v1"
 # Routes are tried in order: the ones every run calls (create, events, status) come first.
-ROUTERS = (tasks, events, actions, params, artifacts, workers, queues, projects, sessions,
-           users, health)
+ROUTERS = (
+    tasks,
+    events,
+    actions,
+    params,
+    artifacts,
+    workers,
+    queues,
+    projects,
+    sessions,
+    users,
+    health,
+)
 
 
 def create_app(ctx: ServerContext) -> FastAPI:
@@ -51,8 +62,11 @@ def create_app(ctx: ServerContext) -> FastAPI:
             ctx.db.dispose()
 
     app = FastAPI(
-        title="hydratrack", version=hydratrack.__version__, lifespan=lifespan,
-        openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs",
+        title="hydratrack",
+        version=hydratrack.__version__,
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )
     app.state.ctx = ctx
@@ -60,8 +74,11 @@ def create_app(ctx: ServerContext) -> FastAPI:
     for module in ROUTERS:
         app.include_router(module.router, prefix=API_PREFIX)
     _mount_web(app)
-    app.add_middleware(BodyLimit, max_body=ctx.settings.max_body_bytes,
-                       max_artifact=ctx.settings.max_artifact_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_body=ctx.settings.max_body_bytes,
+        max_artifact=ctx.settings.max_artifact_bytes,
+    )
     return app
 
 

@@ -97,8 +97,7 @@ def authenticate(request: Request, ctx: ServerContext) -> Caller:
     return caller
 
 
-async def require_user(request: Request,
-                       ctx: Annotated[ServerContext, Depends(get_ctx)]) -> Caller:
+async def require_user(request: Request, ctx: Annotated[ServerContext, Depends(get_ctx)]) -> Caller:
     """The caller. A key pair found in the cache is checked on the event loop (no thread
     hop: this runs on every request); anything that reads or writes the database runs
     in the thread pool, so a busy database never blocks the loop."""

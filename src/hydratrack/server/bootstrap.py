@@ -28,13 +28,16 @@ class StartInfo:
     def lines(self) -> list[str]:
         out = []
         if self.first_start:
-            out.append("hydratrack: first start: created user 'admin', an API key pair "
-                       "and queue 'default'")
+            out.append(
+                "hydratrack: first start: created user 'admin', an API key pair and queue 'default'"
+            )
             if self.config_written:
                 out.append(f"hydratrack: wrote credentials to {self.config_written} (mode 0600)")
             if self.config_kept:
-                out.append(f"hydratrack: kept existing {self.config_kept}; the new key pair "
-                           "is not in it (make one with `hydratrack keys create`)")
+                out.append(
+                    f"hydratrack: kept existing {self.config_kept}; the new key pair "
+                    "is not in it (make one with `hydratrack keys create`)"
+                )
             out.append(f"hydratrack: log in to the UI (single use, 24 h): {self.login_url}")
         out.append(f"hydratrack: UI at {self.ui_url}")
         return out
@@ -54,7 +57,13 @@ def first_start(db: Database, public_url: str) -> StartInfo:
     if path.exists():
         info.config_kept = str(path)
     else:
-        write_client_config(path, api_host=public_url, access_key=keys["access_key"],
-                            secret_key=keys["secret_key"], user=ADMIN, password=password)
+        write_client_config(
+            path,
+            api_host=public_url,
+            access_key=keys["access_key"],
+            secret_key=keys["secret_key"],
+            user=ADMIN,
+            password=password,
+        )
         info.config_written = str(path)
     return info

@@ -69,8 +69,9 @@ class Conflict(ApiProblem):
 
 class InvalidState(ApiProblem):
     def __init__(self, task_id: str, current: str, action: str, needs: str) -> None:
-        super().__init__(409, "invalid_state",
-                         f"task {task_id} is {current}; {action} needs {needs}")
+        super().__init__(
+            409, "invalid_state", f"task {task_id} is {current}; {action} needs {needs}"
+        )
 
 
 class InvalidEdit(ApiProblem):
@@ -93,8 +94,9 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": err}
 
 
-def error_response(status: int, code: str, message: str, details: Any = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
@@ -103,8 +105,10 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 def _validation_details(exc: RequestValidationError) -> list[dict[str, str]]:
-    return [{"field": _field(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
-            for e in exc.errors()]
+    return [
+        {"field": _field(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
+        for e in exc.errors()
+    ]
 
 
 async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
@@ -122,8 +126,9 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     if any(e.get("type") == "json_invalid" for e in errors):
         detail = next(e for e in errors if e.get("type") == "json_invalid")
         ctx = detail.get("ctx") or {}
-        return error_response(400, "bad_request",
-                              f"malformed JSON body: {ctx.get('error', 'invalid')}")
+        return error_response(
+            400, "bad_request", f"malformed JSON body: {ctx.get('error', 'invalid')}"
+        )
     details = _validation_details(exc)
     first = details[0] if details else {"field": "", "message": "invalid"}
     more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""

@@ -99,6 +99,8 @@ def open_file_store(spec: str, data_dir: Path) -> FileStore:
     if factory is not None:
         return factory(spec, data_dir)
     if scheme in ("s3", "gs", "azure"):
-        raise ValueError(f"--files {spec}: {scheme}:// storage is not supported yet; "
-                         "use a local path or a file:// URL")
+        raise ValueError(
+            f"--files {spec}: {scheme}:// storage is not supported yet; "
+            "use a local path or a file:// URL"
+        )
     raise ValueError(f"--files {spec}: unknown storage scheme {scheme}://")

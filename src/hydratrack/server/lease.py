@@ -21,8 +21,11 @@ def sweep_once(ctx: ServerContext) -> list[str]:
     with ctx.db.write() as conn:
         failed = lifecycle.fail_expired_leases(conn, ctx.settings.lease_seconds)
     for task_id in failed:
-        log.warning("task %s failed: its worker sent no heartbeat for %g s",
-                    task_id, ctx.settings.lease_seconds)
+        log.warning(
+            "task %s failed: its worker sent no heartbeat for %g s",
+            task_id,
+            ctx.settings.lease_seconds,
+        )
     return failed
 
 

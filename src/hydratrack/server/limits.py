@@ -69,10 +69,18 @@ class BodyLimit:
 
 
 async def _refuse(send: Send, limit: int) -> None:
-    body = json.dumps(error_body("payload_too_large",
-                                 f"request body is larger than {limit} bytes")).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
+    body = json.dumps(
+        error_body("payload_too_large", f"request body is larger than {limit} bytes")
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

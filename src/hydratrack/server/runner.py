@@ -28,8 +28,9 @@ def open_context(settings: ServerSettings) -> ServerContext:
     except OperationalError as exc:
         shown = db.engine.url.render_as_string(hide_password=True)
         raise ValueError(f"cannot open database {shown}: {exc.orig}") from None
-    return ServerContext(settings=settings, db=db, files=files,
-                         keys=KeyCache(settings.key_cache_seconds))
+    return ServerContext(
+        settings=settings, db=db, files=files, keys=KeyCache(settings.key_cache_seconds)
+    )
 
 
 def serve(settings: ServerSettings) -> None:
@@ -41,8 +42,9 @@ def serve(settings: ServerSettings) -> None:
         raise ValueError("--lease-seconds and --sweep-seconds must be positive")
     if not 0 <= settings.key_cache_seconds <= MAX_KEY_CACHE_SECONDS:
         raise ValueError(f"--key-cache-seconds must be between 0 and {MAX_KEY_CACHE_SECONDS}")
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     sock = listen_socket(settings.host, settings.port)  # before first start writes the URL
     try:
@@ -51,10 +53,14 @@ def serve(settings: ServerSettings) -> None:
         for line in info.lines():
             print(line, flush=True)
         app = create_app(ctx)
-        config = uvicorn.Config(app, host=settings.host, port=settings.port,
-                                log_level=settings.log_level,
-                                access_log=settings.log_level == "debug",
-                                timeout_graceful_shutdown=5)
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            access_log=settings.log_level == "debug",
+            timeout_graceful_shutdown=5,
+        )
         server = uvicorn.Server(config)
         server.run(sockets=[sock])
     finally:
@@ -67,7 +73,8 @@ def listen_socket(host: str, port: int) -> socket.socket:
     """Bind the address now, so a taken port is a clear error before anything is written."""
     try:
         family, kind, proto, _, addr = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
     except socket.gaierror as exc:
         raise ValueError(f"--host {host}: cannot resolve it: {exc}") from None
     sock = socket.socket(family, kind, proto)

@@ -23,22 +23,39 @@ class Setting(_Setting):
 SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", str, "Address to bind (127.0.0.1 keeps the server local)."),
     Setting("port", 8080, int, "TCP port to listen on."),
-    Setting("data_dir", "~/.hydratrack/data", str,
-            "Directory for the SQLite database and stored files."),
-    Setting("db", "", str,
-            "Database URL: empty for SQLite in the data dir, or postgresql://user@host/db."),
-    Setting("files", "", str,
-            "Where artifacts go: empty for <data-dir>/files, a path, or a file:// URL."),
-    Setting("lease_seconds", 30.0, float,
-            "A worker's task is failed when no heartbeat came for this many seconds."),
+    Setting(
+        "data_dir", "~/.hydratrack/data", str, "Directory for the SQLite database and stored files."
+    ),
+    Setting(
+        "db",
+        "",
+        str,
+        "Database URL: empty for SQLite in the data dir, or postgresql://user@host/db.",
+    ),
+    Setting(
+        "files",
+        "",
+        str,
+        "Where artifacts go: empty for <data-dir>/files, a path, or a file:// URL.",
+    ),
+    Setting(
+        "lease_seconds",
+        30.0,
+        float,
+        "A worker's task is failed when no heartbeat came for this many seconds.",
+    ),
     Setting("sweep_seconds", 2.0, float, "How often expired leases are looked for."),
     Setting("max_body_mib", 16.0, float, "Largest request body (MiB), except artifact uploads."),
     Setting("max_artifact_mib", 64.0, float, "Largest artifact upload (MiB)."),
     Setting("log_level", "info", str, "Server log level (debug, info, warning, error)."),
-    Setting("key_cache_seconds", 30.0, float,
-            "How long a verified API key pair is trusted without a database check (0 to "
-            "300; 0: every request). A key deleted through another server process stops "
-            "working within this time."),
+    Setting(
+        "key_cache_seconds",
+        30.0,
+        float,
+        "How long a verified API key pair is trusted without a database check (0 to "
+        "300; 0: every request). A key deleted through another server process stops "
+        "working within this time.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

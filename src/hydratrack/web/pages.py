@@ -26,12 +26,18 @@ TEMPLATE = WEB_DIR / "templates" / "page.html"
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 # Pages load only this server's own scripts and talk only to its API.
-_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-        "frame-ancestors 'none'; form-action 'self'")
-_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "same-origin", "Content-Security-Policy": _CSP,
-            "X-Frame-Options": "DENY"}
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": _CSP,
+    "X-Frame-Options": "DENY",
+}
 
 
 @lru_cache(maxsize=1)

@@ -48,15 +48,17 @@ class Empty(Strict):
 
 
 @router.post("/clone", status_code=201)
-def clone(task_id: str, caller: CurrentUser, ctx: Ctx,
-          body: CloneIn | None = None) -> dict[str, Any]:
+def clone(
+    task_id: str, caller: CurrentUser, ctx: Ctx, body: CloneIn | None = None
+) -> dict[str, Any]:
     with ctx.db.write() as conn:
         return tasks_repo.clone(conn, caller.id, task_id, dump(body) if body else {})
 
 
 @router.post("/enqueue")
-def enqueue(task_id: str, caller: CurrentUser, ctx: Ctx,
-            body: EnqueueIn | None = None) -> dict[str, Any]:
+def enqueue(
+    task_id: str, caller: CurrentUser, ctx: Ctx, body: EnqueueIn | None = None
+) -> dict[str, Any]:
     body = body or EnqueueIn()
     with ctx.db.write() as conn:
         lifecycle.enqueue(conn, task_id, body.queue, body.priority)
@@ -66,24 +68,25 @@ def enqueue(task_id: str, caller: CurrentUser, ctx: Ctx,
 
 
 @router.post("/dequeue")
-def dequeue(task_id: str, caller: CurrentUser, ctx: Ctx,
-            body: Empty | None = None) -> dict[str, Any]:
+def dequeue(
+    task_id: str, caller: CurrentUser, ctx: Ctx, body: Empty | None = None
+) -> dict[str, Any]:
     with ctx.db.write() as conn:
         lifecycle.dequeue(conn, task_id)
         return tasks_repo.get(conn, task_id)
 
 
 @router.post("/abort")
-def abort(task_id: str, caller: CurrentUser, ctx: Ctx,
-          body: AbortIn | None = None) -> dict[str, Any]:
+def abort(
+    task_id: str, caller: CurrentUser, ctx: Ctx, body: AbortIn | None = None
+) -> dict[str, Any]:
     with ctx.db.write() as conn:
         lifecycle.abort(conn, task_id, body.reason if body else None)
         return tasks_repo.get(conn, task_id)
 
 
 @router.post("/reset")
-def reset(task_id: str, caller: CurrentUser, ctx: Ctx,
-          body: Empty | None = None) -> dict[str, Any]:
+def reset(task_id: str, caller: CurrentUser, ctx: Ctx, body: Empty | None = None) -> dict[str, Any]:
     with ctx.db.write() as conn:
         uris = artifacts_repo.uris(conn, task_id)
         lifecycle.reset(conn, task_id)
@@ -94,24 +97,25 @@ def reset(task_id: str, caller: CurrentUser, ctx: Ctx,
 
 
 @router.post("/publish")
-def publish(task_id: str, caller: CurrentUser, ctx: Ctx,
-            body: Empty | None = None) -> dict[str, Any]:
+def publish(
+    task_id: str, caller: CurrentUser, ctx: Ctx, body: Empty | None = None
+) -> dict[str, Any]:
     with ctx.db.write() as conn:
         lifecycle.publish(conn, task_id)
         return tasks_repo.get(conn, task_id)
 
 
 @router.post("/archive")
-def archive(task_id: str, caller: CurrentUser, ctx: Ctx,
-            body: ArchiveIn | None = None) -> dict[str, Any]:
+def archive(
+    task_id: str, caller: CurrentUser, ctx: Ctx, body: ArchiveIn | None = None
+) -> dict[str, Any]:
     with ctx.db.write() as conn:
         lifecycle.archive(conn, task_id, body.archived if body else True)
         return tasks_repo.get(conn, task_id)
 
 
 @router.post("/status")
-async def set_status(task_id: str, body: StatusIn, caller: CurrentUser,
-                     ctx: Ctx) -> dict[str, Any]:
+async def set_status(task_id: str, body: StatusIn, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
     """(async, the work in the thread pool: one thread hop, see ``POST /tasks``)"""
     return await run_in_threadpool(_set_status, ctx, task_id, body)
 

@@ -23,11 +23,19 @@ def _metadata(text: str | None) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except ValueError as exc:
-        raise ApiProblem(422, "validation_error", f"metadata: not valid JSON: {exc}",
-                         [{"field": "body.metadata", "message": "not valid JSON"}]) from None
+        raise ApiProblem(
+            422,
+            "validation_error",
+            f"metadata: not valid JSON: {exc}",
+            [{"field": "body.metadata", "message": "not valid JSON"}],
+        ) from None
     if not isinstance(value, dict):
-        raise ApiProblem(422, "validation_error", "metadata: must be a JSON object",
-                         [{"field": "body.metadata", "message": "must be a JSON object"}])
+        raise ApiProblem(
+            422,
+            "validation_error",
+            "metadata: must be a JSON object",
+            [{"field": "body.metadata", "message": "must be a JSON object"}],
+        )
     return value
 
 
@@ -40,10 +48,14 @@ def list_artifacts(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any
 
 
 @router.post("", status_code=201)
-async def upload_artifact(task_id: str, caller: CurrentUser, ctx: Ctx,
-                          name: Annotated[str, Form(min_length=1, max_length=255)],
-                          file: Annotated[UploadFile, File()],
-                          metadata: Annotated[str | None, Form()] = None) -> dict[str, Any]:
+async def upload_artifact(
+    task_id: str,
+    caller: CurrentUser,
+    ctx: Ctx,
+    name: Annotated[str, Form(min_length=1, max_length=255)],
+    file: Annotated[UploadFile, File()],
+    metadata: Annotated[str | None, Form()] = None,
+) -> dict[str, Any]:
     meta = _metadata(metadata)
 
     def store() -> dict[str, Any]:
@@ -54,9 +66,15 @@ async def upload_artifact(task_id: str, caller: CurrentUser, ctx: Ctx,
             with ctx.db.write() as conn:
                 tasks_repo.lock_row(conn, task_id)  # one upload of a name at a time
                 out, replaced = artifacts_repo.put(
-                    conn, task_id, name, uri=saved.uri, size=saved.size, sha256=saved.sha256,
+                    conn,
+                    task_id,
+                    name,
+                    uri=saved.uri,
+                    size=saved.size,
+                    sha256=saved.sha256,
                     content_type=file.content_type or "application/octet-stream",
-                    metadata=meta)
+                    metadata=meta,
+                )
                 tasks_repo.touch(conn, task_id)
         except Exception:
             ctx.files.delete(saved.uri)

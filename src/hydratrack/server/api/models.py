@@ -55,11 +55,13 @@ class TaskIn(Strict):
     def _consistent(self) -> "TaskIn":
         if not self.project and not self.project_id:
             raise ValueError("give project (a name) or project_id")
-        if self.status not in RUN_OUTCOME_VALUES and (self.status_message is not None
-                                         or self.status_reason is not None):
+        if self.status not in RUN_OUTCOME_VALUES and (
+            self.status_message is not None or self.status_reason is not None
+        ):
             raise ValueError(
                 f"status_message and status_reason go with a final status (completed, "
-                f"failed or stopped), not with status {self.status or 'draft'}")
+                f"failed or stopped), not with status {self.status or 'draft'}"
+            )
         return self
 
 

@@ -45,8 +45,13 @@ def _changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, s
     return out
 
 
-def _check_hyperparams(conn: Connection, row: Any, before: Mapping[str, Any],
-                       after: Mapping[str, Any], sections: Iterable[str]) -> None:
+def _check_hyperparams(
+    conn: Connection,
+    row: Any,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    sections: Iterable[str],
+) -> None:
     """Validate what a save changes in a draft task (untouched entries were valid before)."""
     if row.status != TaskStatus.DRAFT.value:
         return
@@ -61,11 +66,15 @@ def _check_hyperparams(conn: Connection, row: Any, before: Mapping[str, Any],
         changed = _changed(before.get(section, {}), after.get(section, {}))
         if changed:
             problems += validate_hyperparams(
-                section, changed, config_yaml=config["value"] if config else None,
-                choices=choices if isinstance(choices, dict) else None)
+                section,
+                changed,
+                config_yaml=config["value"] if config else None,
+                choices=choices if isinstance(choices, dict) else None,
+            )
     if problems:
-        raise InvalidEdit([{"section": p.section, "name": p.name, "message": p.message}
-                           for p in problems])
+        raise InvalidEdit(
+            [{"section": p.section, "name": p.name, "message": p.message} for p in problems]
+        )
 
 
 def _check_configuration(row: Any, name: str, type_: str, value: str) -> None:
@@ -77,8 +86,9 @@ def _check_configuration(row: Any, name: str, type_: str, value: str) -> None:
         return
     problems = validate_configuration(name, type_, value)
     if problems:
-        raise InvalidEdit([{"section": "configuration", "name": p.name, "message": p.message}
-                           for p in problems])
+        raise InvalidEdit(
+            [{"section": "configuration", "name": p.name, "message": p.message} for p in problems]
+        )
 
 
 @router.get("/hyperparams")
@@ -89,25 +99,33 @@ def get_hyperparams(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, An
 
 
 @router.patch("/hyperparams")
-def patch_hyperparams(task_id: str, body: Hyperparams, caller: CurrentUser,
-                      ctx: Ctx) -> dict[str, Any]:
+def patch_hyperparams(
+    task_id: str, body: Hyperparams, caller: CurrentUser, ctx: Ctx
+) -> dict[str, Any]:
     changes = {s: _plain_section(e) for s, e in body.items()}
-    return _save_hyperparams(ctx, task_id, changes,
-                             lambda conn: params_repo.patch_hyperparams(conn, task_id, changes))
+    return _save_hyperparams(
+        ctx, task_id, changes, lambda conn: params_repo.patch_hyperparams(conn, task_id, changes)
+    )
 
 
 @router.put("/hyperparams/{section}")
-async def put_section(task_id: str, section: SectionName, body: Section, caller: CurrentUser,
-                      ctx: Ctx) -> dict[str, Any]:
+async def put_section(
+    task_id: str, section: SectionName, body: Section, caller: CurrentUser, ctx: Ctx
+) -> dict[str, Any]:
     """(async, one thread hop: an agent-run task stores its Hydra section this way)"""
     entries = _plain_section(body)
     return await run_in_threadpool(
-        _save_hyperparams, ctx, task_id, [section],
-        lambda conn: params_repo.put_section(conn, task_id, section, entries))
+        _save_hyperparams,
+        ctx,
+        task_id,
+        [section],
+        lambda conn: params_repo.put_section(conn, task_id, section, entries),
+    )
 
 
-def _save_hyperparams(ctx: ServerContext, task_id: str, changed: Iterable[str],
-                      write: Callable[[Connection], None]) -> dict[str, Any]:
+def _save_hyperparams(
+    ctx: ServerContext, task_id: str, changed: Iterable[str], write: Callable[[Connection], None]
+) -> dict[str, Any]:
     """Apply ``write`` to an editable task, validate what changed (drafts), answer the result.
     A refused edit raises inside the transaction, so nothing of it is stored."""
     with ctx.db.write() as conn:
@@ -129,21 +147,26 @@ def get_configuration(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, 
 
 
 @router.put("/configuration/{name}")
-async def put_configuration(task_id: str, name: SectionName, body: ConfigIn,
-                            caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+async def put_configuration(
+    task_id: str, name: SectionName, body: ConfigIn, caller: CurrentUser, ctx: Ctx
+) -> dict[str, Any]:
     """(async, one thread hop: an agent-run task stores the config it ran with this way)"""
     return await run_in_threadpool(_put_configuration, ctx, task_id, name, dump(body))
 
 
-def _put_configuration(ctx: ServerContext, task_id: str, name: str,
-                       obj: dict[str, Any]) -> dict[str, Any]:
+def _put_configuration(
+    ctx: ServerContext, task_id: str, name: str, obj: dict[str, Any]
+) -> dict[str, Any]:
     with ctx.db.write() as conn:
         row = tasks_repo.lock_row(conn, task_id)
         tasks_repo.ensure_editable(row)
         if not obj.get("type"):  # keep the stored type; "OmegaConf" names its own type
             stored = params_repo.get_configuration(conn, task_id).get(name)
-            obj["type"] = stored["type"] if stored and stored["type"] else (
-                "OmegaConf" if name == "OmegaConf" else "")
+            obj["type"] = (
+                stored["type"]
+                if stored and stored["type"]
+                else ("OmegaConf" if name == "OmegaConf" else "")
+            )
         _check_configuration(row, name, obj["type"], obj["value"])
         entry = params_repo.put_configuration(conn, task_id, name, obj)
         tasks_repo.touch(conn, task_id)

@@ -28,9 +28,13 @@ class ProjectPatch(BaseModel):
 
 
 @router.get("")
-def list_projects(caller: CurrentUser, ctx: Ctx, q: str | None = None,
-                  offset: Annotated[int, Query(ge=0)] = 0,
-                  limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> dict[str, Any]:
+def list_projects(
+    caller: CurrentUser,
+    ctx: Ctx,
+    q: str | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> dict[str, Any]:
     with ctx.db.read() as conn:
         items, total = projects_repo.list_(conn, q, offset, limit)
     return {"items": items, "total": total}
@@ -49,8 +53,9 @@ def get_project(project_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any
 
 
 @router.patch("/{project_id}")
-def patch_project(project_id: str, body: ProjectPatch, caller: CurrentUser,
-                  ctx: Ctx) -> dict[str, Any]:
+def patch_project(
+    project_id: str, body: ProjectPatch, caller: CurrentUser, ctx: Ctx
+) -> dict[str, Any]:
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
     with ctx.db.write() as conn:
         return projects_repo.patch(conn, project_id, changes)

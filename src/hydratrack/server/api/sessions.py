@@ -45,9 +45,15 @@ def login(body: LoginIn, request: Request, response: Response, ctx: Ctx) -> dict
         else:
             raise BadRequest("send username and password, or a login token")
         token, csrf = users_repo.create_session(conn, row.id)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
-                        max_age=users_repo.SESSION_DAYS * 86400, path="/",
-                        secure=request.url.scheme == "https")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        max_age=users_repo.SESSION_DAYS * 86400,
+        path="/",
+        secure=request.url.scheme == "https",
+    )
     return {"user": _user(row), "csrf_token": csrf}
 
 
@@ -70,8 +76,11 @@ def create_login_link(caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
     answer has the path only; the client puts it after the address it reached us at."""
     with ctx.db.write() as conn:
         token = users_repo.create_login_token(conn, caller.id)
-    return {"path": f"/login?token={token}", "user": _user(caller),
-            "expires_in": users_repo.LOGIN_TOKEN_HOURS * 3600}
+    return {
+        "path": f"/login?token={token}",
+        "user": _user(caller),
+        "expires_in": users_repo.LOGIN_TOKEN_HOURS * 3600,
+    }
 
 
 @router.get("/me")

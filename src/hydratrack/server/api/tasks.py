@@ -26,19 +26,39 @@ def _csv(values: list[str]) -> list[str]:
 
 @router.get("")
 def list_tasks(
-    caller: CurrentUser, ctx: Ctx,
-    project: str | None = None, project_id: str | None = None,
-    status: Many = [], name: str | None = None, tag: Many = [], q: str | None = None,  # noqa: B006
-    param: Many = [], parent: str | None = None,  # noqa: B006
-    archived: bool | None = False, order_by: str = "-created",
+    caller: CurrentUser,
+    ctx: Ctx,
+    project: str | None = None,
+    project_id: str | None = None,
+    status: Many = [],  # noqa: B006
+    name: str | None = None,
+    tag: Many = [],  # noqa: B006
+    q: str | None = None,
+    param: Many = [],  # noqa: B006
+    parent: str | None = None,
+    archived: bool | None = False,
+    order_by: str = "-created",
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    params: Many = [], metrics: Many = [],  # noqa: B006
+    params: Many = [],  # noqa: B006
+    metrics: Many = [],  # noqa: B006
 ) -> dict[str, Any]:
     f = task_list.TaskFilter(
-        project=project, project_id=project_id, status=_csv(status), name=name, tag=tag, q=q,
-        param=param, parent=parent, archived=archived, order_by=order_by, offset=offset,
-        limit=limit, params=_csv(params), metrics=_csv(metrics))
+        project=project,
+        project_id=project_id,
+        status=_csv(status),
+        name=name,
+        tag=tag,
+        q=q,
+        param=param,
+        parent=parent,
+        archived=archived,
+        order_by=order_by,
+        offset=offset,
+        limit=limit,
+        params=_csv(params),
+        metrics=_csv(metrics),
+    )
     with ctx.db.read() as conn:
         items, total = task_list.list_(conn, f)
     return {"items": items, "total": total}
@@ -52,8 +72,9 @@ async def create_task(body: TaskIn, caller: CurrentUser, ctx: Ctx) -> Any:
     return task if created else JSONResponse(task, status_code=200)
 
 
-def _create(ctx: Any, user_id: str, user_name: str,
-            body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+def _create(
+    ctx: Any, user_id: str, user_name: str, body: dict[str, Any]
+) -> tuple[dict[str, Any], bool]:
     with ctx.db.write() as conn:
         return tasks_repo.create(conn, user_id, body, user_name)
 
@@ -65,8 +86,9 @@ def get_task(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
 
 
 @router.patch("/{task_id}")
-async def patch_task(task_id: str, body: TaskPatch, caller: CurrentUser,
-                     ctx: Ctx) -> dict[str, Any]:
+async def patch_task(
+    task_id: str, body: TaskPatch, caller: CurrentUser, ctx: Ctx
+) -> dict[str, Any]:
     """(async, one thread hop: a run sends its late script capture this way)"""
     changes = {k: v for k, v in dump(body).items() if v is not None}
     return await run_in_threadpool(_patch, ctx, task_id, changes)

@@ -47,11 +47,13 @@ def register(body: WorkerIn, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
 
 
 @router.post("/{worker_id}/heartbeat")
-def heartbeat(worker_id: str, caller: CurrentUser, ctx: Ctx,
-              body: HeartbeatIn | None = None) -> dict[str, Any]:
+def heartbeat(
+    worker_id: str, caller: CurrentUser, ctx: Ctx, body: HeartbeatIn | None = None
+) -> dict[str, Any]:
     with ctx.db.write() as conn:
-        abort = workers_repo.heartbeat(conn, worker_id, body.task_id if body else None,
-                                       ctx.settings.lease_seconds)
+        abort = workers_repo.heartbeat(
+            conn, worker_id, body.task_id if body else None, ctx.settings.lease_seconds
+        )
     return {"abort": abort}
 
 
@@ -66,8 +68,9 @@ def _try_claim(ctx: ServerContext, worker_id: str) -> dict[str, Any] | None:
 
 
 @router.post("/{worker_id}/claim", response_model=None)
-async def claim(worker_id: str, request: Request, caller: CurrentUser, ctx: Ctx,
-                body: ClaimIn | None = None) -> dict[str, Any] | Response:
+async def claim(
+    worker_id: str, request: Request, caller: CurrentUser, ctx: Ctx, body: ClaimIn | None = None
+) -> dict[str, Any] | Response:
     """Long-poll: answer as soon as a task can be claimed, else 204 after the timeout.
 
     A worker that hung up (Ctrl-C while waiting) claims nothing: a task taken for a gone

@@ -13,38 +13,65 @@ from hydratrack.server.store.models import artifacts
 
 
 def _view(r: Any) -> dict[str, Any]:
-    return {"name": r.name, "uri": r.uri, "size": r.size, "hash": r.hash,
-            "content_type": r.content_type, "metadata": dict(r.meta or {}),
-            "created": iso(r.created)}
+    return {
+        "name": r.name,
+        "uri": r.uri,
+        "size": r.size,
+        "hash": r.hash,
+        "content_type": r.content_type,
+        "metadata": dict(r.meta or {}),
+        "created": iso(r.created),
+    }
 
 
 def list_(conn: Connection, task_id: str) -> list[dict[str, Any]]:
-    rows = conn.execute(select(artifacts).where(artifacts.c.task_id == task_id)
-                        .order_by(artifacts.c.name))
+    rows = conn.execute(
+        select(artifacts).where(artifacts.c.task_id == task_id).order_by(artifacts.c.name)
+    )
     return [_view(r) for r in rows]
 
 
 def uris(conn: Connection, task_id: str) -> list[str]:
-    return [r.uri for r in conn.execute(select(artifacts.c.uri)
-                                        .where(artifacts.c.task_id == task_id))]
+    return [
+        r.uri for r in conn.execute(select(artifacts.c.uri).where(artifacts.c.task_id == task_id))
+    ]
 
 
 def get(conn: Connection, task_id: str, name: str) -> dict[str, Any]:
-    row = conn.execute(select(artifacts).where(artifacts.c.task_id == task_id,
-                                               artifacts.c.name == name)).first()
+    row = conn.execute(
+        select(artifacts).where(artifacts.c.task_id == task_id, artifacts.c.name == name)
+    ).first()
     if row is None:
         raise NotFound("artifact", f"{name} of task {task_id}")
     return _view(row)
 
 
-def put(conn: Connection, task_id: str, name: str, *, uri: str, size: int, sha256: str,
-        content_type: str, metadata: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+def put(
+    conn: Connection,
+    task_id: str,
+    name: str,
+    *,
+    uri: str,
+    size: int,
+    sha256: str,
+    content_type: str,
+    metadata: dict[str, Any],
+) -> tuple[dict[str, Any], str | None]:
     """Store (or replace) the record; returns it and the replaced file's uri, if any."""
-    old = conn.execute(select(artifacts.c.uri).where(artifacts.c.task_id == task_id,
-                                                     artifacts.c.name == name)).scalar()
-    conn.execute(delete(artifacts).where(artifacts.c.task_id == task_id,
-                                         artifacts.c.name == name))
-    conn.execute(artifacts.insert().values(task_id=task_id, name=name, uri=uri, size=size,
-                                           hash=sha256, content_type=content_type,
-                                           meta=metadata, created=utcnow()))
+    old = conn.execute(
+        select(artifacts.c.uri).where(artifacts.c.task_id == task_id, artifacts.c.name == name)
+    ).scalar()
+    conn.execute(delete(artifacts).where(artifacts.c.task_id == task_id, artifacts.c.name == name))
+    conn.execute(
+        artifacts.insert().values(
+            task_id=task_id,
+            name=name,
+            uri=uri,
+            size=size,
+            hash=sha256,
+            content_type=content_type,
+            meta=metadata,
+            created=utcnow(),
+        )
+    )
     return get(conn, task_id, name), (old if old != uri else None)

@@ -21,20 +21,28 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 # column types (as SQLAlchemy spells them for PostgreSQL) that binary COPY takes
-_PG_BINARY = {"integer": "int4", "smallint": "int2", "bigint": "int8", "float": "float8",
-              "double precision": "float8"}
+_PG_BINARY = {
+    "integer": "int4",
+    "smallint": "int2",
+    "bigint": "int8",
+    "float": "float8",
+    "double precision": "float8",
+}
 
 
-def insert_rows(conn: Connection, table: Table, columns: Sequence[str],
-                rows: Iterable[Sequence[Any]]) -> None:
+def insert_rows(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
     """Insert ``rows`` (tuples in the order of ``columns``) into ``table``."""
     for name in columns:  # names come from our code; checked so nothing else is ever quoted
         if name not in table.c:
             raise ValueError(f"{table.name} has no column {name!r}")
     raw = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
-        types = [_PG_BINARY.get(table.c[name].type.compile(dialect=conn.dialect).lower())
-                 for name in columns]
+        types = [
+            _PG_BINARY.get(table.c[name].type.compile(dialect=conn.dialect).lower())
+            for name in columns
+        ]
         binary = None not in types  # binary COPY: no number-to-text round trip
         sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
         with raw.cursor() as cur:  # type: ignore[union-attr]
@@ -47,8 +55,7 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str],
     marks = ", ".join("?" for _ in columns)
     cur = raw.cursor()  # type: ignore[union-attr]
     try:
-        cur.executemany(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})",
-                        rows)
+        cur.executemany(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", rows)
     finally:
         cur.close()
 

@@ -25,7 +25,7 @@ def normalize_url(url: str, data_dir: Path) -> str:
         return f"sqlite:///{data_dir / 'hydratrack.db'}"
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     if url.startswith(("postgresql+psycopg://", "sqlite:///")):
         return url
     raise ValueError(
@@ -88,9 +88,14 @@ class Database:
         """
         if not self.is_sqlite:
             with self.write() as conn:
-                stale = conn.exec_driver_sql(
-                    "SELECT relname FROM pg_stat_user_tables "
-                    "WHERE n_mod_since_analyze > 1000 + n_live_tup / 10").scalars().all()
+                stale = (
+                    conn.exec_driver_sql(
+                        "SELECT relname FROM pg_stat_user_tables "
+                        "WHERE n_mod_since_analyze > 1000 + n_live_tup / 10"
+                    )
+                    .scalars()
+                    .all()
+                )
                 for table in stale:
                     conn.exec_driver_sql(f'ANALYZE "{table}"')
             return

@@ -30,10 +30,15 @@ from hydratrack.server.store.models import (
 from hydratrack.status import TaskStatus, can_transition
 
 S = TaskStatus
-RUNNER_TRANSITIONS = frozenset({
-    (S.DRAFT, S.IN_PROGRESS), (S.QUEUED, S.IN_PROGRESS),
-    (S.IN_PROGRESS, S.COMPLETED), (S.IN_PROGRESS, S.FAILED), (S.IN_PROGRESS, S.STOPPED),
-})
+RUNNER_TRANSITIONS = frozenset(
+    {
+        (S.DRAFT, S.IN_PROGRESS),
+        (S.QUEUED, S.IN_PROGRESS),
+        (S.IN_PROGRESS, S.COMPLETED),
+        (S.IN_PROGRESS, S.FAILED),
+        (S.IN_PROGRESS, S.STOPPED),
+    }
+)
 
 
 def _needs(action: str, *states: TaskStatus) -> str:
@@ -50,10 +55,18 @@ def enqueue(conn: Connection, task_id: str, queue: str, priority: int = 0) -> No
     _check(row, "enqueue", S.QUEUED, S.DRAFT)
     q = queues_repo.get_row(conn, queue)
     now = utcnow()
-    conn.execute(queue_entries.insert().values(task_id=task_id, queue_id=q.id,
-                                               priority=priority, added=now))
-    tasks_repo.touch(conn, task_id, status=S.QUEUED.value, queue_id=q.id, status_message="",
-                     status_reason="", abort_requested=False)
+    conn.execute(
+        queue_entries.insert().values(task_id=task_id, queue_id=q.id, priority=priority, added=now)
+    )
+    tasks_repo.touch(
+        conn,
+        task_id,
+        status=S.QUEUED.value,
+        queue_id=q.id,
+        status_message="",
+        status_reason="",
+        abort_requested=False,
+    )
 
 
 def dequeue(conn: Connection, task_id: str) -> None:
@@ -68,13 +81,20 @@ def abort(conn: Connection, task_id: str, reason: str | None) -> None:
     reason = reason or "aborted by user"
     if row.status == S.QUEUED.value:
         conn.execute(delete(queue_entries).where(queue_entries.c.task_id == task_id))
-        tasks_repo.touch(conn, task_id, status=S.STOPPED.value, status_reason=reason,
-                         completed=utcnow())
+        tasks_repo.touch(
+            conn, task_id, status=S.STOPPED.value, status_reason=reason, completed=utcnow()
+        )
     elif row.status == S.IN_PROGRESS.value and row.worker_id:
         tasks_repo.touch(conn, task_id, abort_requested=True, status_reason=reason)
     elif row.status == S.IN_PROGRESS.value:
-        tasks_repo.touch(conn, task_id, status=S.STOPPED.value, status_reason=reason,
-                         completed=utcnow(), lease_expires=None)
+        tasks_repo.touch(
+            conn,
+            task_id,
+            status=S.STOPPED.value,
+            status_reason=reason,
+            completed=utcnow(),
+            lease_expires=None,
+        )
     else:
         raise InvalidState(task_id, row.status, "abort", "queued or in_progress")
 
@@ -91,9 +111,20 @@ def reset(conn: Connection, task_id: str) -> None:
     if row.status != S.DRAFT.value:
         _check(row, "reset", S.DRAFT, S.COMPLETED, S.FAILED, S.STOPPED)
     clear_outputs(conn, task_id)
-    tasks_repo.touch(conn, task_id, status=S.DRAFT.value, status_message="", status_reason="",
-                     started=None, completed=None, queue_id=None, worker_id=None,
-                     abort_requested=False, lease_expires=None, console_seq=-1)
+    tasks_repo.touch(
+        conn,
+        task_id,
+        status=S.DRAFT.value,
+        status_message="",
+        status_reason="",
+        started=None,
+        completed=None,
+        queue_id=None,
+        worker_id=None,
+        abort_requested=False,
+        lease_expires=None,
+        console_seq=-1,
+    )
 
 
 def publish(conn: Connection, task_id: str) -> None:
@@ -105,13 +136,13 @@ def publish(conn: Connection, task_id: str) -> None:
 def archive(conn: Connection, task_id: str, archived: bool) -> None:
     row = tasks_repo.lock_row(conn, task_id)
     if row.status == S.IN_PROGRESS.value:
-        raise InvalidState(task_id, row.status, "archive",
-                           "any state but in_progress")
+        raise InvalidState(task_id, row.status, "archive", "any state but in_progress")
     tasks_repo.touch(conn, task_id, archived=archived)
 
 
-def set_status(conn: Connection, task_id: str, status: TaskStatus, message: str | None,
-               reason: str | None) -> Any:
+def set_status(
+    conn: Connection, task_id: str, status: TaskStatus, message: str | None, reason: str | None
+) -> Any:
     """Runner transitions (SDK local runs and agents); the same state again is a no-op.
 
     Returns the task's row as it now reads (for :func:`tasks.full_view`, no re-read)."""
@@ -121,8 +152,12 @@ def set_status(conn: Connection, task_id: str, status: TaskStatus, message: str 
         return row
     if (current, status) not in RUNNER_TRANSITIONS:
         needs = sorted({a.value for a, b in RUNNER_TRANSITIONS if b == status})
-        raise InvalidState(task_id, row.status, f"status {status.value}",
-                           " or ".join(needs) if needs else "another action")
+        raise InvalidState(
+            task_id,
+            row.status,
+            f"status {status.value}",
+            " or ".join(needs) if needs else "another action",
+        )
     now = utcnow()
     values: dict[str, Any] = {"status": status.value, "last_update": now}
     if message is not None:
@@ -142,18 +177,30 @@ def set_status(conn: Connection, task_id: str, status: TaskStatus, message: str 
 def fail_expired_leases(conn: Connection, lease_seconds: float) -> list[str]:
     """Fail tasks whose worker stopped sending heartbeats; returns their ids."""
     now = utcnow()
-    stmt = (select(tasks.c.id, workers.c.name)
-            .outerjoin(workers, workers.c.id == tasks.c.worker_id)
-            .where(tasks.c.status == S.IN_PROGRESS.value, tasks.c.lease_expires.is_not(None),
-                   tasks.c.lease_expires < now))
+    stmt = (
+        select(tasks.c.id, workers.c.name)
+        .outerjoin(workers, workers.c.id == tasks.c.worker_id)
+        .where(
+            tasks.c.status == S.IN_PROGRESS.value,
+            tasks.c.lease_expires.is_not(None),
+            tasks.c.lease_expires < now,
+        )
+    )
     if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=tasks, skip_locked=True)
     failed = []
     seconds = f"{lease_seconds:g}"
     for task_id, worker_name in conn.execute(stmt).all():
-        conn.execute(update(tasks).where(tasks.c.id == task_id,
-                                         tasks.c.status == S.IN_PROGRESS.value).values(
-            status=S.FAILED.value, completed=now, last_update=now, lease_expires=None,
-            status_reason=f"worker {worker_name or '?'} lost: no heartbeat for {seconds} s"))
+        conn.execute(
+            update(tasks)
+            .where(tasks.c.id == task_id, tasks.c.status == S.IN_PROGRESS.value)
+            .values(
+                status=S.FAILED.value,
+                completed=now,
+                last_update=now,
+                lease_expires=None,
+                status_reason=f"worker {worker_name or '?'} lost: no heartbeat for {seconds} s",
+            )
+        )
         failed.append(task_id)
     return failed

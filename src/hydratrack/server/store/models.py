@@ -24,18 +24,21 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-})
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
 
 ID = String(32)
 NAME = String(255)
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("id", ID, primary_key=True),
     Column("name", NAME, nullable=False, unique=True),
     Column("password_hash", String(300), nullable=False),
@@ -44,7 +47,8 @@ users = Table(
 )
 
 api_keys = Table(
-    "api_keys", metadata,
+    "api_keys",
+    metadata,
     Column("access_key", String(64), primary_key=True),
     Column("secret_hash", String(128), nullable=False),
     Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
@@ -54,7 +58,8 @@ api_keys = Table(
 )
 
 sessions = Table(
-    "sessions", metadata,
+    "sessions",
+    metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("csrf_token", String(64), nullable=False),
@@ -63,7 +68,8 @@ sessions = Table(
 )
 
 login_tokens = Table(
-    "login_tokens", metadata,
+    "login_tokens",
+    metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("expires", DateTime, nullable=False),
@@ -71,7 +77,8 @@ login_tokens = Table(
 )
 
 projects = Table(
-    "projects", metadata,
+    "projects",
+    metadata,
     Column("id", ID, primary_key=True),
     Column("name", NAME, nullable=False, unique=True),
     Column("description", Text, nullable=False, default=""),
@@ -80,14 +87,16 @@ projects = Table(
 )
 
 queues = Table(
-    "queues", metadata,
+    "queues",
+    metadata,
     Column("id", ID, primary_key=True),
     Column("name", NAME, nullable=False, unique=True),
     Column("created", DateTime, nullable=False),
 )
 
 workers = Table(
-    "workers", metadata,
+    "workers",
+    metadata,
     Column("id", ID, primary_key=True),
     Column("name", NAME, nullable=False, unique=True),
     Column("queues", JSON, nullable=False),
@@ -97,7 +106,8 @@ workers = Table(
 )
 
 tasks = Table(
-    "tasks", metadata,
+    "tasks",
+    metadata,
     Column("id", ID, primary_key=True),
     Column("name", NAME, nullable=False),
     Column("type", String(64), nullable=False, default="training"),
@@ -136,14 +146,16 @@ tasks = Table(
 )
 
 task_tags = Table(
-    "task_tags", metadata,
+    "task_tags",
+    metadata,
     Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
     Column("tag", NAME, primary_key=True),
     Index(None, "tag"),
 )
 
 hyperparams = Table(
-    "hyperparams", metadata,
+    "hyperparams",
+    metadata,
     Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
     Column("section", NAME, primary_key=True),
     Column("name", String(1000), primary_key=True),
@@ -157,7 +169,8 @@ hyperparams = Table(
 )
 
 configuration = Table(
-    "configuration", metadata,
+    "configuration",
+    metadata,
     Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
     Column("name", NAME, primary_key=True),
     Column("value", Text, nullable=False, default=""),
@@ -168,7 +181,8 @@ configuration = Table(
 # scalars: one row per series (a task's metric/variant), its points, and its rollup
 # (a downsampled copy kept at ingest, see ``store/rollup.py``)
 scalar_series = Table(
-    "scalar_series", metadata,
+    "scalar_series",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
     Column("metric", NAME, nullable=False),
@@ -181,7 +195,8 @@ scalar_series = Table(
 # key: checking it cost ~5 us per point on PostgreSQL; points are written only for a
 # series just looked up, and a trigger (migration 0005) deletes them with their series.
 scalar_points = Table(
-    "scalar_points", metadata,
+    "scalar_points",
+    metadata,
     Column("series_id", Integer, primary_key=True, autoincrement=False),
     Column("iter", Integer, primary_key=True, autoincrement=False),
     Column("seq", Integer, primary_key=True, autoincrement=False),  # arrival order
@@ -191,9 +206,11 @@ scalar_points = Table(
 )
 
 scalar_rollup = Table(
-    "scalar_rollup", metadata,
-    Column("series_id", Integer, ForeignKey("scalar_series.id", ondelete="CASCADE"),
-           primary_key=True),
+    "scalar_rollup",
+    metadata,
+    Column(
+        "series_id", Integer, ForeignKey("scalar_series.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("level", SmallInteger, primary_key=True, autoincrement=False),
     Column("bucket", BigInteger, primary_key=True, autoincrement=False),
     Column("first_iter", Integer, nullable=False),
@@ -208,7 +225,8 @@ scalar_rollup = Table(
 )
 
 metric_summaries = Table(
-    "metric_summaries", metadata,
+    "metric_summaries",
+    metadata,
     Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
     Column("metric", NAME, primary_key=True),
     Column("variant", NAME, primary_key=True),
@@ -220,7 +238,8 @@ metric_summaries = Table(
 )
 
 console = Table(
-    "console", metadata,
+    "console",
+    metadata,
     Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
     Column("seq", Integer, primary_key=True, autoincrement=False),
     Column("ts", Float, nullable=False),
@@ -229,7 +248,8 @@ console = Table(
 )
 
 texts = Table(
-    "texts", metadata,
+    "texts",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("title", NAME, nullable=False),
@@ -239,7 +259,8 @@ texts = Table(
 )
 
 event_batches = Table(
-    "event_batches", metadata,
+    "event_batches",
+    metadata,
     Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
     Column("batch_id", String(128), primary_key=True),
     Column("accepted", Integer, nullable=False),
@@ -247,7 +268,8 @@ event_batches = Table(
 )
 
 artifacts = Table(
-    "artifacts", metadata,
+    "artifacts",
+    metadata,
     Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
     Column("name", NAME, primary_key=True),
     Column("uri", Text, nullable=False),
@@ -259,7 +281,8 @@ artifacts = Table(
 )
 
 queue_entries = Table(
-    "queue_entries", metadata,
+    "queue_entries",
+    metadata,
     Column("task_id", ID, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
     Column("queue_id", ID, ForeignKey("queues.id", ondelete="CASCADE"), nullable=False),
     Column("priority", Integer, nullable=False, default=0),

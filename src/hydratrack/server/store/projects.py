@@ -15,14 +15,22 @@ from hydratrack.server.store.models import projects, tasks
 
 
 def _view(row: Any, task_count: int) -> dict[str, Any]:
-    return {"id": row.id, "name": row.name, "description": row.description,
-            "task_count": task_count, "last_activity": iso(row.last_activity),
-            "created": iso(row.created)}
+    return {
+        "id": row.id,
+        "name": row.name,
+        "description": row.description,
+        "task_count": task_count,
+        "last_activity": iso(row.last_activity),
+        "created": iso(row.created),
+    }
 
 
 def _count(conn: Connection, project_id: str) -> int:
-    return int(conn.execute(select(func.count()).select_from(tasks)
-                            .where(tasks.c.project_id == project_id)).scalar_one())
+    return int(
+        conn.execute(
+            select(func.count()).select_from(tasks).where(tasks.c.project_id == project_id)
+        ).scalar_one()
+    )
 
 
 def get_row(conn: Connection, project_id: str) -> Any:
@@ -50,8 +58,11 @@ def create(conn: Connection, name: str, description: str = "") -> dict[str, Any]
     pid = new_id()
     try:
         with conn.begin_nested():
-            conn.execute(projects.insert().values(id=pid, name=name, description=description,
-                                                  created=utcnow(), last_activity=None))
+            conn.execute(
+                projects.insert().values(
+                    id=pid, name=name, description=description, created=utcnow(), last_activity=None
+                )
+            )
     except IntegrityError:
         raise Conflict(f"project {name} already exists") from None
     return get(conn, pid)
@@ -86,19 +97,28 @@ def patch(conn: Connection, project_id: str, changes: dict[str, Any]) -> dict[st
     return get(conn, project_id)
 
 
-def list_(conn: Connection, q: str | None, offset: int,
-          limit: int) -> tuple[list[dict[str, Any]], int]:
+def list_(
+    conn: Connection, q: str | None, offset: int, limit: int
+) -> tuple[list[dict[str, Any]], int]:
     where = []
     if q:
         like = contains_pattern(q)
-        where.append(or_(projects.c.name.ilike(like, escape="\\"),
-                         projects.c.description.ilike(like, escape="\\")))
+        where.append(
+            or_(
+                projects.c.name.ilike(like, escape="\\"),
+                projects.c.description.ilike(like, escape="\\"),
+            )
+        )
     total = int(conn.execute(select(func.count()).select_from(projects).where(*where)).scalar_one())
-    counts = (select(tasks.c.project_id, func.count().label("n"))
-              .group_by(tasks.c.project_id).subquery())
+    counts = (
+        select(tasks.c.project_id, func.count().label("n")).group_by(tasks.c.project_id).subquery()
+    )
     rows = conn.execute(
         select(projects, func.coalesce(counts.c.n, 0).label("n"))
         .outerjoin(counts, counts.c.project_id == projects.c.id)
-        .where(*where).order_by(projects.c.name).offset(offset).limit(limit)
+        .where(*where)
+        .order_by(projects.c.name)
+        .offset(offset)
+        .limit(limit)
     )
     return [_view(r, int(r.n)) for r in rows], total

@@ -16,16 +16,22 @@ from hydratrack.status import TaskStatus
 
 
 def get_row(conn: Connection, id_or_name: str) -> Any:
-    row = conn.execute(select(queues).where(
-        or_(queues.c.id == id_or_name, queues.c.name == id_or_name))).first()
+    row = conn.execute(
+        select(queues).where(or_(queues.c.id == id_or_name, queues.c.name == id_or_name))
+    ).first()
     if row is None:
         raise NotFound("queue", id_or_name)
     return row
 
 
 def _length(conn: Connection, queue_id: str) -> int:
-    return int(conn.execute(select(func.count()).select_from(queue_entries)
-                            .where(queue_entries.c.queue_id == queue_id)).scalar_one())
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(queue_entries)
+            .where(queue_entries.c.queue_id == queue_id)
+        ).scalar_one()
+    )
 
 
 def _view(row: Any, length: int) -> dict[str, Any]:
@@ -33,11 +39,14 @@ def _view(row: Any, length: int) -> dict[str, Any]:
 
 
 def list_(conn: Connection) -> list[dict[str, Any]]:
-    rows = conn.execute(select(queue_entries.c.queue_id, func.count())
-                        .group_by(queue_entries.c.queue_id)).all()
+    rows = conn.execute(
+        select(queue_entries.c.queue_id, func.count()).group_by(queue_entries.c.queue_id)
+    ).all()
     counts = {str(qid): int(n) for qid, n in rows}
-    return [_view(r, int(counts.get(r.id, 0)))
-            for r in conn.execute(select(queues).order_by(queues.c.name))]
+    return [
+        _view(r, int(counts.get(r.id, 0)))
+        for r in conn.execute(select(queues).order_by(queues.c.name))
+    ]
 
 
 def get(conn: Connection, id_or_name: str) -> dict[str, Any]:
@@ -49,8 +58,10 @@ def get(conn: Connection, id_or_name: str) -> dict[str, Any]:
         .order_by(queue_entries.c.priority.desc(), queue_entries.c.added)
     ).all()
     out = _view(row, len(entries))
-    out["entries"] = [{"task": {"id": e.task_id, "name": e.name}, "priority": e.priority,
-                       "added": iso(e.added)} for e in entries]
+    out["entries"] = [
+        {"task": {"id": e.task_id, "name": e.name}, "priority": e.priority, "added": iso(e.added)}
+        for e in entries
+    ]
     return out
 
 
@@ -86,13 +97,15 @@ def has_entries(conn: Connection, queue_ids: list[str]) -> bool:
     """Cheap read first, so idle long-polls do not queue up for the write lock."""
     if not queue_ids:
         return False
-    first = conn.execute(select(queue_entries.c.task_id)
-                         .where(queue_entries.c.queue_id.in_(queue_ids)).limit(1)).first()
+    first = conn.execute(
+        select(queue_entries.c.task_id).where(queue_entries.c.queue_id.in_(queue_ids)).limit(1)
+    ).first()
     return first is not None
 
 
-def claim(conn: Connection, worker_id: str, queue_ids: list[str],
-          lease_seconds: float) -> str | None:
+def claim(
+    conn: Connection, worker_id: str, queue_ids: list[str], lease_seconds: float
+) -> str | None:
     """Take the first entry (priority, then age) of the worker's queues; the task id or None.
 
     Atomic: on PostgreSQL the entry row is locked with ``SKIP LOCKED`` so two claims never
@@ -100,8 +113,12 @@ def claim(conn: Connection, worker_id: str, queue_ids: list[str],
     """
     task_id = None
     for queue_id in queue_ids:  # queues listed first by the worker win
-        stmt = (select(queue_entries.c.task_id).where(queue_entries.c.queue_id == queue_id)
-                .order_by(queue_entries.c.priority.desc(), queue_entries.c.added).limit(1))
+        stmt = (
+            select(queue_entries.c.task_id)
+            .where(queue_entries.c.queue_id == queue_id)
+            .order_by(queue_entries.c.priority.desc(), queue_entries.c.added)
+            .limit(1)
+        )
         if conn.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         task_id = conn.execute(stmt).scalar()
@@ -111,13 +128,29 @@ def claim(conn: Connection, worker_id: str, queue_ids: list[str],
         return None
     conn.execute(delete(queue_entries).where(queue_entries.c.task_id == task_id))
     now = utcnow()
-    res = conn.execute(update(tasks).where(tasks.c.id == task_id,
-                                           tasks.c.status == TaskStatus.QUEUED.value).values(
-        status=TaskStatus.IN_PROGRESS.value, worker_id=worker_id, started=now,
-        completed=None, last_update=now, abort_requested=False, status_message="",
-        status_reason="", lease_expires=now + dt.timedelta(seconds=lease_seconds)))
+    res = conn.execute(
+        update(tasks)
+        .where(tasks.c.id == task_id, tasks.c.status == TaskStatus.QUEUED.value)
+        .values(
+            status=TaskStatus.IN_PROGRESS.value,
+            worker_id=worker_id,
+            started=now,
+            completed=None,
+            last_update=now,
+            abort_requested=False,
+            status_message="",
+            status_reason="",
+            lease_expires=now + dt.timedelta(seconds=lease_seconds),
+        )
+    )
     if res.rowcount != 1:
         return None
-    conn.execute(update(projects).where(projects.c.id == select(tasks.c.project_id).where(
-        tasks.c.id == task_id).scalar_subquery()).values(last_activity=now))
+    conn.execute(
+        update(projects)
+        .where(
+            projects.c.id
+            == select(tasks.c.project_id).where(tasks.c.id == task_id).scalar_subquery()
+        )
+        .values(last_activity=now)
+    )
     return str(task_id)

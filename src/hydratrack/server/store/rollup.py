@@ -30,8 +30,17 @@ from hydratrack.server.store.models import scalar_rollup
 SHIFTS = tuple(range(6, 33, 2))
 # (first iter, value, ts, min iter, value, ts, max iter, value, ts); min/max None: only nulls
 Agg = tuple[Any, ...]
-POINT_COLUMNS = ("first_iter", "first_value", "first_ts", "min_iter", "min_value", "min_ts",
-                 "max_iter", "max_value", "max_ts")
+POINT_COLUMNS = (
+    "first_iter",
+    "first_value",
+    "first_ts",
+    "min_iter",
+    "min_value",
+    "min_ts",
+    "max_iter",
+    "max_value",
+    "max_ts",
+)
 
 
 def merge(a: Agg, b: Agg) -> Agg:
@@ -53,8 +62,9 @@ def merge(a: Agg, b: Agg) -> Agg:
     return first + lo + hi
 
 
-def buckets(iters: Sequence[int], values: Sequence[Any], ts: Sequence[float],
-            shift: int) -> dict[int, Agg]:
+def buckets(
+    iters: Sequence[int], values: Sequence[Any], ts: Sequence[float], shift: int
+) -> dict[int, Agg]:
     """Buckets of width ``2**shift`` of points sorted by iteration (stable: by arrival)."""
     out: dict[int, Agg] = {}
     n, i = len(iters), 0
@@ -88,8 +98,9 @@ def coarser(aggs: dict[int, Agg]) -> dict[int, Agg]:
     return out
 
 
-def add(conn: Connection,
-        series: Mapping[int, tuple[Sequence[int], Sequence[Any], Sequence[float]]]) -> None:
+def add(
+    conn: Connection, series: Mapping[int, tuple[Sequence[int], Sequence[Any], Sequence[float]]]
+) -> None:
     """Merge points (per series id: iters, values, ts sorted by iteration, stable) into
     the stored rollup: one read of the touched buckets, one delete, one bulk insert."""
     batch: dict[tuple[int, int, int], Agg] = {}
@@ -105,19 +116,28 @@ def add(conn: Connection,
     keys = list(batch)
     replaced = []
     for start in range(0, len(keys), 500):
-        for row in conn.execute(stored, {"keys": keys[start:start + 500]}):
+        for row in conn.execute(stored, {"keys": keys[start : start + 500]}):
             k = (row[0], row[1], row[2])  # stored first: its points arrived earlier
             batch[k] = merge(tuple(row[3:]), batch[k])
             replaced.append(k)
     for start in range(0, len(replaced), 500):
-        conn.execute(delete(scalar_rollup).where(among), {"keys": replaced[start:start + 500]})
-    bulk.insert_rows(conn, scalar_rollup, ("series_id", "level", "bucket") + POINT_COLUMNS,
-                     (k + agg for k, agg in batch.items()))
+        conn.execute(delete(scalar_rollup).where(among), {"keys": replaced[start : start + 500]})
+    bulk.insert_rows(
+        conn,
+        scalar_rollup,
+        ("series_id", "level", "bucket") + POINT_COLUMNS,
+        (k + agg for k, agg in batch.items()),
+    )
 
 
 def read_level(conn: Connection, series_id: int, level: int) -> list[Agg]:
     """The stored buckets of one level, in iteration order."""
     r = scalar_rollup.c
-    return [tuple(row) for row in conn.execute(
-        select(*[r[c] for c in POINT_COLUMNS]).where(r.series_id == series_id, r.level == level)
-        .order_by(r.bucket))]
+    return [
+        tuple(row)
+        for row in conn.execute(
+            select(*[r[c] for c in POINT_COLUMNS])
+            .where(r.series_id == series_id, r.level == level)
+            .order_by(r.bucket)
+        )
+    ]

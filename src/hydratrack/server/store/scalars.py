@@ -72,23 +72,32 @@ def store(conn: Connection, task_id: str, series: Series) -> None:
         summary = _summary(iters, values)
         if summary is not None:
             summaries[key] = summary
-    bulk.insert_rows(conn, scalar_points, ("series_id", "iter", "seq", "value", "ts"),
-                     chain.from_iterable(points))
+    bulk.insert_rows(
+        conn,
+        scalar_points,
+        ("series_id", "iter", "seq", "value", "ts"),
+        chain.from_iterable(points),
+    )
     c = scalar_series.c
-    conn.execute(update(scalar_series).where(c.id == bindparam("sid"))
-                 .values(points=bindparam("n")), counts)
+    conn.execute(
+        update(scalar_series).where(c.id == bindparam("sid")).values(points=bindparam("n")), counts
+    )
     rollup.add(conn, sorted_series)
     _update_summaries(conn, task_id, summaries)
 
 
-def _series_rows(conn: Connection, task_id: str,
-                 keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int]]:
+def _series_rows(
+    conn: Connection, task_id: str, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, int]]:
     """(id, points stored so far) of each (metric, variant) of a task, made when new."""
     c = scalar_series.c
     stmt = select(c.metric, c.variant, c.id, c.points).where(c.task_id == task_id)
     found = {(r[0], r[1]): (int(r[2]), int(r[3])) for r in conn.execute(stmt)}
-    new = [{"task_id": task_id, "metric": m, "variant": v, "points": 0}
-           for m, v in keys if (m, v) not in found]
+    new = [
+        {"task_id": task_id, "metric": m, "variant": v, "points": 0}
+        for m, v in keys
+        if (m, v) not in found
+    ]
     if new:  # the task row is locked by the caller: no concurrent insert
         conn.execute(scalar_series.insert(), new)
         found = {(r[0], r[1]): (int(r[2]), int(r[3])) for r in conn.execute(stmt)}
@@ -104,17 +113,25 @@ def _summary(iters: list[int], values: list[Any]) -> dict[str, Any] | None:
     k = len(values) - 1
     while values[k] is None:
         k -= 1
-    return {"value": values[k], "iter": iters[k], "min": min(real), "max": max(real),
-            "count": len(real)}
+    return {
+        "value": values[k],
+        "iter": iters[k],
+        "min": min(real),
+        "max": max(real),
+        "count": len(real),
+    }
 
 
-def _update_summaries(conn: Connection, task_id: str,
-                      batch: dict[tuple[str, str], dict[str, Any]]) -> None:
+def _update_summaries(
+    conn: Connection, task_id: str, batch: dict[tuple[str, str], dict[str, Any]]
+) -> None:
     if not batch:
         return
     ms = metric_summaries.c
-    stmt = select(metric_summaries).where(ms.task_id == task_id, or_(*[
-        and_(ms.metric == metric, ms.variant == variant) for metric, variant in batch]))
+    stmt = select(metric_summaries).where(
+        ms.task_id == task_id,
+        or_(*[and_(ms.metric == metric, ms.variant == variant) for metric, variant in batch]),
+    )
     stored = {(r.metric, r.variant): r for r in conn.execute(stmt)}
     new_rows, changed = [], []
     for (metric, variant), s in batch.items():
@@ -123,16 +140,30 @@ def _update_summaries(conn: Connection, task_id: str,
             new_rows.append({"task_id": task_id, "metric": metric, "variant": variant, **s})
             continue
         take_new = s["iter"] >= old.iter
-        changed.append({"m": metric, "v": variant,
-                        "value": s["value"] if take_new else old.value,
-                        "iter": s["iter"] if take_new else old.iter,
-                        "min": min(old.min, s["min"]), "max": max(old.max, s["max"]),
-                        "count": old.count + s["count"]})
+        changed.append(
+            {
+                "m": metric,
+                "v": variant,
+                "value": s["value"] if take_new else old.value,
+                "iter": s["iter"] if take_new else old.iter,
+                "min": min(old.min, s["min"]),
+                "max": max(old.max, s["max"]),
+                "count": old.count + s["count"],
+            }
+        )
     if changed:
-        conn.execute(update(metric_summaries).where(
-            ms.task_id == task_id, ms.metric == bindparam("m"), ms.variant == bindparam("v"))
-            .values(value=bindparam("value"), iter=bindparam("iter"), min=bindparam("min"),
-                    max=bindparam("max"), count=bindparam("count")), changed)
+        conn.execute(
+            update(metric_summaries)
+            .where(ms.task_id == task_id, ms.metric == bindparam("m"), ms.variant == bindparam("v"))
+            .values(
+                value=bindparam("value"),
+                iter=bindparam("iter"),
+                min=bindparam("min"),
+                max=bindparam("max"),
+                count=bindparam("count"),
+            ),
+            changed,
+        )
     if new_rows:
         conn.execute(metric_summaries.insert(), new_rows)
 
@@ -151,13 +182,15 @@ def _wanted(metrics: list[str] | None) -> Any:
     conds = []
     for item in metrics or ():
         metric, _, variant = item.partition("/")
-        conds.append(and_(c.metric == metric, c.variant == variant) if variant
-                     else c.metric == metric)
+        conds.append(
+            and_(c.metric == metric, c.variant == variant) if variant else c.metric == metric
+        )
     return or_(*conds) if conds else None
 
 
-def read(conn: Connection, task_id: str, max_points: int, x_axis: str,
-         metrics: list[str] | None) -> dict[str, dict[str, dict[str, list[Any]]]]:
+def read(
+    conn: Connection, task_id: str, max_points: int, x_axis: str, metrics: list[str] | None
+) -> dict[str, dict[str, dict[str, list[Any]]]]:
     """Each series whole when it fits ``max_points``, else downsampled (``_downsampled``)."""
     s, p = scalar_series.c, scalar_points.c
     x_col = p.iter if x_axis == "iter" else p.ts
@@ -167,20 +200,27 @@ def read(conn: Connection, task_id: str, max_points: int, x_axis: str,
         stmt = stmt.where(wanted)
     out: dict[str, dict[str, dict[str, list[Any]]]] = {}
     for sid, metric, variant in conn.execute(stmt.order_by(s.metric, s.variant)).all():
-        beyond = (select(p.iter).where(p.series_id == sid).order_by(p.iter, p.seq)
-                  .offset(max_points).limit(1))  # an index walk of max_points entries
+        beyond = (
+            select(p.iter)
+            .where(p.series_id == sid)
+            .order_by(p.iter, p.seq)
+            .offset(max_points)
+            .limit(1)
+        )  # an index walk of max_points entries
         if conn.execute(beyond).first() is not None:
             xs, ys = _downsampled(conn, sid, x_axis, max_points)
         else:
-            rows = conn.execute(select(x_col, p.value).where(p.series_id == sid)
-                                .order_by(x_col, p.seq)).all()
+            rows = conn.execute(
+                select(x_col, p.value).where(p.series_id == sid).order_by(x_col, p.seq)
+            ).all()
             xs, ys = [r[0] for r in rows], [r[1] for r in rows]
         out.setdefault(metric, {})[variant] = {"x": xs, "y": ys}
     return out
 
 
-def _downsampled(conn: Connection, sid: int, x_axis: str,
-                 max_points: int) -> tuple[list[Any], list[Any]]:
+def _downsampled(
+    conn: Connection, sid: int, x_axis: str, max_points: int
+) -> tuple[list[Any], list[Any]]:
     """A long series as the minimum and maximum point of each bucket, plus its first and
     last point; a bucket of only nulls gives its first point (the gap stays visible).
 
@@ -193,19 +233,25 @@ def _downsampled(conn: Connection, sid: int, x_axis: str,
     ends = max_points >= 4
     most = (max_points - 2) // 2 if ends else 1
     cols = (p.iter, p.value, p.ts)
-    first = conn.execute(select(*cols).where(p.series_id == sid).order_by(p.iter, p.seq)
-                         .limit(1)).one()
-    last = conn.execute(select(*cols).where(p.series_id == sid)
-                        .order_by(p.iter.desc(), p.seq.desc()).limit(1)).one()
-    shift = next((s for s in range(0, SHIFTS[-1] + 1, 2)
-                  if (last[0] >> s) - (first[0] >> s) + 1 <= most), SHIFTS[-1])
+    first = conn.execute(
+        select(*cols).where(p.series_id == sid).order_by(p.iter, p.seq).limit(1)
+    ).one()
+    last = conn.execute(
+        select(*cols).where(p.series_id == sid).order_by(p.iter.desc(), p.seq.desc()).limit(1)
+    ).one()
+    shift = next(
+        (s for s in range(0, SHIFTS[-1] + 1, 2) if (last[0] >> s) - (first[0] >> s) + 1 <= most),
+        SHIFTS[-1],
+    )
     if shift >= SHIFTS[0]:
         aggs = rollup.read_level(conn, sid, SHIFTS.index(shift))
     else:
-        rows = conn.execute(select(*cols).where(p.series_id == sid)
-                            .order_by(p.iter, p.seq)).all()
-        aggs = list(rollup.buckets([r[0] for r in rows], [r[1] for r in rows],
-                                   [r[2] for r in rows], shift).values())
+        rows = conn.execute(select(*cols).where(p.series_id == sid).order_by(p.iter, p.seq)).all()
+        aggs = list(
+            rollup.buckets(
+                [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], shift
+            ).values()
+        )
     if len(aggs) > most:  # only when even the widest buckets are too many (max_points < 4)
         one = aggs[0]
         for agg in aggs[1:]:

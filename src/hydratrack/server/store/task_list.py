@@ -21,9 +21,13 @@ from hydratrack.server.store.models import (
 from hydratrack.server.store.params import PREFIX_LEN
 
 ORDER_COLUMNS = {
-    "created": tasks.c.created, "name": tasks.c.name, "status": tasks.c.status,
-    "started": tasks.c.started, "completed": tasks.c.completed,
-    "last_update": tasks.c.last_update, "type": tasks.c.type,
+    "created": tasks.c.created,
+    "name": tasks.c.name,
+    "status": tasks.c.status,
+    "started": tasks.c.started,
+    "completed": tasks.c.completed,
+    "last_update": tasks.c.last_update,
+    "type": tasks.c.type,
 }
 # orders that an ``(archived, column)`` index gives, so a filtered page can walk them
 WALK_ORDERS = frozenset({"created", "name", "last_update", "started"})
@@ -102,8 +106,11 @@ def _order(order_by: str) -> list[Any]:
     desc = order_by.startswith("-")
     col = ORDER_COLUMNS.get(order_by.lstrip("-+"))
     if col is None:
-        raise BadRequest(f"bad order_by {order_by!r}: one of "
-                         + ", ".join(sorted(ORDER_COLUMNS)) + " (prefix - for descending)")
+        raise BadRequest(
+            f"bad order_by {order_by!r}: one of "
+            + ", ".join(sorted(ORDER_COLUMNS))
+            + " (prefix - for descending)"
+        )
     return [col.desc() if desc else col.asc(), tasks.c.id.desc() if desc else tasks.c.id.asc()]
 
 
@@ -117,8 +124,9 @@ def _probe(match: list[Any]) -> Any:
     return select(h.task_id).where(h.task_id == tasks.c.id, *match).exists()
 
 
-def _count_matches(conn: Connection, f: TaskFilter, base: list[Any],
-                   matches: list[list[Any]]) -> int:
+def _count_matches(
+    conn: Connection, f: TaskFilter, base: list[Any], matches: list[list[Any]]
+) -> int:
     """How many tasks the filters select.
 
     One hyperparameter filter and no task filter but ``archived``: every matching
@@ -129,8 +137,11 @@ def _count_matches(conn: Connection, f: TaskFilter, base: list[Any],
     """
     h = hyperparams.c
     if len(matches) == 1 and not _task_filters(f):
-        in_index = int(conn.execute(select(func.count()).select_from(hyperparams)
-                                    .where(*matches[0])).scalar_one())
+        in_index = int(
+            conn.execute(
+                select(func.count()).select_from(hyperparams).where(*matches[0])
+            ).scalar_one()
+        )
         if f.archived is None or not in_index:
             return in_index
         other_side = tasks.c.archived == (not f.archived)
@@ -202,17 +213,28 @@ def _keyed_select(task_col: Any, outer: Any, inner: Any, value: Any) -> Any:
     return select(task_col, outer, inner, value).where(
         task_col.in_(bindparam("ids", expanding=True)),
         outer.in_(bindparam("outer", expanding=True)),
-        inner.in_(bindparam("inner", expanding=True)))
+        inner.in_(bindparam("inner", expanding=True)),
+    )
 
 
-_PARAMS_SELECT = _keyed_select(hyperparams.c.task_id, hyperparams.c.section, hyperparams.c.name,
-                               hyperparams.c.value)
-_METRICS_SELECT = _keyed_select(metric_summaries.c.task_id, metric_summaries.c.metric,
-                                metric_summaries.c.variant, metric_summaries.c.value)
+_PARAMS_SELECT = _keyed_select(
+    hyperparams.c.task_id, hyperparams.c.section, hyperparams.c.name, hyperparams.c.value
+)
+_METRICS_SELECT = _keyed_select(
+    metric_summaries.c.task_id,
+    metric_summaries.c.metric,
+    metric_summaries.c.variant,
+    metric_summaries.c.value,
+)
 
 
-def _attach(conn: Connection, items: list[dict[str, Any]], field: str, stmt: Any,
-            pairs: list[tuple[str, str]]) -> None:
+def _attach(
+    conn: Connection,
+    items: list[dict[str, Any]],
+    field: str,
+    stmt: Any,
+    pairs: list[tuple[str, str]],
+) -> None:
     """Give each item ``field``: ``{"outer/inner": value}`` for the chosen key ``pairs``.
 
     The select takes every outer and every inner name (an index search per task and
@@ -220,8 +242,14 @@ def _attach(conn: Connection, items: list[dict[str, Any]], field: str, stmt: Any
     """
     wanted = set(pairs)
     found: dict[str, dict[str, Any]] = {item["id"]: {} for item in items}
-    rows = conn.execute(stmt, {"ids": list(found), "outer": sorted({a for a, _ in wanted}),
-                               "inner": sorted({b for _, b in wanted})})
+    rows = conn.execute(
+        stmt,
+        {
+            "ids": list(found),
+            "outer": sorted({a for a, _ in wanted}),
+            "inner": sorted({b for _, b in wanted}),
+        },
+    )
     for task_id, a, b, v in rows:
         if (a, b) in wanted:
             found[task_id][f"{a}/{b}"] = v

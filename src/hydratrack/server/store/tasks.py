@@ -25,8 +25,15 @@ from hydratrack.server.store.models import (
 from hydratrack.status import RUN_OUTCOME_VALUES, TaskStatus
 
 SCRIPT_DEFAULTS: dict[str, Any] = {
-    "entry_point": "", "argv": [], "repository": None, "branch": None, "commit": None,
-    "diff": None, "working_dir": "", "binary": "", "requirements": {},
+    "entry_point": "",
+    "argv": [],
+    "repository": None,
+    "branch": None,
+    "commit": None,
+    "diff": None,
+    "working_dir": "",
+    "binary": "",
+    "requirements": {},
 }
 LIST_HIDDEN_SCRIPT_KEYS = ("diff", "requirements")
 
@@ -34,8 +41,13 @@ LIST_HIDDEN_SCRIPT_KEYS = ("diff", "requirements")
 def task_select() -> Select[Any]:
     """Tasks with the names the task object shows (project, user, queue, worker)."""
     return (
-        select(tasks, projects_t.c.name.label("project_name"), users.c.name.label("user_name"),
-               queues.c.name.label("queue_name"), workers.c.name.label("worker_name"))
+        select(
+            tasks,
+            projects_t.c.name.label("project_name"),
+            users.c.name.label("user_name"),
+            queues.c.name.label("queue_name"),
+            workers.c.name.label("worker_name"),
+        )
         .join(projects_t, projects_t.c.id == tasks.c.project_id)
         .outerjoin(users, users.c.id == tasks.c.user_id)
         .outerjoin(queues, queues.c.id == tasks.c.queue_id)
@@ -50,18 +62,27 @@ def view(row: Any, *, full: bool = True) -> dict[str, Any]:
         for key in LIST_HIDDEN_SCRIPT_KEYS:
             script.pop(key, None)
     return {
-        "id": row.id, "name": row.name, "type": row.type,
+        "id": row.id,
+        "name": row.name,
+        "type": row.type,
         "project": {"id": row.project_id, "name": row.project_name},
-        "status": row.status, "status_message": row.status_message,
-        "status_reason": row.status_reason, "parent": row.parent_id,
+        "status": row.status,
+        "status_message": row.status_message,
+        "status_reason": row.status_reason,
+        "parent": row.parent_id,
         "user": {"id": row.user_id, "name": row.user_name} if row.user_id else None,
-        "tags": list(row.tags or []), "comment": row.comment, "archived": bool(row.archived),
-        "created": iso(row.created), "started": iso(row.started),
-        "completed": iso(row.completed), "last_update": iso(row.last_update),
+        "tags": list(row.tags or []),
+        "comment": row.comment,
+        "archived": bool(row.archived),
+        "created": iso(row.created),
+        "started": iso(row.started),
+        "completed": iso(row.completed),
+        "last_update": iso(row.last_update),
         "queue": {"id": row.queue_id, "name": row.queue_name} if row.queue_id else None,
         "worker": {"id": row.worker_id, "name": row.worker_name} if row.worker_id else None,
         "abort_requested": bool(row.abort_requested),
-        "script": script, "runtime": dict(row.runtime or {}),
+        "script": script,
+        "runtime": dict(row.runtime or {}),
     }
 
 
@@ -94,8 +115,7 @@ def lock_row(conn: Connection, task_id: str) -> Any:
 
 def lock_named_row(conn: Connection, task_id: str) -> Any:
     """:func:`lock_row` with the names the task object shows (for :func:`full_view`)."""
-    return _first(conn, _BY_ID_LOCKED if conn.dialect.name == "postgresql" else _BY_ID,
-                  task_id)
+    return _first(conn, _BY_ID_LOCKED if conn.dialect.name == "postgresql" else _BY_ID, task_id)
 
 
 def changed(row: Any, values: dict[str, Any]) -> Any:
@@ -123,8 +143,9 @@ def _set_tags(conn: Connection, task_id: str, tags: list[str]) -> None:
         conn.execute(task_tags.insert(), [{"task_id": task_id, "tag": t} for t in unique])
 
 
-def create(conn: Connection, user_id: str, body: dict[str, Any],
-           user_name: str | None = None) -> tuple[dict[str, Any], bool]:
+def create(
+    conn: Connection, user_id: str, body: dict[str, Any], user_name: str | None = None
+) -> tuple[dict[str, Any], bool]:
     """Create a task; returns (task, created). A retry with the same id returns it as is.
 
     ``status`` may be a final one (completed, failed, stopped): the task is stored as if
@@ -151,46 +172,63 @@ def create(conn: Connection, user_id: str, body: dict[str, Any],
         existing = conn.execute(_OWNER, {"task_id_": task_id}).first()
         return _existing(conn, task_id, existing.user_id if existing else None, user_id), False
     if values["tags"]:
-        conn.execute(task_tags.insert(),
-                     [{"task_id": task_id, "tag": tag} for tag in values["tags"]])
-    hyper = {section: params.add_section(conn, task_id, section, entries)
-             for section, entries in (body.get("hyperparams") or {}).items()}
+        conn.execute(
+            task_tags.insert(), [{"task_id": task_id, "tag": tag} for tag in values["tags"]]
+        )
+    hyper = {
+        section: params.add_section(conn, task_id, section, entries)
+        for section, entries in (body.get("hyperparams") or {}).items()
+    }
     config = params.add_configurations(conn, task_id, body.get("configuration") or {})
     projects.touch(conn, project_id)
     if user_name is None:
         user_name = conn.execute(select(users.c.name).where(users.c.id == user_id)).scalar()
-    row = SimpleNamespace(**values, project_name=project_name, user_name=user_name,
-                          queue_name=None, worker_name=None)
+    row = SimpleNamespace(
+        **values, project_name=project_name, user_name=user_name, queue_name=None, worker_name=None
+    )
     out = view(row)
     out["hyperparams"] = {k: hyper[k] for k in sorted(hyper) if hyper[k]}
     out["configuration"] = config
     return out, True
 
 
-def _existing(conn: Connection, task_id: str, owner: str | None,
-              user_id: str) -> dict[str, Any]:
+def _existing(conn: Connection, task_id: str, owner: str | None, user_id: str) -> dict[str, Any]:
     if owner is None or owner != user_id:
         raise Conflict(f"task {task_id} already exists")
     return get(conn, task_id)
 
 
-def _new_row(task_id: str, body: dict[str, Any], project_id: str, parent: str | None,
-             user_id: str, now: Any) -> dict[str, Any]:
+def _new_row(
+    task_id: str, body: dict[str, Any], project_id: str, parent: str | None, user_id: str, now: Any
+) -> dict[str, Any]:
     """The columns of a new task; a final status is in_progress then finished, at once."""
     status = body.get("status") or TaskStatus.DRAFT.value
     final = status in RUN_OUTCOME_VALUES
     running = final or status == TaskStatus.IN_PROGRESS.value
     return dict(
-        id=task_id, name=body["name"], type=body.get("type") or "training",
-        project_id=project_id, status=status,
+        id=task_id,
+        name=body["name"],
+        type=body.get("type") or "training",
+        project_id=project_id,
+        status=status,
         status_message=(body.get("status_message") or "") if final else "",
         status_reason=(body.get("status_reason") or "") if final else "",
-        parent_id=parent, user_id=user_id, tags=list(dict.fromkeys(body.get("tags") or [])),
-        comment=body.get("comment") or "", archived=False, created=now, last_update=now,
-        started=now if running else None, completed=now if final else None, queue_id=None,
-        worker_id=None, abort_requested=False, lease_expires=None,
+        parent_id=parent,
+        user_id=user_id,
+        tags=list(dict.fromkeys(body.get("tags") or [])),
+        comment=body.get("comment") or "",
+        archived=False,
+        created=now,
+        last_update=now,
+        started=now if running else None,
+        completed=now if final else None,
+        queue_id=None,
+        worker_id=None,
+        abort_requested=False,
+        lease_expires=None,
         script={**SCRIPT_DEFAULTS, **(body.get("script") or {})},
-        runtime=body.get("runtime") or {}, console_seq=-1,
+        runtime=body.get("runtime") or {},
+        console_seq=-1,
     )
 
 
@@ -209,10 +247,13 @@ def patch(conn: Connection, task_id: str, changes: dict[str, Any]) -> dict[str, 
     if row.status == TaskStatus.PUBLISHED.value and changes:
         raise Conflict(f"task {task_id} is published; it cannot be changed")
     if ("script" in changes or "runtime" in changes) and row.status not in (
-        TaskStatus.DRAFT.value, TaskStatus.IN_PROGRESS.value
+        TaskStatus.DRAFT.value,
+        TaskStatus.IN_PROGRESS.value,
     ):
-        raise Conflict(f"task {task_id} is {row.status}; script and runtime change only "
-                       "in draft or in_progress")
+        raise Conflict(
+            f"task {task_id} is {row.status}; script and runtime change only "
+            "in draft or in_progress"
+        )
     values = dict(changes)
     if "script" in values:
         values["script"] = {**SCRIPT_DEFAULTS, **(row.script or {}), **values["script"]}
@@ -242,15 +283,33 @@ def clone(conn: Connection, user_id: str, task_id: str, body: dict[str, Any]) ->
     project_id = projects.ensure(conn, body["project"]) if body.get("project") else src.project_id
     new = new_id()
     now = utcnow()
-    conn.execute(tasks.insert().values(
-        id=new, name=body.get("name") or f"{src.name} (clone)", type=src.type,
-        project_id=project_id, status=TaskStatus.DRAFT.value, status_message="",
-        status_reason="", parent_id=src.id, user_id=user_id, tags=list(src.tags or []),
-        comment=body["comment"] if body.get("comment") is not None else src.comment,
-        archived=False, created=now, last_update=now, started=None, completed=None,
-        queue_id=None, worker_id=None, abort_requested=False, lease_expires=None,
-        script=dict(src.script or {}), runtime=dict(src.runtime or {}), console_seq=-1,
-    ))
+    conn.execute(
+        tasks.insert().values(
+            id=new,
+            name=body.get("name") or f"{src.name} (clone)",
+            type=src.type,
+            project_id=project_id,
+            status=TaskStatus.DRAFT.value,
+            status_message="",
+            status_reason="",
+            parent_id=src.id,
+            user_id=user_id,
+            tags=list(src.tags or []),
+            comment=body["comment"] if body.get("comment") is not None else src.comment,
+            archived=False,
+            created=now,
+            last_update=now,
+            started=None,
+            completed=None,
+            queue_id=None,
+            worker_id=None,
+            abort_requested=False,
+            lease_expires=None,
+            script=dict(src.script or {}),
+            runtime=dict(src.runtime or {}),
+            console_seq=-1,
+        )
+    )
     _set_tags(conn, new, list(src.tags or []))
     params.copy_all(conn, src.id, new)
     projects.touch(conn, project_id)

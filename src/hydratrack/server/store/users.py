@@ -39,8 +39,9 @@ def check_password(password: str, stored: str) -> bool:
         return False
     if kind != "scrypt":
         return False
-    got = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), dklen=32,
-                         n=int(n), r=int(r), p=int(p))
+    got = hashlib.scrypt(
+        password.encode(), salt=bytes.fromhex(salt), dklen=32, n=int(n), r=int(r), p=int(p)
+    )
     return hmac.compare_digest(got.hex(), digest)
 
 
@@ -49,8 +50,12 @@ def token_hash(token: str) -> str:
 
 
 def user_view(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "name": row.name, "is_admin": bool(row.is_admin),
-            "created": iso(row.created)}
+    return {
+        "id": row.id,
+        "name": row.name,
+        "is_admin": bool(row.is_admin),
+        "created": iso(row.created),
+    }
 
 
 # -- users ---------------------------------------------------------------------------
@@ -58,12 +63,18 @@ def count_users(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
 
 
-def create_user(conn: Connection, name: str, password: str,
-                is_admin: bool = False) -> dict[str, Any]:
+def create_user(
+    conn: Connection, name: str, password: str, is_admin: bool = False
+) -> dict[str, Any]:
     if conn.execute(select(users.c.id).where(users.c.name == name)).first():
         raise Conflict(f"user {name} already exists")
-    row = {"id": new_id(), "name": name, "password_hash": hash_password(password),
-           "is_admin": is_admin, "created": utcnow()}
+    row = {
+        "id": new_id(),
+        "name": name,
+        "password_hash": hash_password(password),
+        "is_admin": is_admin,
+        "created": utcnow(),
+    }
     try:
         with conn.begin_nested():
             conn.execute(users.insert().values(**row))
@@ -95,22 +106,37 @@ def user_by_password(conn: Connection, name: str, password: str) -> Any | None:
 def create_key(conn: Connection, user_id: str, label: str = "") -> dict[str, str]:
     access = secrets.token_hex(12).upper()
     secret = secrets.token_urlsafe(32)
-    conn.execute(api_keys.insert().values(
-        access_key=access, secret_hash=token_hash(secret), user_id=user_id,
-        label=label or "", created=utcnow()))
+    conn.execute(
+        api_keys.insert().values(
+            access_key=access,
+            secret_hash=token_hash(secret),
+            user_id=user_id,
+            label=label or "",
+            created=utcnow(),
+        )
+    )
     return {"access_key": access, "secret_key": secret}
 
 
 def list_keys(conn: Connection, user_id: str) -> list[dict[str, Any]]:
-    rows = conn.execute(select(api_keys).where(api_keys.c.user_id == user_id)
-                        .order_by(api_keys.c.created))
-    return [{"access_key": r.access_key, "label": r.label, "created": iso(r.created),
-             "last_used": iso(r.last_used)} for r in rows]
+    rows = conn.execute(
+        select(api_keys).where(api_keys.c.user_id == user_id).order_by(api_keys.c.created)
+    )
+    return [
+        {
+            "access_key": r.access_key,
+            "label": r.label,
+            "created": iso(r.created),
+            "last_used": iso(r.last_used),
+        }
+        for r in rows
+    ]
 
 
 def delete_key(conn: Connection, user_id: str, access_key: str) -> None:
-    res = conn.execute(delete(api_keys).where(api_keys.c.access_key == access_key,
-                                              api_keys.c.user_id == user_id))
+    res = conn.execute(
+        delete(api_keys).where(api_keys.c.access_key == access_key, api_keys.c.user_id == user_id)
+    )
     if res.rowcount == 0:
         raise NotFound("API key", access_key)
 
@@ -127,8 +153,9 @@ def user_by_key(conn: Connection, access_key: str, secret: str) -> Any | None:
 
 
 def touch_key(conn: Connection, access_key: str) -> None:
-    conn.execute(update(api_keys).where(api_keys.c.access_key == access_key)
-                 .values(last_used=utcnow()))
+    conn.execute(
+        update(api_keys).where(api_keys.c.access_key == access_key).values(last_used=utcnow())
+    )
 
 
 # -- sessions ------------------------------------------------------------------------
@@ -136,9 +163,15 @@ def create_session(conn: Connection, user_id: str) -> tuple[str, str]:
     """A new session; returns (cookie token, CSRF token)."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     now = utcnow()
-    conn.execute(sessions.insert().values(
-        token_hash=token_hash(token), user_id=user_id, csrf_token=csrf, created=now,
-        expires=now + dt.timedelta(days=SESSION_DAYS)))
+    conn.execute(
+        sessions.insert().values(
+            token_hash=token_hash(token),
+            user_id=user_id,
+            csrf_token=csrf,
+            created=now,
+            expires=now + dt.timedelta(days=SESSION_DAYS),
+        )
+    )
     return token, csrf
 
 
@@ -169,21 +202,32 @@ def delete_expired(conn: Connection) -> int:
 # -- one-click login tokens --------------------------------------------------------------
 def create_login_token(conn: Connection, user_id: str) -> str:
     token = secrets.token_urlsafe(32)
-    conn.execute(login_tokens.insert().values(
-        token_hash=token_hash(token), user_id=user_id, used=False,
-        expires=utcnow() + dt.timedelta(hours=LOGIN_TOKEN_HOURS)))
+    conn.execute(
+        login_tokens.insert().values(
+            token_hash=token_hash(token),
+            user_id=user_id,
+            used=False,
+            expires=utcnow() + dt.timedelta(hours=LOGIN_TOKEN_HOURS),
+        )
+    )
     return token
 
 
 def use_login_token(conn: Connection, token: str) -> Any | None:
     """The user of an unused, unexpired token (marking it used), else None."""
     h = token_hash(token)
-    res = conn.execute(update(login_tokens)
-                       .where(login_tokens.c.token_hash == h, login_tokens.c.used.is_(False),
-                              login_tokens.c.expires > utcnow())
-                       .values(used=True))
+    res = conn.execute(
+        update(login_tokens)
+        .where(
+            login_tokens.c.token_hash == h,
+            login_tokens.c.used.is_(False),
+            login_tokens.c.expires > utcnow(),
+        )
+        .values(used=True)
+    )
     if res.rowcount != 1:
         return None
-    user_id = conn.execute(select(login_tokens.c.user_id)
-                           .where(login_tokens.c.token_hash == h)).scalar_one()
+    user_id = conn.execute(
+        select(login_tokens.c.user_id).where(login_tokens.c.token_hash == h)
+    ).scalar_one()
     return get_user(conn, user_id)

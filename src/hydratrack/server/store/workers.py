@@ -26,15 +26,25 @@ def get_row(conn: Connection, worker_id: str) -> Any:
 
 
 def _view(conn: Connection, row: Any) -> dict[str, Any]:
-    names = dict(conn.execute(select(queues.c.id, queues.c.name)
-                              .where(queues.c.id.in_(list(row.queues)))).all())
-    task = conn.execute(select(tasks.c.id, tasks.c.name).where(
-        tasks.c.worker_id == row.id, tasks.c.status == _RUNNING)
-        .order_by(tasks.c.started.desc()).limit(1)).first()
-    return {"id": row.id, "name": row.name,
-            "queues": [names.get(q, q) for q in row.queues],
-            "task": {"id": task.id, "name": task.name} if task else None,
-            "last_heartbeat": iso(row.last_heartbeat), "registered": iso(row.registered)}
+    names = dict(
+        conn.execute(
+            select(queues.c.id, queues.c.name).where(queues.c.id.in_(list(row.queues)))
+        ).all()
+    )
+    task = conn.execute(
+        select(tasks.c.id, tasks.c.name)
+        .where(tasks.c.worker_id == row.id, tasks.c.status == _RUNNING)
+        .order_by(tasks.c.started.desc())
+        .limit(1)
+    ).first()
+    return {
+        "id": row.id,
+        "name": row.name,
+        "queues": [names.get(q, q) for q in row.queues],
+        "task": {"id": task.id, "name": task.name} if task else None,
+        "last_heartbeat": iso(row.last_heartbeat),
+        "registered": iso(row.registered),
+    }
 
 
 def list_(conn: Connection) -> list[dict[str, Any]]:
@@ -51,9 +61,16 @@ def register(conn: Connection, name: str, queue_names: list[str], user_id: str) 
     wid = new_id()
     try:
         with conn.begin_nested():
-            conn.execute(workers.insert().values(id=wid, name=name, queues=queue_ids,
-                                                 user_id=user_id, registered=now,
-                                                 last_heartbeat=now))
+            conn.execute(
+                workers.insert().values(
+                    id=wid,
+                    name=name,
+                    queues=queue_ids,
+                    user_id=user_id,
+                    registered=now,
+                    last_heartbeat=now,
+                )
+            )
     except IntegrityError:
         raise Conflict(f"worker {name} is registering from elsewhere at this moment") from None
     if old is not None:  # tasks the replaced registration held stay leased to the new one
@@ -64,31 +81,55 @@ def register(conn: Connection, name: str, queue_names: list[str], user_id: str) 
 def unregister(conn: Connection, worker_id: str) -> list[str]:
     """Remove the worker; tasks it still runs fail at once, naming it. Returns their ids."""
     row = get_row(conn, worker_id)
-    held = [r.id for r in conn.execute(select(tasks.c.id).where(
-        tasks.c.worker_id == worker_id, tasks.c.status == _RUNNING))]
+    held = [
+        r.id
+        for r in conn.execute(
+            select(tasks.c.id).where(tasks.c.worker_id == worker_id, tasks.c.status == _RUNNING)
+        )
+    ]
     now = utcnow()
     if held:
-        conn.execute(update(tasks).where(tasks.c.id.in_(held)).values(
-            status=TaskStatus.FAILED.value, completed=now, last_update=now, lease_expires=None,
-            status_reason=f"worker {row.name} unregistered while running it"))
+        conn.execute(
+            update(tasks)
+            .where(tasks.c.id.in_(held))
+            .values(
+                status=TaskStatus.FAILED.value,
+                completed=now,
+                last_update=now,
+                lease_expires=None,
+                status_reason=f"worker {row.name} unregistered while running it",
+            )
+        )
     conn.execute(delete(workers).where(workers.c.id == worker_id))
     return held
 
 
-def heartbeat(conn: Connection, worker_id: str, task_id: str | None,
-              lease_seconds: float) -> list[str]:
+def heartbeat(
+    conn: Connection, worker_id: str, task_id: str | None, lease_seconds: float
+) -> list[str]:
     """Renew the lease of the worker's running tasks; return the ids it must stop."""
     get_row(conn, worker_id)
     now = utcnow()
     conn.execute(update(workers).where(workers.c.id == worker_id).values(last_heartbeat=now))
-    conn.execute(update(tasks).where(tasks.c.worker_id == worker_id, tasks.c.status == _RUNNING)
-                 .values(lease_expires=now + dt.timedelta(seconds=lease_seconds)))
-    abort = [r.id for r in conn.execute(select(tasks.c.id).where(
-        tasks.c.worker_id == worker_id, tasks.c.status == _RUNNING,
-        tasks.c.abort_requested.is_(True)))]
+    conn.execute(
+        update(tasks)
+        .where(tasks.c.worker_id == worker_id, tasks.c.status == _RUNNING)
+        .values(lease_expires=now + dt.timedelta(seconds=lease_seconds))
+    )
+    abort = [
+        r.id
+        for r in conn.execute(
+            select(tasks.c.id).where(
+                tasks.c.worker_id == worker_id,
+                tasks.c.status == _RUNNING,
+                tasks.c.abort_requested.is_(True),
+            )
+        )
+    ]
     if task_id and task_id not in abort:
-        row = conn.execute(select(tasks.c.status, tasks.c.worker_id)
-                           .where(tasks.c.id == task_id)).first()
+        row = conn.execute(
+            select(tasks.c.status, tasks.c.worker_id).where(tasks.c.id == task_id)
+        ).first()
         if row is None or row.status != _RUNNING or row.worker_id != worker_id:
             abort.append(task_id)  # lost (lease expired, reset, deleted): stop running it
     return abort

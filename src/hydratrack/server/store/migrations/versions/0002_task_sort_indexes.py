@@ -17,10 +17,12 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("tasks", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_tasks_archived_last_update"),
-                              ["archived", "last_update"], unique=False)
-        batch_op.create_index(batch_op.f("ix_tasks_archived_name"), ["archived", "name"],
-                              unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_tasks_archived_last_update"), ["archived", "last_update"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_tasks_archived_name"), ["archived", "name"], unique=False
+        )
 
 
 def downgrade() -> None:

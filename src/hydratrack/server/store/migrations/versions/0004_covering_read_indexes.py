@@ -20,18 +20,30 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_scalars_task_id_metric_variant_iter_value", "scalars",
-                    ["task_id", "metric", "variant", "iter", "value"])
+    op.create_index(
+        "ix_scalars_task_id_metric_variant_iter_value",
+        "scalars",
+        ["task_id", "metric", "variant", "iter", "value"],
+    )
     op.drop_index("ix_scalars_task_id_metric_variant_iter", table_name="scalars")
-    op.create_index("ix_hyperparams_section_name_value_prefix_task_id", "hyperparams",
-                    ["section", "name", "value_prefix", "task_id"])
+    op.create_index(
+        "ix_hyperparams_section_name_value_prefix_task_id",
+        "hyperparams",
+        ["section", "name", "value_prefix", "task_id"],
+    )
     op.drop_index("ix_hyperparams_section_name_value_prefix", table_name="hyperparams")
 
 
 def downgrade() -> None:
-    op.create_index("ix_hyperparams_section_name_value_prefix", "hyperparams",
-                    ["section", "name", "value_prefix"])
+    op.create_index(
+        "ix_hyperparams_section_name_value_prefix",
+        "hyperparams",
+        ["section", "name", "value_prefix"],
+    )
     op.drop_index("ix_hyperparams_section_name_value_prefix_task_id", table_name="hyperparams")
-    op.create_index("ix_scalars_task_id_metric_variant_iter", "scalars",
-                    ["task_id", "metric", "variant", "iter"])
+    op.create_index(
+        "ix_scalars_task_id_metric_variant_iter",
+        "scalars",
+        ["task_id", "metric", "variant", "iter"],
+    )
     op.drop_index("ix_scalars_task_id_metric_variant_iter_value", table_name="scalars")

@@ -29,8 +29,10 @@ def upgrade() -> None:
     op.create_index("ix_tasks_id_archived_created", "tasks", ["id", "archived", "created"])
     op.create_index("ix_tasks_archived_started", "tasks", ["archived", "started"])
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"CREATE STATISTICS IF NOT EXISTS {STATS} (mcv) "
-                   "ON section, name, value_prefix FROM hyperparams")
+        op.execute(
+            f"CREATE STATISTICS IF NOT EXISTS {STATS} (mcv) "
+            "ON section, name, value_prefix FROM hyperparams"
+        )
         op.execute("ANALYZE hyperparams")
 
 

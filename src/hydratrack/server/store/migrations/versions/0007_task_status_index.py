@@ -21,8 +21,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_tasks_archived_status_created", "tasks",
-                    ["archived", "status", "created"])
+    op.create_index("ix_tasks_archived_status_created", "tasks", ["archived", "status", "created"])
 
 
 def downgrade() -> None:
