@@ -98,3 +98,34 @@ def test_port_in_use_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
     assert out.stderr.startswith("hydratrack: error: ") and f"127.0.0.1:{port}" in out.stderr
     assert "in use" in out.stderr
     assert not (tmp_path / ".hydratrack" / "config.toml").exists()
+
+
+def test_postgresql_without_its_driver_names_the_extra(tmp_path: Path) -> None:
+    """psycopg is the `postgresql` extra: a server without it says which extra to install."""
+    code = (
+        "import sys; sys.modules['psycopg'] = None; "  # as if the driver were not installed
+        "from hydratrack.cli import main; sys.argv[0] = 'hydratrack'; main()"
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "server",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--port",
+            str(free_port()),
+            "--db",
+            "postgresql://u:secretpw@127.0.0.1:1/x",
+        ],
+        capture_output=True,
+        text=True,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        timeout=60,
+    )
+    assert out.returncode == 1, out.stderr
+    assert out.stderr.startswith("hydratrack: error: ")
+    assert "pip install 'hydratrack[postgresql]'" in out.stderr
+    assert "Traceback" not in out.stderr and "secretpw" not in out.stderr
+    assert not (tmp_path / ".hydratrack" / "config.toml").exists()

@@ -34,6 +34,17 @@ def normalize_url(url: str, data_dir: Path) -> str:
     )
 
 
+def _require_psycopg() -> None:
+    """PostgreSQL's driver is an extra: say which one when it is missing."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise ValueError(
+            "a postgresql:// database needs the PostgreSQL driver, which is not installed: "
+            "pip install 'hydratrack[postgresql]'"
+        ) from None
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -45,6 +56,7 @@ class Database:
             self.engine: Engine = create_engine(url, pool_size=10, max_overflow=40)
             _configure_sqlite(self.engine)
         else:
+            _require_psycopg()
             self.engine = create_engine(url, pool_size=10, max_overflow=35, pool_pre_ping=True)
 
     @property
