@@ -159,7 +159,7 @@ def _backend(ctx: Context, backend: str, db_url: str | None, n_tasks: int, point
     base = ctx.scratch(f"scale-{backend}")
     series_only = os.environ.get("BENCH_SCALE_SERIES_ONLY") == "1"
     if not series_only:
-        server = start_server(base, db_url)  # makes the schema and the admin
+        server = start_server(base, db_url=db_url)  # makes the schema and the admin
         server.stop()
         url = db_url or f"sqlite:///{base / 'data' / 'hydratrack.db'}"
         seconds = seed_tasks(url, n_tasks, log=ctx.log)
@@ -176,7 +176,7 @@ def _backend(ctx: Context, backend: str, db_url: str | None, n_tasks: int, point
                 note="setup, not a goal",
             )
         )
-    server = start_server(base, db_url)
+    server = start_server(base, db_url=db_url)
     try:
         auth = (server.access_key, server.secret_key)
         with httpx.Client(base_url=server.url + "/api/v1", auth=auth, timeout=600) as client:

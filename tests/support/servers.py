@@ -1,4 +1,4 @@
-"""Start real ``hydratrack server`` processes on 127.0.0.1 for tests.
+"""Start real ``hydratrack server`` processes on 127.0.0.1 for tests and benchmarks.
 
 The database comes from ``HYDRATRACK_TEST_DB``: unset or ``sqlite`` uses SQLite in the
 server's data dir; a ``postgresql://user@host:port/`` URL makes a fresh database on that
@@ -30,7 +30,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_db_url() -> str | None:
+def requested_db_url() -> str | None:
+    """The PostgreSQL base URL from ``HYDRATRACK_TEST_DB``, or None for SQLite."""
     value = os.environ.get("HYDRATRACK_TEST_DB", "sqlite").strip()
     return None if value in ("", "sqlite") else value
 
@@ -100,8 +101,12 @@ class ServerProcess:
         env.update(extra)
         return env
 
-    def client(self) -> ApiClient:
-        return ApiClient(self.url, self.access_key, self.secret_key)
+    def client(self, timeout: float = 30.0) -> ApiClient:
+        return ApiClient(self.url, self.access_key, self.secret_key, timeout=timeout)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -171,7 +176,7 @@ def start_server(
 
 def running_server(base: Path, **kwargs: Any) -> Iterator[ServerProcess]:
     """Generator for fixtures: a server on a fresh database, stopped and cleaned after."""
-    pg_base = test_db_url()
+    pg_base = requested_db_url()
     db_url = create_pg_database(pg_base) if pg_base else None
     server = start_server(base, db_url=db_url, **kwargs)
     try:

@@ -23,7 +23,7 @@ from hydratrack.server.store.models import metadata
 from hydratrack.server.store.models import tasks as tasks_t
 from tests.support import servers
 
-BACKENDS = ["sqlite"] + (["postgresql"] if servers.test_db_url() else [])
+BACKENDS = ["sqlite"] + (["postgresql"] if servers.requested_db_url() else [])
 
 
 @pytest.fixture(params=BACKENDS)
@@ -32,7 +32,7 @@ def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         database = Database(normalize_url("", tmp_path))
         url = None
     else:
-        url = servers.create_pg_database(str(servers.test_db_url()))
+        url = servers.create_pg_database(str(servers.requested_db_url()))
         database = Database(normalize_url(url, tmp_path))
     try:
         yield database

@@ -24,7 +24,7 @@ from hydratrack.server.store.db import Database, normalize_url
 from hydratrack.server.store.task_list import TaskFilter
 from tests.support import servers
 
-BACKENDS = ["sqlite"] + (["postgresql"] if servers.test_db_url() else [])
+BACKENDS = ["sqlite"] + (["postgresql"] if servers.requested_db_url() else [])
 SQLITE_ONLY = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 LONG = "v" * 230  # longer than the indexed prefix: matched on the full value too
 
@@ -33,7 +33,7 @@ LONG = "v" * 230  # longer than the indexed prefix: matched on the full value to
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     url = None
     if request.param == "postgresql":
-        url = servers.create_pg_database(str(servers.test_db_url()))
+        url = servers.create_pg_database(str(servers.requested_db_url()))
     database = Database(normalize_url(url or "", tmp_path))
     try:
         database.migrate()
