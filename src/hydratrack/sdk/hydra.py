@@ -9,7 +9,9 @@ Only public Hydra surfaces are used:
   when ``hydra.output_subdir=null`` there is no such file and the job config is composed
   again with ``hydra.compose`` from the same task overrides;
 - ``hydra.core.override_parser`` to split each override into its key as typed (with
-  ``+``/``++``/``~`` and ``@package``) and its value as typed.
+  ``+``/``++``/``~`` and ``@package``) and its value as typed;
+- the config loader of ``GlobalHydra`` (``list_groups``/``get_group_options``) for the
+  config groups and their options, so the server can check an edited group choice.
 
 :func:`snapshot` copies what is needed out of ``HydraConfig`` on the calling thread (a
 multirun changes it job by job); :func:`capture` turns a snapshot into the task's
@@ -242,6 +244,34 @@ def runtime_facts(snap: Snapshot) -> dict[str, Any]:
     return facts
 
 
+def config_groups() -> dict[str, list[str]] | None:
+    """Every config group of the app (Hydra's own ``hydra/...`` left out) and its options,
+    from the running Hydra's config loader; None when it cannot be listed."""
+    try:
+        from hydra.core.global_hydra import GlobalHydra
+        from hydra.core.object_type import ObjectType
+
+        gh = GlobalHydra.instance()
+        if not gh.is_initialized():
+            return None
+        loader = gh.config_loader()
+        out: dict[str, list[str]] = {}
+        todo = [""]
+        while todo:
+            parent = todo.pop()
+            for name in loader.list_groups(parent):
+                path = f"{parent}/{name}" if parent else name
+                if path == "hydra":
+                    continue
+                todo.append(path)
+                options = loader.get_group_options(path, ObjectType.CONFIG)
+                if options:
+                    out[path] = sorted(options)
+        return dict(sorted(out.items()))
+    except Exception:  # noqa: BLE001 - a listing we cannot make: the server checks less
+        return None
+
+
 class Capture(NamedTuple):
     config_yaml: str | None
     section: dict[str, dict[str, str]]
@@ -253,7 +283,11 @@ def capture(snap: Snapshot) -> Capture:
     warnings = list(snap.warnings)
     text = job_config_yaml(snap)
     section = hydra_section(snap.task_overrides, warnings)
-    return Capture(text, section, {"hydra": runtime_facts(snap)}, warnings)
+    facts = runtime_facts(snap)
+    groups = config_groups()
+    if groups is not None:
+        facts["config_groups"] = groups
+    return Capture(text, section, {"hydra": facts}, warnings)
 
 
 def ops_for(cap: Capture, remote: bool) -> list[dict[str, Any]]:
