@@ -62,6 +62,7 @@ class Snapshot:
         "command_line",
         "config_yaml",
         "warnings",
+        "config_loader",
     )
 
     def __init__(
@@ -94,6 +95,7 @@ class Snapshot:
         self.command_line = command_line
         self.config_yaml: str | None = None  # set when composed on the calling thread
         self.warnings: list[str] = []
+        self.config_loader: Any = None  # Hydra's, to list the config groups later
 
 
 def job_running() -> bool:
@@ -133,7 +135,31 @@ def snapshot(compose_if_needed: bool = True) -> Snapshot:
     )
     if snap.output_subdir is None and compose_if_needed:
         snap.config_yaml = compose_job_config(snap)
+    snap.config_loader = _config_loader()
     return snap
+
+
+def _config_loader() -> Any:
+    """The running Hydra's config loader (a reference: the listing is made later, off the
+    calling thread; the object outlives Hydra's global state)."""
+    try:
+        from hydra.core.global_hydra import GlobalHydra
+
+        gh = GlobalHydra.instance()
+        return gh.config_loader() if gh.is_initialized() else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def job_owner() -> Any:
+    """A cheap test that the running job is still running: Hydra's ``run_job`` puts the
+    launcher's config back into ``HydraConfig`` when a job ends, before the launcher
+    announces the next one (``#1 : lr=0.2``). For a multirun job's console."""
+    from hydra.core.hydra_config import HydraConfig
+
+    holder = HydraConfig.instance()
+    job_cfg = holder.cfg
+    return lambda: holder.cfg is job_cfg
 
 
 def _container(node: Any) -> Any:
@@ -244,17 +270,15 @@ def runtime_facts(snap: Snapshot) -> dict[str, Any]:
     return facts
 
 
-def config_groups() -> dict[str, list[str]] | None:
+def config_groups(loader: Any = None) -> dict[str, list[str]] | None:
     """Every config group of the app (Hydra's own ``hydra/...`` left out) and its options,
-    from the running Hydra's config loader; None when it cannot be listed."""
+    from Hydra's config loader (default: the running one); None when it cannot be listed."""
     try:
-        from hydra.core.global_hydra import GlobalHydra
         from hydra.core.object_type import ObjectType
 
-        gh = GlobalHydra.instance()
-        if not gh.is_initialized():
+        loader = loader if loader is not None else _config_loader()
+        if loader is None:
             return None
-        loader = gh.config_loader()
         out: dict[str, list[str]] = {}
         todo = [""]
         while todo:
@@ -284,7 +308,7 @@ def capture(snap: Snapshot) -> Capture:
     text = job_config_yaml(snap)
     section = hydra_section(snap.task_overrides, warnings)
     facts = runtime_facts(snap)
-    groups = config_groups()
+    groups = config_groups(snap.config_loader) if snap.config_loader is not None else None
     if groups is not None:
         facts["config_groups"] = groups
     return Capture(text, section, {"hydra": facts}, warnings)
