@@ -1,6 +1,6 @@
 """``/tasks/{id}/hyperparams`` and ``/tasks/{id}/configuration``.
 
-Saving into a ``draft`` task is validated (docs/api.md "Validation of edits") with
+Saving into a ``draft`` task is validated (docs/editing.md "Validation on save") with
 ``hydratrack.edits.validate``; a run writing into its own ``in_progress`` task is stored
 as sent. Other states are not editable (409 naming the status).
 """
