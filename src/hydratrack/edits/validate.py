@@ -30,6 +30,7 @@ Other sections (``General``, ``Args``, ...) are free-form and not checked.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from hydratrack.edits.overrides import (
@@ -115,10 +116,17 @@ def validate_hyperparams(
     return problems
 
 
+@functools.lru_cache(maxsize=2048)
+def _parse(text: str) -> "Override":
+    """Hydra's parse of one override (cached: a draft's recorded overrides are parsed on
+    every save of it; the result is only read)."""
+    return parse_override(text)
+
+
 def _parsed(texts: Iterable[str]) -> Iterable["Override"]:
     for text in texts:
         try:
-            yield parse_override(str(text))
+            yield _parse(str(text))
         except ValueError:  # recorded by Hydra, so this does not happen; skip it if it does
             continue
 
@@ -134,7 +142,7 @@ def _check_entry(
         return f"value of {name} must be text, not {type(value).__name__}", None
     text = override_text(name, value)
     try:
-        override = parse_override(text)
+        override = _parse(text)
     except ValueError as exc:
         return f"{text!r} is not a valid Hydra override: {exc}", None
     entry = _Entry(name, text, override, _is_group(override, recorded))
