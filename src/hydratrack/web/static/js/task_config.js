@@ -200,13 +200,29 @@ function edit(panel, task, page) {
       return;
     }
     dirty = false;
-    notify("Configuration saved", "ok");
+    const unchecked = uncheckedGroups(task, body.Hydra);
+    if (unchecked.length) {
+      notify(`Configuration saved. Not checked: the option of ${unchecked.join(", ")} (this run's config groups were not recorded; Hydra checks it when the task runs).`, "warn", true);
+    } else notify("Configuration saved", "ok");
     page.editRequested = false;
     panel.replaceChildren();
     delete panel.dataset.status;
     await page.reload();
   });
   replace(panel, form);
+}
+
+/** Group choices saved in `changes` that the server could not check: the run recorded no
+ * config groups (runtime.hydra.config_groups), so Hydra checks the option at run time. */
+function uncheckedGroups(task, changes) {
+  const hydra = (task.runtime || {}).hydra;
+  if (!hydra || hydra.config_groups || !changes) return [];
+  const choices = hydra.choices || {};
+  return Object.entries(changes).filter(([key, v]) => {
+    if (!v || key === ALLOW_EDIT) return false;
+    const path = key.replace(/^[+~]+/, "");
+    return path.includes("/") || path.includes("@") || Object.hasOwn(choices, path);
+  }).map(([key]) => key);
 }
 
 /** Put each 422 detail next to the entry it names; the rest go to the top of the form. */
