@@ -239,7 +239,8 @@ class Run:
                 self.status = ("stopped", "interrupted (KeyboardInterrupt)")
             else:  # Python ends the process with exit code 1 after printing it
                 self.status = ("failed", "exit code 1")
-                self.reason = error_line(traceback.format_exception_only(exc_type, exc))
+                text = "".join(traceback.format_exception_only(exc_type, exc))
+                self.reason = error_line(text.splitlines())
 
     def on_exit_code(self, code: Any) -> None:
         """``sys.exit(code)``: ``exit code N`` is the message, the real error the reason
