@@ -158,3 +158,15 @@ def test_types_are_checked_where_the_files_give_them(record: dict[str, Any]) -> 
     ]
     # a value the recorded run added has no type from the files: any value goes
     assert judge(record, {**record["section"], "+a.b": "text now"}) == []
+
+
+def test_keys_of_a_newly_chosen_group_option_are_left_to_hydra(record: dict[str, Any]) -> None:
+    """`db=postgresql` loads another file: its keys are unknown to the recorded config."""
+    section = {**record["section"], "db": "postgresql", "db.port": "5433", "db.extra": "1"}
+    assert judge(record, section) == []
+    # the same key with the recorded choice is judged against the recorded config
+    found = judge(record, {**record["section"], "db.extra": "1"})
+    assert found == [
+        "db.extra: db.extra does not exist in the recorded config "
+        "(add it with '+' in front of the key)"
+    ]

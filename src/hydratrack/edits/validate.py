@@ -68,6 +68,7 @@ class Recorded:
     overrides: tuple["Override", ...]  # recorded task overrides, parsed
     choices: frozenset[str]  # groups in runtime.hydra.choices
     groups: Mapping[str, tuple[str, ...]] | None  # group path -> options, when recorded
+    swapped: tuple[tuple[str, ...], ...] = ()  # packages whose group choice the draft changes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,6 +103,7 @@ def validate_hyperparams(
         choices=frozenset(choices or {}),
         groups=None if groups is None else {str(g): tuple(o) for g, o in groups.items()},
     )
+    recorded = dataclasses.replace(recorded, swapped=_swapped_packages(entries, recorded))
     wanted = None if judge is None else set(judge)
     problems: list[EditProblem] = []
     before: list[_Entry] = []
@@ -129,6 +131,31 @@ def _parsed(texts: Iterable[str]) -> Iterable["Override"]:
             yield _parse(str(text))
         except ValueError:  # recorded by Hydra, so this does not happen; skip it if it does
             continue
+
+
+def _swapped_packages(
+    entries: Mapping[str, str | None], recorded: Recorded
+) -> tuple[tuple[str, ...], ...]:
+    """Where the keys of a group choice the draft changes land (``db`` -> ``db``,
+    ``server/site`` -> ``server.site``, ``db@backup`` -> ``backup``; ``_global_`` -> the
+    root): keys there come from config files the recorded run did not load, so whether
+    they exist is unknown here. Hydra applies group choices before key overrides, so every
+    entry of the section counts, wherever it stands."""
+    kept = {ov.input_line for ov in recorded.overrides}
+    out = []
+    for name, value in entries.items():
+        if value is None or name == ALLOW_EDIT_KEY:
+            continue
+        try:
+            ov = _parse(override_text(name, value))
+        except ValueError:
+            continue
+        if ov.input_line in kept or not _is_group(ov, recorded):
+            continue
+        package = ov.package if ov.package is not None else ov.key_or_group.replace("/", ".")
+        path = package.split(".")
+        out.append(() if path[0] == "_global_" else tuple(p for p in path if p))
+    return tuple(out)
 
 
 def _check_entry(
@@ -215,6 +242,8 @@ def _key_problem(entry: _Entry, recorded: Recorded, before: list[_Entry]) -> str
     state, earlier = _after_entries(parts, state, before)
     if earlier is not None:
         typed = False
+    if earlier is None and any(_under(parts, p) for p in recorded.swapped):
+        state, typed = UNKNOWN, False  # from a group option the recorded run did not load
     if override.is_force_add():
         return None
     if override.is_delete():
