@@ -160,3 +160,26 @@ def test_bad_agent_settings_are_refused(values: dict[str, Any], message: str) ->
 
     with pytest.raises(ValueError, match=message):
         AgentSettings(**values)
+
+
+def test_hydra_runs_with_full_errors(tmp_path: Path) -> None:
+    """So the console has the whole traceback and its exception line is the reason."""
+    spec = build_run_spec(
+        task({"+msg": '"pa ss; word"', "dataset.main.name": "${now:%H-%M}"}),
+        cwd=APP_DIR,
+        python=sys.executable,
+        base_env={},
+        client_env={},
+        edit_file=tmp_path / "edit.yaml",
+    )
+    assert spec.env["HYDRA_FULL_ERROR"] == "1"
+    assert '+msg="pa ss; word"' in spec.argv and "dataset.main.name=${now:%H-%M}" in spec.argv
+    kept = build_run_spec(
+        task({}),
+        cwd=APP_DIR,
+        python=sys.executable,
+        base_env={"HYDRA_FULL_ERROR": "0"},
+        client_env={},
+        edit_file=tmp_path / "edit.yaml",
+    )
+    assert kept.env["HYDRA_FULL_ERROR"] == "0"  # the agent's own setting wins

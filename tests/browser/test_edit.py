@@ -89,7 +89,8 @@ def test_change_and_remove_entries_and_edit_omegaconf_text(
     editor = ui.page.get_by_label("OmegaConf configuration text")
     editor.fill(editor.input_value().replace("epochs: 10", "epochs: 3"))
     ui.page.get_by_role("button", name="Save").click()
-    expect(ui.page.locator(".notice-ok")).to_contain_text("Configuration saved")
+    # (saved with a warning: this run recorded no config groups to check `db` against)
+    expect(ui.page.locator(".notice")).to_contain_text("Configuration saved")
     expect(ui.page.get_by_label("OmegaConf configuration")).to_contain_text("epochs: 3")
     with server.client() as api:
         task = api.get_task(clone_id)
@@ -260,3 +261,25 @@ def test_partly_saved_edit_says_what_was_saved(
         task = api.get_task(clone_id)
     assert task["hyperparams"]["Hydra"]["dataset.main.number"]["value"] == "92"
     assert "epochs: 5" in task["configuration"]["OmegaConf"]["value"]
+
+
+def test_a_group_choice_the_server_cannot_list_is_saved_with_a_warning(
+    logged_in: UiSession, source: dict[str, Any], server: Any
+) -> None:
+    """A run recorded without its config groups: a group choice is accepted, and the page
+    says that Hydra, not the save, checks the option (issue #13)."""
+    ui = logged_in
+    assert "config_groups" not in source["runtime"]["hydra"]
+    clone_id = clone_in_ui(ui, source["id"], "train-other-db")
+    ui.page.get_by_role("button", name="Edit configuration").click()
+    names = ui.page.get_by_label("Hydra parameter name")
+    db_index = names.evaluate_all("els => els.findIndex(e => e.value === 'db')")
+    ui.page.get_by_label("Hydra parameter value").nth(db_index).fill("postgresql")
+    add_hydra_entry(ui.page, "+extra.note", "x")
+    ui.page.get_by_role("button", name="Save").click()
+    warning = ui.page.locator(".notice-warn")
+    expect(warning).to_contain_text("Not checked: the option of db")
+    expect(warning).to_contain_text("Hydra checks it when the task runs")
+    expect(warning).not_to_contain_text("extra.note")
+    with server.client() as api:
+        assert api.get_hyperparams(clone_id)["Hydra"]["db"]["value"] == "postgresql"

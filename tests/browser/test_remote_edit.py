@@ -78,3 +78,51 @@ def test_hydra_run_cloned_edited_in_ui_and_run_by_an_agent(
     ui.screenshot("edited-run-info")
     with server.client() as api:
         assert api.get_task(clone_id)["status"] == "completed"
+
+
+def test_omegaconf_mode_run_says_which_config_ran(
+    logged_in: UiSession, server: Any, tmp_path: Path
+) -> None:
+    """After an OmegaConf-mode re-run the page says the edited text ran and marks the
+    replayed Hydra entries as not applied (issue #13)."""
+    ui = logged_in
+    project = f"ui-omegaconf-{uuid.uuid4().hex[:6]}"
+    queue = f"ui-{uuid.uuid4().hex[:6]}"
+    app = copy_trainer(tmp_path / "trainer")
+    recorded = run_locally(server, app, project, "dataset.main.name=admin")
+    with server.client() as api:
+        api.create_queue(queue)
+        clone = api.clone_task(recorded["id"], name="carol by text")
+        api.patch_hyperparams(clone["id"], {"Hydra": {"_allow_omegaconf_edit_": {"value": "True"}}})
+        text = recorded["configuration"]["OmegaConf"]["value"]
+        assert "name: admin" in text
+        api.put_configuration(clone["id"], "OmegaConf", text.replace("name: admin", "name: carol"))
+
+    # the draft already says what will run
+    ui.goto(f"/tasks/{clone['id']}#configuration")
+    expect(ui.page.locator("#omegaconf-mode-note")).to_contain_text("When this experiment runs")
+    expect(ui.page.locator("#omegaconf-job-config")).to_have_text("the job config when run")
+
+    with server.client() as api:
+        api.enqueue_task(clone["id"], queue)
+    ui.page.reload()  # (a draft's page does not poll; a queued one follows the run)
+    agent = AgentProcess(server, tmp_path / "agent", "--queue", queue, name="ui-agent")
+    try:
+        expect(ui.page.locator(".title-row .status")).to_have_text("completed", timeout=120_000)
+    finally:
+        agent.stop()
+    ui.page.reload()
+    note = ui.page.locator("#omegaconf-mode-note")
+    expect(note).to_contain_text("This run used its edited OmegaConf configuration")
+    expect(note).to_contain_text("their values were not applied")
+    row = ui.page.locator("#section-Hydra tr[data-name='dataset.main.name']")
+    expect(row.locator("td").nth(1)).to_have_text("admin")  # as replayed ...
+    expect(row).to_have_class(re.compile(r"\bnot-applied\b"))
+    expect(row.locator(".not-applied-tag")).to_have_text("not applied")  # ... and marked
+    flag = ui.page.locator("#section-Hydra tr[data-name='_allow_omegaconf_edit_']")
+    expect(flag.locator(".not-applied-tag")).to_have_count(0)
+    expect(ui.page.locator("#omegaconf-job-config")).to_have_text("the job config this run used")
+    expect(ui.page.get_by_label("OmegaConf configuration")).to_contain_text("name: carol")
+    ui.screenshot("omegaconf-mode-run")
+    ui.page.get_by_role("tab", name="CONSOLE").click()
+    expect(ui.page.locator("#console")).to_contain_text("name: carol")

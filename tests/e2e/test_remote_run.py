@@ -131,14 +131,22 @@ def test_an_edit_that_fails_at_run_time_fails_the_task_with_its_message(
     assert "may not set 'hydra'" in console and "may not set 'hydra'" in done["status_reason"]
     assert "SAW" not in console  # never ran with the old values
 
-    # an override that passes the checks on save (a config group) but names no option file
+    # a group option that names no file is refused on save, against the recorded groups ...
     draft = api.clone_task(source["id"], name="no such option")
+    with pytest.raises(ApiError) as err:
+        api.patch_hyperparams(draft["id"], {"Hydra": {"db": {"value": "nosuch"}}})
+    assert "no config 'nosuch' in config group db" in err.value.details[0]["message"]
+    # ... and where none were recorded it passes on save and Hydra says why at run time
+    runtime = draft["runtime"]
+    del runtime["hydra"]["config_groups"]
+    api.update_task(draft["id"], runtime=runtime)
     api.patch_hyperparams(draft["id"], {"Hydra": {"db": {"value": "nosuch"}}})
     api.enqueue_task(draft["id"], queue)
     done = wait_status(api, draft["id"], FINAL)
     console = console_text(api, draft["id"])
     assert done["status"] == "failed" and "SAW" not in console
-    assert "db/nosuch" in console  # Hydra's own message
+    assert "db/nosuch" in console  # Hydra's own message, also the reason
+    assert "Could not find 'db/nosuch'" in done["status_reason"], done["status_reason"]
 
 
 def test_exit_codes_decide_the_final_status_and_reason(
@@ -158,9 +166,10 @@ def test_exit_codes_decide_the_final_status_and_reason(
         api.enqueue_task(task["id"], queue)
     done = wait_status(api, failing["id"], FINAL)
     assert done["status"] == "failed"
-    assert done["status_reason"] == "exit code 3: failing on purpose"
+    assert (done["status_message"], done["status_reason"]) == ("exit code 3", "failing on purpose")
     done = wait_status(api, silent["id"], FINAL)
-    assert done["status"] == "failed" and done["status_reason"] == "exit code 4"
+    assert done["status"] == "failed"
+    assert (done["status_message"], done["status_reason"]) == ("exit code 4", "exit code 4")
 
 
 def test_venv_mode_runs_the_task_in_a_cached_venv(

@@ -3,7 +3,10 @@ the Hydra section equals the overrides as typed, Hydra's own overrides go to the
 
 from __future__ import annotations
 
+import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -162,7 +165,9 @@ def test_exception_marks_failed_with_traceback(
     assert run.returncode == 1
     task = api.get_task(run.task_id)
     assert task["status"] == "failed"
-    assert "boom: crash requested for mysql" in task["status_message"]
+    # the exception line, not Hydra's HYDRA_FULL_ERROR hint (issue #13)
+    assert task["status_message"] == "exit code 1"
+    assert task["status_reason"] == "RuntimeError: boom: crash requested for mysql"
     console = "".join(i["text"] for i in api.get_console(run.task_id)["items"])
     assert "Traceback" in console or "Error executing job" in console
     assert "RuntimeError: boom: crash requested for mysql" in console
@@ -192,6 +197,36 @@ def test_multirun_one_task_per_job(server: ServerProcess, api: ApiClient, tmp_pa
             "groups", [f"db={db}", "seed=3"], server.env(), tmp_path
         )
         assert api.get_scalars(tid)["loss"]["train"]["x"] == [0, 1, 2, 3, 4]
+
+
+def test_multirun_consoles_hold_only_their_own_jobs_lines(
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
+    """What Hydra prints between jobs (``#1 : lr=0.2``) is not in the previous job's
+    console; each job's own prints and log lines are in its console (issue #13)."""
+    app = Path(__file__).resolve().parents[1] / "e2e" / "apps" / "replay" / "app.py"
+    lrs = ["0.1", "0.2", "0.3"]
+    run = subprocess.run(
+        [sys.executable, str(app), "-m", f"lr={','.join(lrs)}"],
+        cwd=tmp_path,
+        env=server.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "#1 : lr=0.2" in run.stdout  # Hydra's announcement of job 1, on the terminal
+    ids = re.findall(r"HYDRATRACK_TASK=([0-9a-f]{32})", run.stdout)
+    assert len(ids) == 3
+    for num, (tid, lr) in enumerate(zip(ids, lrs, strict=True)):
+        assert api.get_task(tid)["status"] == "completed"
+        console = "".join(i["text"] for i in api.get_console(tid, limit=1000)["items"])
+        assert f'"lr": {lr}' in console and f"job log lr={lr}" in console, console
+        others = [other for other in lrs if other != lr]
+        for other in others:
+            assert f"lr={other}" not in console and f'"lr": {other}' not in console, console
+        assert not re.search(r"#\d+ : lr=", console.replace(f"#{num} : lr={lr}", "")), console
 
 
 def test_init_long_before_hydra_main_creates_then_adds_capture(

@@ -215,21 +215,30 @@ def test_uncaught_exception_in_plain_script(
     tid = proc.stdout.split("HYDRATRACK_TASK=")[1].split()[0]
     task = api.get_task(tid)
     assert task["status"] == "failed"
-    assert task["status_message"] == "ValueError: bad value 42"
+    assert (task["status_message"], task["status_reason"]) == (
+        "exit code 1",
+        "ValueError: bad value 42",
+    )
     console = "".join(i["text"] for i in api.get_console(tid)["items"])
     assert "Traceback (most recent call last)" in console and "ValueError: bad value 42" in console
 
 
 @pytest.mark.parametrize(
-    ("call", "status", "message"),
+    ("call", "status", "message", "reason"),
     [
-        ("exit(4)", "failed", "exit code 4"),
-        ("quit('no data found')", "failed", "no data found"),
-        ("exit(0)", "completed", ""),
+        ("exit(4)", "failed", "exit code 4", "exit code 4"),
+        ("quit('no data found')", "failed", "exit code 1", "no data found"),
+        ("exit(0)", "completed", "", ""),
     ],
 )
 def test_builtin_exit_counts_like_sys_exit(
-    server: ServerProcess, api: ApiClient, tmp_path: Path, call: str, status: str, message: str
+    server: ServerProcess,
+    api: ApiClient,
+    tmp_path: Path,
+    call: str,
+    status: str,
+    message: str,
+    reason: str,
 ) -> None:
     """The site module's ``exit``/``quit``, common in scripts, count like ``sys.exit``."""
     script = tmp_path / "quits.py"
@@ -249,7 +258,11 @@ def test_builtin_exit_counts_like_sys_exit(
         timeout=60,
     )
     task = api.get_task(proc.stdout.split("HYDRATRACK_TASK=")[1].split()[0])
-    assert (task["status"], task["status_message"]) == (status, message), proc.stderr
+    assert (task["status"], task["status_message"], task["status_reason"]) == (
+        status,
+        message,
+        reason,
+    ), proc.stderr
 
 
 def test_sigterm_stops_the_task_and_keeps_its_reports(

@@ -36,6 +36,7 @@ CALLBACK_OVERRIDE = (
 )
 OWN_CALLBACK_PREFIX = "hydra.callbacks.hydratrack"
 CONSOLE_BY_AGENT_ENV = "HYDRATRACK_CONSOLE_BY_AGENT"
+FULL_ERROR_ENV = "HYDRA_FULL_ERROR"
 # Hydra's command-line flags that take a value and shape the composition.
 _HYDRA_FLAGS = {"--config-name", "-cn", "--config-path", "-cp", "--config-dir", "-cd"}
 
@@ -126,6 +127,8 @@ def build_run_spec(
     runtime_hydra = (task.get("runtime") or {}).get("hydra")
     if not runtime_hydra:
         return RunSpec(argv + [str(a) for a in script.get("argv") or []], env, cwd, "plain")
+    # the whole traceback in the console, its exception line as the failure reason
+    env.setdefault(FULL_ERROR_ENV, "1")
     section = section_values(task)
     allow = parse_allow_edit(section.get(ALLOW_EDIT_KEY) or "False")
     if allow is None:

@@ -19,6 +19,7 @@ from hydratrack.client import ApiClient, ApiError
 log = logging.getLogger("hydratrack.agent")
 MAX_BATCH = 500
 MAX_LINE = 64 * 1024
+TAIL_LINES = 60  # stderr lines kept for the failure reason (a full Hydra traceback fits)
 
 
 class ConsoleStream:
@@ -50,7 +51,7 @@ class ConsoleStream:
         if self.echo is not None:
             self.echo(stream, text)
         if stream == "stderr" and text.strip() and not own:
-            self.tail = (self.tail + [text.rstrip()])[-20:]
+            self.tail = (self.tail + [text.rstrip()])[-TAIL_LINES:]
         with self._lock:
             self._lines.append(
                 {"type": "console", "stream": stream, "text": text, "ts": time.time()}

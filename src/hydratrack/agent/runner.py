@@ -4,8 +4,10 @@
 applied), start the child in its own process group, stream its console, wait for it to end
 or for an abort, and report the final status:
 
-* exit code 0 -> ``completed``; non-zero -> ``failed`` with the exit code and the last
-  stderr line as reason;
+* exit code 0 -> ``completed``; non-zero -> ``failed``, message ``exit code N`` and as
+  reason the real error: the exception line of the child's last traceback (Hydra runs with
+  ``HYDRA_FULL_ERROR=1``), else its last stderr line; the SDK records a local failure the
+  same way (:func:`hydratrack.sdk.console.error_line`);
 * abort (``abort_event`` set by the heartbeat, or by the caller) -> SIGTERM to the child's
   process group, SIGKILL after ``grace`` seconds -> ``stopped``;
 * a task that already reached a final state meanwhile (e.g. failed by the server's lease
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -29,6 +32,7 @@ from hydratrack.agent.console import ConsoleStream
 from hydratrack.agent.interpreter import Interpreter
 from hydratrack.agent.workspace import Workspace, WorkspaceError
 from hydratrack.client import ApiClient, ApiError
+from hydratrack.sdk.console import error_line
 from hydratrack.status import TaskStatus
 
 log = logging.getLogger("hydratrack.agent")
@@ -93,11 +97,9 @@ class TaskRunner:
             )
         if code == 0:
             return self._finish(task_id, console, TaskStatus.COMPLETED, "", "")
-        last = console.tail[-1] if console.tail else ""
-        reason = f"exit code {code}" + (f": {last}" if last else "")
-        return self._finish(
-            task_id, console, TaskStatus.FAILED, f"process exited with code {code}", reason
-        )
+        message = f"exit code {code}"
+        reason = error_line(console.tail) or message
+        return self._finish(task_id, console, TaskStatus.FAILED, message, reason)
 
     # -- steps ------------------------------------------------------------------------
     def _prepare(self, task: Mapping[str, Any], console: ConsoleStream) -> RunSpec | str:
@@ -125,7 +127,7 @@ class TaskRunner:
         return spec
 
     def _execute(self, spec: RunSpec, console: ConsoleStream) -> int:
-        shown = " ".join(spec.argv)
+        shown = shlex.join(spec.argv)  # pasted into a shell, it runs the same command
         log.info("running (%s mode) in %s: %s", spec.mode, spec.cwd, shown)
         if self.abort_event.is_set():  # aborted while the code was being prepared
             return -1

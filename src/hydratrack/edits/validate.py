@@ -1,19 +1,28 @@
-"""Validation of edits on save (docs/api.md, "Validation of edits").
+"""Validation of edits on save (docs/editing.md, "What is checked when you save").
 
 The server calls these before it stores an edited hyperparameter section or configuration
 object; each problem found is one :class:`EditProblem` naming the entry, so the UI can show
 it next to the field. Only Hydra, OmegaConf and PyYAML are imported here (no server stack).
 
-Rules for the ``Hydra`` section:
+Each entry of the ``Hydra`` section is judged the way Hydra will judge it when the agent
+replays the section: against the config composed *from the files* with the entries before
+it applied, not against the recorded result (which already holds what the recorded ``+``
+overrides added). The server has the recorded composed config, the recorded overrides
+(``runtime.hydra.overrides.task``) and the recorded config groups, so:
 
-* ``_allow_omegaconf_edit_`` must be ``True`` or ``False``;
-* every other entry must parse with Hydra's own override parser as ``key=value``
-  (``~key`` alone is fine);
-* a key without a ``+``/``++``/``~`` prefix must exist in the recorded config (the task's
-  ``OmegaConf`` text) or be a config group in ``runtime.hydra.choices``; a ``+key`` must
-  not exist there yet (Hydra refuses to add an existing key);
-* the value must fit the field where the recorded config shows its type (an ``int`` field
-  takes an int, a mapping takes a mapping, ...); interpolations, ``null`` and sweeps pass.
+* a key is *in the files* when the recorded config has it and no recorded ``+key``
+  override (of it or a parent) added it; a recorded ``~key`` means it is in the files; a
+  recorded ``++key`` leaves it unknown (accepted either way);
+* the section's entries then apply in order: ``+k``/``++k`` add ``k``, ``~k`` removes it;
+* ``k=v`` needs ``k`` there, ``+k=v`` needs it absent, ``++k`` and ``~k`` pass;
+* a config-group path (``db``, ``server/site``, ``db@backup``, list values, ``+group=``,
+  ``~group``) is a defaults-list choice, never a key: its options are checked against the
+  groups recorded from the run's config sources (``runtime.hydra.config_groups``); when
+  none were recorded, a known group (``/``, ``@package``, or in ``runtime.hydra.choices``)
+  passes and Hydra checks the option at run time;
+* the value must fit the field where the recorded config shows its type and the type came
+  from the files (an ``int`` field takes an int, a mapping takes a mapping, ...);
+  interpolations, ``null`` and sweeps pass; ``_allow_omegaconf_edit_`` is True or False.
 
 Other sections (``General``, ``Args``, ...) are free-form and not checked.
 """
@@ -21,7 +30,8 @@ Other sections (``General``, ``Args``, ...) are free-form and not checked.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from hydratrack.edits.overrides import (
     ALLOW_EDIT_KEY,
@@ -31,8 +41,12 @@ from hydratrack.edits.overrides import (
     parse_override,
 )
 
+if TYPE_CHECKING:  # pragma: no cover
+    from hydra.core.override_parser.types import Override
+
 YAML_TYPES = frozenset({"omegaconf", "yaml"})
 _ABSENT = object()
+PRESENT, ABSENT, UNKNOWN = "present", "absent", "unknown"
 
 
 @dataclasses.dataclass
@@ -46,63 +60,274 @@ class EditProblem:
         return {"section": self.section, "name": self.name, "message": self.message}
 
 
+@dataclasses.dataclass(frozen=True)
+class Recorded:
+    """What the server knows of the run a draft was cloned from."""
+
+    config: Any  # the composed job config as plain containers, or None
+    overrides: tuple["Override", ...]  # recorded task overrides, parsed
+    choices: frozenset[str]  # groups in runtime.hydra.choices
+    groups: Mapping[str, tuple[str, ...]] | None  # group path -> options, when recorded
+    swapped: tuple[tuple[str, ...], ...] = ()  # packages whose group choice the draft changes
+
+
+@dataclasses.dataclass(frozen=True)
+class _Entry:
+    name: str
+    text: str
+    override: "Override"
+    group: bool
+
+
 # -- hyperparameters ---------------------------------------------------------------------
 def validate_hyperparams(
     section: str,
-    entries: dict[str, str | None],
+    entries: Mapping[str, str | None],
     *,
     config_yaml: str | None,
-    choices: dict[str, str] | None,
+    choices: Mapping[str, Any] | None,
+    overrides: Iterable[str] | None = None,
+    groups: Mapping[str, Iterable[str]] | None = None,
+    judge: Iterable[str] | None = None,
 ) -> list[EditProblem]:
-    """Problems of the edited ``entries`` of one hyperparameter section (value None = deleted)."""
+    """Problems of the edited ``entries`` of one hyperparameter section.
+
+    ``entries`` is the section as it will be stored, in its order (value None = deleted);
+    ``judge`` names the entries to check (default: all). ``overrides`` and ``groups`` are
+    the recorded task overrides and config groups (``runtime.hydra``)."""
     if section != HYDRA_SECTION:
         return []
-    recorded = _recorded_config(config_yaml)
-    groups = set(choices or {})
+    recorded = Recorded(
+        config=_recorded_config(config_yaml),
+        overrides=tuple(_parsed(overrides or ())),
+        choices=frozenset(choices or {}),
+        groups=None if groups is None else {str(g): tuple(o) for g, o in groups.items()},
+    )
+    recorded = dataclasses.replace(recorded, swapped=_swapped_packages(entries, recorded))
+    wanted = None if judge is None else set(judge)
     problems: list[EditProblem] = []
+    before: list[_Entry] = []
     for name, value in entries.items():
         if value is None:
             continue
-        message = _check_entry(name, value, recorded, groups)
-        if message:
+        message, entry = _check_entry(name, value, recorded, before)
+        if message and (wanted is None or name in wanted):
             problems.append(EditProblem(section, name, message))
+        if entry is not None:
+            before.append(entry)
     return problems
 
 
-def _check_entry(name: str, value: str, recorded: Any, groups: set[str]) -> str | None:
+@functools.lru_cache(maxsize=2048)
+def _parse(text: str) -> "Override":
+    """Hydra's parse of one override (cached: a draft's recorded overrides are parsed on
+    every save of it; the result is only read)."""
+    return parse_override(text)
+
+
+def _parsed(texts: Iterable[str]) -> Iterable["Override"]:
+    for text in texts:
+        try:
+            yield _parse(str(text))
+        except ValueError:  # recorded by Hydra, so this does not happen; skip it if it does
+            continue
+
+
+def _swapped_packages(
+    entries: Mapping[str, str | None], recorded: Recorded
+) -> tuple[tuple[str, ...], ...]:
+    """Where the keys of a group choice the draft changes land (``db`` -> ``db``,
+    ``server/site`` -> ``server.site``, ``db@backup`` -> ``backup``; ``_global_`` -> the
+    root): keys there come from config files the recorded run did not load, so whether
+    they exist is unknown here. Hydra applies group choices before key overrides, so every
+    entry of the section counts, wherever it stands."""
+    kept = {ov.input_line for ov in recorded.overrides}
+    out = []
+    for name, value in entries.items():
+        if value is None or name == ALLOW_EDIT_KEY:
+            continue
+        try:
+            ov = _parse(override_text(name, value))
+        except ValueError:
+            continue
+        if ov.input_line in kept or not _is_group(ov, recorded):
+            continue
+        package = ov.package if ov.package is not None else ov.key_or_group.replace("/", ".")
+        path = package.split(".")
+        out.append(() if path[0] == "_global_" else tuple(p for p in path if p))
+    return tuple(out)
+
+
+def _check_entry(
+    name: str, value: str, recorded: Recorded, before: list[_Entry]
+) -> tuple[str | None, _Entry | None]:
     if name == ALLOW_EDIT_KEY:
         if parse_allow_edit(value) is None:
-            return f"{ALLOW_EDIT_KEY} must be True or False, not {value!r}"
-        return None
+            return f"{ALLOW_EDIT_KEY} must be True or False, not {value!r}", None
+        return None, None
     if not isinstance(value, str):
-        return f"value of {name} must be text, not {type(value).__name__}"
+        return f"value of {name} must be text, not {type(value).__name__}", None
     text = override_text(name, value)
     try:
-        override = parse_override(text)
+        override = _parse(text)
     except ValueError as exc:
-        return f"{text!r} is not a valid Hydra override: {exc}"
+        return f"{text!r} is not a valid Hydra override: {exc}", None
+    entry = _Entry(name, text, override, _is_group(override, recorded))
+    if entry.group:
+        return _group_problem(override, recorded), entry
     key = override.key_or_group
-    prefixed = name.strip()[:1] in ("+", "~")
-    if key in groups or key.startswith("hydra/"):
-        return None  # a config group: the value names an option (Hydra checks it exists)
-    if recorded is None:  # no recorded config to check keys and types against
+    if key == "hydra" or key.startswith(("hydra.", "hydra/")):
+        return None, entry  # Hydra's own settings: Hydra checks them
+    if recorded.config is None:  # no recorded config to check keys and types against
+        return None, entry
+    return _key_problem(entry, recorded, before), entry
+
+
+# -- config groups ------------------------------------------------------------------------
+def _is_group(override: "Override", recorded: Recorded) -> bool:
+    """A defaults-list choice (Hydra decides by the config groups that exist)."""
+    key = override.key_or_group
+    if "/" in key or override.package is not None:
+        return True
+    if recorded.groups is not None and key in recorded.groups:
+        return True
+    if key in recorded.choices:
+        return True
+    # A list of names for a recorded override of a key the config holds as a mapping (or
+    # not at all): a list-valued group choice, which runtime.hydra.choices leaves out.
+    if recorded.groups is None and not override.is_sweep_override():
+        value = override.value() if override.value_type is not None else None
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            node = _lookup(recorded.config, key) if recorded.config is not None else _ABSENT
+            return node is _ABSENT or isinstance(node, dict)
+    return False
+
+
+def _group_problem(override: "Override", recorded: Recorded) -> str | None:
+    group = override.key_or_group
+    if recorded.groups is None or group == "hydra" or group.startswith("hydra/"):
+        return None  # cannot be listed here: Hydra checks the option at run time
+    options = recorded.groups.get(group)
+    if options is None:
+        known = ", ".join(sorted(recorded.groups)) or "none"
+        return f"{group} is not a config group of this app (groups: {known})"
+    if override.is_delete() or override.is_sweep_override() or override.value_type is None:
         return None
-    node = _lookup(recorded, key)
-    if override.is_delete() or override.is_force_add():
+    value = override.value()
+    names = value if isinstance(value, list) else [value]
+    for name in names:
+        if name is None or name == "":
+            continue
+        if not isinstance(name, str) or name not in options:
+            return (
+                f"{group}: no config {str(name)!r} in config group {group} "
+                f"(options: {', '.join(options) or 'none'})"
+            )
+    return None
+
+
+# -- keys ---------------------------------------------------------------------------------
+Key = tuple[str, ...]
+
+
+def _under(key: Key, prefix: Key) -> bool:
+    return key[: len(prefix)] == prefix
+
+
+def _key_problem(entry: _Entry, recorded: Recorded, before: list[_Entry]) -> str | None:
+    override = entry.override
+    key = override.key_or_group
+    parts = tuple(key.split("."))
+    state, typed, added_by = _state_in_files(parts, recorded)
+    state, earlier = _after_entries(parts, state, before)
+    if earlier is not None:
+        typed = False
+    if earlier is None and any(_under(parts, p) for p in recorded.swapped):
+        state, typed = UNKNOWN, False  # from a group option the recorded run did not load
+    if override.is_force_add():
+        return None
+    if override.is_delete():
+        if state == ABSENT:
+            return f"~{key}: {key} does not exist in the config, so it cannot be deleted"
         return None
     if override.is_add():
-        if node is not _ABSENT:
+        if state != PRESENT:
+            return None
+        if earlier is not None:
             return (
-                f"+{key}: {key} already exists in the config; "
+                f"+{key}: {key} is already added by the entry {earlier!r} above; "
                 "drop the '+' to change it (or use '++')"
             )
+        return (
+            f"+{key}: {key} already exists in the config files; "
+            "drop the '+' to change it (or use '++')"
+        )
+    if state == ABSENT:
+        if added_by is not None:
+            return (
+                f"{key} is not in the config files: the recorded run added it with "
+                f"{added_by!r}; keep the '+' (+{key}=...) or use '++{key}'"
+            )
+        return f"{key} does not exist in the recorded config (add it with '+' in front of the key)"
+    if override.is_sweep_override() or not typed or state != PRESENT:
         return None
+    return _type_problem(key, _lookup(recorded.config, key), override.value())
+
+
+def _state_in_files(parts: Key, recorded: Recorded) -> tuple[str, bool, str | None]:
+    """Whether ``parts`` is in the config composed from the files (the recorded group
+    choices kept), whether the recorded value's type is the files', and the recorded
+    ``+`` override that added it."""
+    adds: list[Key] = []
+    for ov in recorded.overrides:
+        if _is_group(ov, recorded):
+            continue
+        path = tuple(ov.key_or_group.split("."))
+        if ov.is_add() and _under(parts, path):
+            return ABSENT, False, ov.input_line or f"+{ov.key_or_group}"
+        if ov.is_force_add() and _under(parts, path):
+            return UNKNOWN, False, None
+        if ov.is_delete() and _under(parts, path):
+            return (PRESENT if parts == path else UNKNOWN), False, None
+        if ov.is_add():
+            adds.append(path)
+    node = _lookup(recorded.config, ".".join(parts))
     if node is _ABSENT:
-        hint = " (add it with '+' in front of the key)" if not prefixed else ""
-        return f"{key} does not exist in the recorded config{hint}"
-    if override.is_sweep_override():
-        return None
-    return _type_problem(key, node, override.value())
+        return ABSENT, False, None
+    if _made_by_adds(parts, node, adds):  # e.g. ``a`` when only ``+a.b=1`` made it
+        return ABSENT, False, None
+    return PRESENT, True, None
+
+
+def _made_by_adds(parts: Key, node: Any, adds: list[Key]) -> bool:
+    if any(_under(parts, a) for a in adds):
+        return True
+    if not isinstance(node, dict) or not node or not any(_under(a, parts) for a in adds):
+        return False
+    return all(_made_by_adds(parts + (str(k),), v, adds) for k, v in node.items())
+
+
+def _after_entries(parts: Key, state: str, before: list[_Entry]) -> tuple[str, str | None]:
+    """The state once the entries above apply (Hydra applies key overrides in order), and
+    the entry that added the key, if one did."""
+    earlier = None
+    for entry in before:
+        ov = entry.override
+        if entry.group:
+            continue
+        path = tuple(ov.key_or_group.split("."))
+        if ov.is_add() or ov.is_force_add():
+            if parts == path or _under(path, parts):
+                state, earlier = PRESENT, entry.text
+            elif _under(parts, path):
+                value = ov.value() if ov.value_type is not None else None
+                inside = _lookup(value, ".".join(parts[len(path) :]))
+                state, earlier = (ABSENT if inside is _ABSENT else PRESENT), entry.text
+        elif ov.is_delete() and _under(parts, path):
+            state, earlier = ABSENT, None
+        elif _under(parts, path) and parts != path:  # a parent replaced: unknown content
+            state = UNKNOWN
+    return state, earlier
 
 
 def _recorded_config(config_yaml: str | None) -> Any:
@@ -120,6 +345,8 @@ def _recorded_config(config_yaml: str | None) -> Any:
 
 def _lookup(container: Any, key: str) -> Any:
     node = container
+    if key == "":
+        return node
     for part in key.split("."):
         if isinstance(node, dict) and part in node:
             node = node[part]

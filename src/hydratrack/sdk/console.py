@@ -13,27 +13,58 @@ import logging
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 _EXC_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b.*")
+_TRACEBACK = "Traceback (most recent call last):"
+_HYDRA_HINT = "Set the environment variable HYDRA_FULL_ERROR=1"
+
+
+def error_line(lines: Iterable[str]) -> str:
+    """The real error in the last lines a failed process wrote to stderr: the exception line
+    of the last traceback (``ValueError: bad value``), else the last ``SomeError: ...``
+    line, else the last line; never Hydra's ``HYDRA_FULL_ERROR`` hint. Shared by the SDK
+    (local runs) and the agent (remote runs), so both record the same reason."""
+    kept = [ln.rstrip() for ln in lines if ln.strip() and not ln.strip().startswith(_HYDRA_HINT)]
+    starts = [i for i, ln in enumerate(kept) if ln.strip() == _TRACEBACK]
+    if starts:
+        for line in kept[starts[-1] + 1 :]:
+            if not line[:1].isspace():
+                return line.strip()[:500]
+    for line in reversed(kept):
+        if _EXC_LINE.match(line.strip()):
+            return line.strip()[:500]
+    return kept[-1].strip()[:500] if kept else ""
 
 
 class Tee:
-    """A text stream that writes through to ``target`` and reports lines."""
+    """A text stream that writes through to ``target`` and reports lines.
+
+    ``owner`` (a multirun job's): a cheap test that the job is still running; once it says
+    no, the tee stops reporting, so what Hydra prints between jobs (``#1 : lr=0.2``) is
+    not put in the console of the job that ended."""
 
     def __init__(
-        self, target: TextIO, stream: str, append: Callable[[tuple[Any, ...]], None]
+        self,
+        target: TextIO,
+        stream: str,
+        append: Callable[[tuple[Any, ...]], None],
+        owner: Callable[[], bool] | None = None,
     ) -> None:
         self._target = target
         self._stream = stream
         self._append = append
+        self._owner = owner
         self._tail = ""
         self.enabled = True
         self.recent: collections.deque[str] = collections.deque(maxlen=50)
 
     def write(self, s: str) -> int:
         n = self._target.write(s)
+        if self.enabled and s and self._owner is not None and not self._owner():
+            self.flush_tail()  # the job's own last partial line
+            self.enabled = False
         if self.enabled and s:
             text = self._tail + s
             cut = text.rfind("\n") + 1
@@ -50,12 +81,8 @@ class Tee:
         return n
 
     def error_line(self) -> str:
-        """The last ``SomeError: message`` line written (else the last line), for a status."""
-        lines = [ln.strip() for ln in self.recent if ln.strip()]
-        for line in reversed(lines):
-            if _EXC_LINE.match(line):
-                return line[:500]
-        return lines[-1][:500] if lines else ""
+        """The real error among the last stderr lines (:func:`error_line`), for a status."""
+        return error_line(self.recent)
 
     def flush_tail(self) -> None:
         if self._tail:
@@ -76,22 +103,27 @@ class Tee:
 class ConsoleCapture:
     """Installs and removes the two tees."""
 
-    def __init__(self, append: Callable[[tuple[Any, ...]], None]) -> None:
+    def __init__(
+        self, append: Callable[[tuple[Any, ...]], None], owner: Callable[[], bool] | None = None
+    ) -> None:
         self._append = append
+        self._owner = owner
         self.out: Tee | None = None
         self.err: Tee | None = None
         self._moved: list[tuple[logging.StreamHandler[Any], Any]] = []
 
     def install(self) -> None:
         orig_out, orig_err = sys.stdout, sys.stderr
-        self.out = Tee(orig_out, "stdout", self._append)
-        self.err = Tee(orig_err, "stderr", self._append)
+        self.out = Tee(orig_out, "stdout", self._append, self._owner)
+        self.err = Tee(orig_err, "stderr", self._append, self._owner)
         sys.stdout, sys.stderr = self.out, self.err
         for handler in _stream_handlers():
-            if handler.stream is orig_out:
+            stream = handler.stream
+            # (a tee of a previous multirun job: Hydra made this job's handlers on it)
+            if stream is orig_out or _ended_tee(stream, "stdout"):
                 self._moved.append((handler, orig_out))
                 handler.setStream(self.out)
-            elif handler.stream is orig_err:
+            elif stream is orig_err or _ended_tee(stream, "stderr"):
                 self._moved.append((handler, orig_err))
                 handler.setStream(self.err)
 
@@ -121,6 +153,10 @@ class ConsoleCapture:
             if handler.stream in (self.out, self.err):
                 handler.setStream(stream)
         self._moved.clear()
+
+
+def _ended_tee(stream: Any, name: str) -> bool:
+    return isinstance(stream, Tee) and stream._stream == name and not stream.enabled
 
 
 def _stream_handlers() -> list[logging.StreamHandler[Any]]:

@@ -9,7 +9,9 @@ Only public Hydra surfaces are used:
   when ``hydra.output_subdir=null`` there is no such file and the job config is composed
   again with ``hydra.compose`` from the same task overrides;
 - ``hydra.core.override_parser`` to split each override into its key as typed (with
-  ``+``/``++``/``~`` and ``@package``) and its value as typed.
+  ``+``/``++``/``~`` and ``@package``) and its value as typed;
+- the config loader of ``GlobalHydra`` (``list_groups``/``get_group_options``) for the
+  config groups and their options, so the server can check an edited group choice.
 
 :func:`snapshot` copies what is needed out of ``HydraConfig`` on the calling thread (a
 multirun changes it job by job); :func:`capture` turns a snapshot into the task's
@@ -60,6 +62,7 @@ class Snapshot:
         "command_line",
         "config_yaml",
         "warnings",
+        "config_loader",
     )
 
     def __init__(
@@ -92,6 +95,7 @@ class Snapshot:
         self.command_line = command_line
         self.config_yaml: str | None = None  # set when composed on the calling thread
         self.warnings: list[str] = []
+        self.config_loader: Any = None  # Hydra's, to list the config groups later
 
 
 def job_running() -> bool:
@@ -131,7 +135,31 @@ def snapshot(compose_if_needed: bool = True) -> Snapshot:
     )
     if snap.output_subdir is None and compose_if_needed:
         snap.config_yaml = compose_job_config(snap)
+    snap.config_loader = _config_loader()
     return snap
+
+
+def _config_loader() -> Any:
+    """The running Hydra's config loader (a reference: the listing is made later, off the
+    calling thread; the object outlives Hydra's global state)."""
+    try:
+        from hydra.core.global_hydra import GlobalHydra
+
+        gh = GlobalHydra.instance()
+        return gh.config_loader() if gh.is_initialized() else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def job_owner() -> Any:
+    """A cheap test that the running job is still running: Hydra's ``run_job`` puts the
+    launcher's config back into ``HydraConfig`` when a job ends, before the launcher
+    announces the next one (``#1 : lr=0.2``). For a multirun job's console."""
+    from hydra.core.hydra_config import HydraConfig
+
+    holder = HydraConfig.instance()
+    job_cfg = holder.cfg
+    return lambda: holder.cfg is job_cfg
 
 
 def _container(node: Any) -> Any:
@@ -242,6 +270,32 @@ def runtime_facts(snap: Snapshot) -> dict[str, Any]:
     return facts
 
 
+def config_groups(loader: Any = None) -> dict[str, list[str]] | None:
+    """Every config group of the app (Hydra's own ``hydra/...`` left out) and its options,
+    from Hydra's config loader (default: the running one); None when it cannot be listed."""
+    try:
+        from hydra.core.object_type import ObjectType
+
+        loader = loader if loader is not None else _config_loader()
+        if loader is None:
+            return None
+        out: dict[str, list[str]] = {}
+        todo = [""]
+        while todo:
+            parent = todo.pop()
+            for name in loader.list_groups(parent):
+                path = f"{parent}/{name}" if parent else name
+                if path == "hydra":
+                    continue
+                todo.append(path)
+                options = loader.get_group_options(path, ObjectType.CONFIG)
+                if options:
+                    out[path] = sorted(options)
+        return dict(sorted(out.items()))
+    except Exception:  # noqa: BLE001 - a listing we cannot make: the server checks less
+        return None
+
+
 class Capture(NamedTuple):
     config_yaml: str | None
     section: dict[str, dict[str, str]]
@@ -253,7 +307,11 @@ def capture(snap: Snapshot) -> Capture:
     warnings = list(snap.warnings)
     text = job_config_yaml(snap)
     section = hydra_section(snap.task_overrides, warnings)
-    return Capture(text, section, {"hydra": runtime_facts(snap)}, warnings)
+    facts = runtime_facts(snap)
+    groups = config_groups(snap.config_loader) if snap.config_loader is not None else None
+    if groups is not None:
+        facts["config_groups"] = groups
+    return Capture(text, section, {"hydra": facts}, warnings)
 
 
 def ops_for(cap: Capture, remote: bool) -> list[dict[str, Any]]:

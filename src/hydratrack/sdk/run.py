@@ -7,8 +7,10 @@ bounded wait (``HYDRATRACK_EXIT_TIMEOUT``, default 2 s).
 
 Exit status: an uncaught exception (``sys.excepthook``) or ``sys.exit`` (or the builtin
 ``exit``/``quit``) with a non-zero code (how Hydra ends a failed job) marks the task
-``failed``; ``KeyboardInterrupt`` marks it ``stopped``; anything else ``completed``. In a remote run (``HYDRATRACK_TASK_ID``,
-set by the agent) the runner owns the status and the run does not report it.
+``failed``, message ``exit code N``, reason the real error (the exception line);
+``KeyboardInterrupt`` marks it ``stopped``; anything else ``completed``. In a remote run
+(``HYDRATRACK_TASK_ID``, set by the agent) the runner owns the status and the run does not
+report it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 
 from hydratrack.sdk import hydra as hydra_capture
 from hydratrack.sdk.capture import full_script, quick_script
-from hydratrack.sdk.console import ConsoleCapture
+from hydratrack.sdk.console import ConsoleCapture, error_line
 from hydratrack.sdk.sender import Sender, notice, warn
 from hydratrack.sdk.spool import SpoolTransport, spool_root
 from hydratrack.sdk.transport import HttpTransport, Op, Transport
@@ -59,6 +61,7 @@ class Run:
         self.spool_root = spool_root()
         self.offline = False  # HYDRATRACK_OFFLINE / `offline = true`: known once connected
         self.status: tuple[str, str] | None = None  # (status, message) once decided
+        self.reason = ""  # the real error of a failure (else the message is the reason)
         self.closed = False
         self._closing = False
         self.hydra_captured = False
@@ -95,7 +98,10 @@ class Run:
         )
         self.console: ConsoleCapture | None = None
         if capture_console and os.environ.get("HYDRATRACK_CONSOLE_BY_AGENT") != "1":
-            self.console = ConsoleCapture(self.sender.events.append)
+            owner = (
+                hydra_capture.job_owner() if snap is not None and snap.mode == "MULTIRUN" else None
+            )
+            self.console = ConsoleCapture(self.sender.events.append, owner)
             self.console.install()
         self.sender.start()
         self._script_thread = threading.Thread(
@@ -231,17 +237,24 @@ class Run:
         if self.status is None:
             if issubclass(exc_type, KeyboardInterrupt):
                 self.status = ("stopped", "interrupted (KeyboardInterrupt)")
-            else:
-                self.status = (
-                    "failed",
-                    "".join(traceback.format_exception_only(exc_type, exc)).strip(),
-                )
+            else:  # Python ends the process with exit code 1 after printing it
+                self.status = ("failed", "exit code 1")
+                text = "".join(traceback.format_exception_only(exc_type, exc))
+                self.reason = error_line(text.splitlines())
 
     def on_exit_code(self, code: Any) -> None:
+        """``sys.exit(code)``: ``exit code N`` is the message, the real error the reason
+        (the exception line Hydra printed, or the text of ``sys.exit("text")``), as the
+        agent records a remote failure."""
         if self.status is None and code not in (None, 0):
-            last = self.console.err.error_line() if self.console and self.console.err else ""
-            msg = f"exit code {code}" if isinstance(code, int) else str(code)
-            self.status = ("failed", f"{msg}: {last}" if last else msg)
+            if isinstance(code, int):
+                self.status = ("failed", f"exit code {code}")
+                self.reason = (
+                    self.console.err.error_line() if self.console and self.console.err else ""
+                )
+            else:  # Python prints the object and exits with 1
+                self.status = ("failed", "exit code 1")
+                self.reason = str(code)
 
     def close(self, status: str | None = None, message: str = "") -> None:
         if self.closed:
@@ -284,8 +297,10 @@ class Run:
         self._script_thread.join(timeout)
         if not self.remote:
             final = (status, message) if status else (self.status or ("completed", ""))
+            reason = (self.reason if not status else "") or final[1]
             self.sender.put(
-                {"op": "status", "status": final[0], "message": final[1]}, after_events=True
+                {"op": "status", "status": final[0], "message": final[1], "reason": reason},
+                after_events=True,
             )
         self.sender.close(timeout=max(0.2, deadline - time.monotonic()))
         if self.offline or self.sender.spooling:

@@ -1,6 +1,6 @@
 """``/tasks/{id}/hyperparams`` and ``/tasks/{id}/configuration``.
 
-Saving into a ``draft`` task is validated (docs/api.md "Validation of edits") with
+Saving into a ``draft`` task is validated (docs/editing.md "Validation on save") with
 ``hydratrack.edits.validate``; a run writing into its own ``in_progress`` task is stored
 as sent. Other states are not editable (409 naming the status).
 """
@@ -52,7 +52,8 @@ def _check_hyperparams(
     after: Mapping[str, Any],
     sections: Iterable[str],
 ) -> None:
-    """Validate what a save changes in a draft task (untouched entries were valid before)."""
+    """Validate what a save changes in a draft task, each entry judged against the whole
+    section as saved (docs/editing.md); a deletion re-judges the entries left."""
     if row.status != TaskStatus.DRAFT.value:
         return
     try:
@@ -60,17 +61,25 @@ def _check_hyperparams(
     except ImportError:  # the validator ships with the edits part
         return
     config = params_repo.get_configuration(conn, row.id).get("OmegaConf")
-    choices = ((row.runtime or {}).get("hydra") or {}).get("choices")
+    hydra = (row.runtime or {}).get("hydra") or {}
+    choices, groups = hydra.get("choices"), hydra.get("config_groups")
+    recorded = (hydra.get("overrides") or {}).get("task")
     problems = []
     for section in sections:
         changed = _changed(before.get(section, {}), after.get(section, {}))
-        if changed:
-            problems += validate_hyperparams(
-                section,
-                changed,
-                config_yaml=config["value"] if config else None,
-                choices=choices if isinstance(choices, dict) else None,
-            )
+        if not changed:
+            continue
+        entries = {n: e["value"] for n, e in after.get(section, {}).items()}
+        deleted = any(v is None for v in changed.values())
+        problems += validate_hyperparams(
+            section,
+            entries,
+            config_yaml=config["value"] if config else None,
+            choices=choices if isinstance(choices, dict) else None,
+            overrides=[str(o) for o in recorded] if isinstance(recorded, list) else None,
+            groups=groups if isinstance(groups, dict) else None,
+            judge=None if deleted else [n for n, v in changed.items() if v is not None],
+        )
     if problems:
         raise InvalidEdit(
             [{"section": p.section, "name": p.name, "message": p.message} for p in problems]

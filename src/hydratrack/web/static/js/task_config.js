@@ -7,17 +7,37 @@ import { yamlBlock } from "./yaml.js";
 const ALLOW_EDIT = "_allow_omegaconf_edit_";
 const sectionOrder = (names) => names.sort((a, b) => (a === "Hydra" ? -1 : b === "Hydra" ? 1 : a.localeCompare(b)));
 
-function viewSection(name, params) {
+/** True when the task runs (or ran) its OmegaConf text as the job config. */
+const omegaconfMode = (hp) => String(((hp || {}).Hydra || {})[ALLOW_EDIT]?.value ?? "").toLowerCase() === "true";
+const RAN = new Set(["in_progress", "completed", "failed", "stopped", "published"]);
+
+/** What OmegaConf mode means for this task, said plainly above its Hydra entries. */
+function omegaconfNote(task) {
+  const ran = RAN.has(task.status);
+  return h("p", { class: "note", id: "omegaconf-mode-note", role: "note" },
+    h("strong", {}, ran ? "This run used its edited OmegaConf configuration. " : "OmegaConf mode. "),
+    ran ? "The job config was the OmegaConf text under Configuration objects, as it is. "
+      : "When this experiment runs, the OmegaConf text under Configuration objects is the job config, as it is. ",
+    "The Hydra entries below are replayed only so that Hydra composes the same defaults; their values ",
+    ran ? "were not applied." : "are not applied.");
+}
+
+function viewSection(name, params, notApplied = false) {
   const entries = Object.entries(params || {}).sort(([a], [b]) => a.localeCompare(b));
+  const mark = (key) => notApplied && key !== ALLOW_EDIT;
   return h("section", { class: "param-section", id: `section-${name}`, "aria-labelledby": `section-title-${name}` },
     h("h3", { id: `section-title-${name}` }, name),
+    notApplied ? h("p", { class: "muted", id: "hydra-not-applied" }, "Entries marked “not applied”: their values did not decide the job config.") : null,
     entries.length
       ? h("table", { class: "grid params" },
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "Value"),
           h("th", { scope: "col" }, "Type"), h("th", { scope: "col" }, "Description"))),
-        h("tbody", {}, entries.map(([key, p]) => h("tr", { dataset: { name: key } },
-          h("td", { class: "mono" }, key), h("td", { class: "mono value" }, p.value ?? ""),
-          h("td", { class: "muted" }, p.type || ""), h("td", { class: "muted" }, p.description || "")))))
+        h("tbody", {}, entries.map(([key, p]) => h("tr", { dataset: { name: key }, class: mark(key) ? "not-applied" : null },
+          h("td", { class: "mono" }, key),
+          h("td", { class: "mono value" }, p.value ?? ""),
+          h("td", { class: "muted" }, p.type || ""),
+          h("td", { class: "muted" }, mark(key) ? h("span", { class: "tag not-applied-tag", title: "OmegaConf mode: the OmegaConf text decided this value" }, "not applied") : null,
+            p.description || "")))))
       : h("p", { class: "muted" }, "No entries."));
 }
 
@@ -25,16 +45,21 @@ function view(panel, task, startEdit) {
   const hp = task.hyperparams || {};
   const cfg = task.configuration || {};
   const sections = sectionOrder(Object.keys(hp));
+  const textRules = omegaconfMode(hp);
   replace(panel,
     task.status === "draft"
       ? h("div", { class: "panel-actions" }, h("button", { type: "button", class: "btn", id: "edit-config", onclick: startEdit }, "Edit configuration"))
       : h("p", { class: "muted" }, "Only drafts can be edited: clone this experiment to change its configuration."),
     h("h2", {}, "Hyperparameters"),
-    sections.length ? sections.map((s) => viewSection(s, hp[s])) : h("p", { class: "muted" }, "No hyperparameters recorded."),
+    textRules ? omegaconfNote(task) : null,
+    sections.length ? sections.map((s) => viewSection(s, hp[s], textRules && s === "Hydra")) : h("p", { class: "muted" }, "No hyperparameters recorded."),
     h("h2", {}, "Configuration objects"),
     Object.keys(cfg).length
       ? Object.entries(cfg).map(([name, obj]) => h("section", { class: "config-object", id: `config-${name}` },
-        h("h3", {}, name, h("span", { class: "muted type" }, obj.type || "")),
+        h("h3", {}, name, h("span", { class: "muted type" }, obj.type || ""),
+          textRules && name === "OmegaConf"
+            ? h("span", { class: "tag job-config-tag", id: "omegaconf-job-config" }, RAN.has(task.status) ? "the job config this run used" : "the job config when run")
+            : null),
         obj.description ? h("p", { class: "muted" }, obj.description) : null,
         yamlBlock(obj.value, { "aria-label": `${name} configuration` })))
       : h("p", { class: "muted" }, "No configuration objects recorded."));
@@ -175,13 +200,29 @@ function edit(panel, task, page) {
       return;
     }
     dirty = false;
-    notify("Configuration saved", "ok");
+    const unchecked = uncheckedGroups(task, body.Hydra);
+    if (unchecked.length) {
+      notify(`Configuration saved. Not checked: the option of ${unchecked.join(", ")} (this run's config groups were not recorded; Hydra checks it when the task runs).`, "warn", true);
+    } else notify("Configuration saved", "ok");
     page.editRequested = false;
     panel.replaceChildren();
     delete panel.dataset.status;
     await page.reload();
   });
   replace(panel, form);
+}
+
+/** Group choices saved in `changes` that the server could not check: the run recorded no
+ * config groups (runtime.hydra.config_groups), so Hydra checks the option at run time. */
+function uncheckedGroups(task, changes) {
+  const hydra = (task.runtime || {}).hydra;
+  if (!hydra || hydra.config_groups || !changes) return [];
+  const choices = hydra.choices || {};
+  return Object.entries(changes).filter(([key, v]) => {
+    if (!v || key === ALLOW_EDIT) return false;
+    const path = key.replace(/^[+~]+/, "");
+    return path.includes("/") || path.includes("@") || Object.hasOwn(choices, path);
+  }).map(([key]) => key);
 }
 
 /** Put each 422 detail next to the entry it names; the rest go to the top of the form. */
