@@ -13,6 +13,7 @@ from hydratrack.server.context import KeyCache, ServerContext
 from hydratrack.server.files import open_file_store
 from hydratrack.server.settings import ServerSettings
 from hydratrack.server.store.db import Database, normalize_url
+from hydratrack.server.throttle import LoginThrottle
 
 MAX_KEY_CACHE_SECONDS = 300  # a deleted key must stop working promptly on every server
 
@@ -29,7 +30,12 @@ def open_context(settings: ServerSettings) -> ServerContext:
         shown = db.engine.url.render_as_string(hide_password=True)
         raise ValueError(f"cannot open database {shown}: {exc.orig}") from None
     return ServerContext(
-        settings=settings, db=db, files=files, keys=KeyCache(settings.key_cache_seconds)
+        settings=settings,
+        db=db,
+        files=files,
+        keys=KeyCache(settings.key_cache_seconds),
+        logins=LoginThrottle(settings.login_failures, settings.login_window_seconds),
+        secrets=LoginThrottle(settings.login_failures, settings.login_window_seconds),
     )
 
 
@@ -42,6 +48,10 @@ def serve(settings: ServerSettings) -> None:
         raise ValueError("--lease-seconds and --sweep-seconds must be positive")
     if not 0 <= settings.key_cache_seconds <= MAX_KEY_CACHE_SECONDS:
         raise ValueError(f"--key-cache-seconds must be between 0 and {MAX_KEY_CACHE_SECONDS}")
+    if settings.login_failures < 1 or settings.login_window_seconds <= 0:
+        raise ValueError("--login-failures must be at least 1, --login-window-seconds positive")
+    if settings.session_idle_hours <= 0 or settings.session_max_days <= 0:
+        raise ValueError("--session-idle-hours and --session-max-days must be positive")
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -8,8 +8,14 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from hydratrack.server.auth import SESSION_COOKIE, Ctx, CurrentUser, authenticate
-from hydratrack.server.errors import BadRequest, Unauthorized
+from hydratrack.server.auth import (
+    SESSION_COOKIE,
+    Ctx,
+    CurrentUser,
+    authenticate,
+    client_address,
+)
+from hydratrack.server.errors import BadRequest, TooManyRequests, Unauthorized
 from hydratrack.server.store import users as users_repo
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -33,18 +39,29 @@ def _user(caller: Any) -> dict[str, Any]:
 
 @router.post("/login")
 def login(body: LoginIn, request: Request, response: Response, ctx: Ctx) -> dict[str, Any]:
+    """Failed attempts are throttled per user name and client address (server/throttle.py):
+    over the limit, every attempt (right or wrong) answers 429 with ``Retry-After``."""
+    if not body.token and not (body.username and body.password):
+        raise BadRequest("send username and password, or a login token")
+    name, address = (None if body.token else body.username), client_address(request)
+    wait = ctx.logins.retry_after(name, address)
+    if wait:
+        raise TooManyRequests(wait)
     with ctx.db.write() as conn:
         if body.token:
             row = users_repo.use_login_token(conn, body.token)
-            if row is None:
-                raise Unauthorized("login link is unknown, used or expired")
-        elif body.username and body.password:
-            row = users_repo.user_by_password(conn, body.username, body.password)
-            if row is None:
-                raise Unauthorized("wrong user name or password")
         else:
-            raise BadRequest("send username and password, or a login token")
-        token, csrf = users_repo.create_session(conn, row.id)
+            row = users_repo.user_by_password(conn, body.username or "", body.password or "")
+        if row is not None:
+            token, csrf = users_repo.create_session(conn, row.id)
+    if row is None:
+        ctx.logins.failed(name, address)
+        raise Unauthorized(
+            "login link is unknown, used or expired"
+            if body.token
+            else "wrong user name or password"
+        )
+    ctx.logins.succeeded(name)
     response.set_cookie(
         SESSION_COOKIE,
         token,
