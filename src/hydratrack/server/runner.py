@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from hydratrack.server.bootstrap import first_start
 from hydratrack.server.context import KeyCache, ServerContext
 from hydratrack.server.files import open_file_store
+from hydratrack.server.secrets import SecretMask
 from hydratrack.server.settings import ServerSettings
 from hydratrack.server.store.db import Database, normalize_url
 from hydratrack.server.throttle import LoginThrottle
@@ -34,6 +35,7 @@ def open_context(settings: ServerSettings) -> ServerContext:
         db=db,
         files=files,
         keys=KeyCache(settings.key_cache_seconds),
+        mask=SecretMask(settings.secret_pattern),
         logins=LoginThrottle(settings.login_failures, settings.login_window_seconds),
         secrets=LoginThrottle(settings.login_failures, settings.login_window_seconds),
     )
