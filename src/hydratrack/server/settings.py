@@ -8,6 +8,7 @@ lists them, and a test checks that every setting is documented.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,14 @@ class ServerSettings:
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
+
+    @property
+    def session_idle(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.session_idle_hours)
+
+    @property
+    def session_max_age(self) -> dt.timedelta:
+        return dt.timedelta(days=self.session_max_days)
 
     @property
     def max_body_bytes(self) -> int:
