@@ -138,3 +138,13 @@ def test_who_may_read_secrets() -> None:
     assert may_read_secrets(C("key"), {"status": "in_progress"})
     assert not may_read_secrets(C("session"), {"status": "in_progress"})
     assert not may_read_secrets(C("key"), {"status": "completed"})
+
+
+def test_request_lines_lose_secret_query_values() -> None:
+    from hydratrack.server.logs import redact_query
+
+    line = "/login?token=abc-123&next=%2Fq&api_key=k1&keyboard=qwerty"
+    assert redact_query(line, M.is_secret) == (
+        f"/login?token={MASK}&next=%2Fq&api_key={MASK}&keyboard=qwerty"
+    )
+    assert redact_query("/api/v1/tasks", M.is_secret) == "/api/v1/tasks"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import sys
+from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
+from hydratrack.server import logs
 from hydratrack.server.bootstrap import first_start
 from hydratrack.server.context import KeyCache, ServerContext
 from hydratrack.server.files import open_file_store
@@ -22,9 +25,12 @@ MAX_KEY_CACHE_SECONDS = 300  # a deleted key must stop working promptly on every
 def open_context(settings: ServerSettings) -> ServerContext:
     """Everything the app needs, migrated and ready; bad settings raise ValueError."""
     data = settings.data_path
-    data.mkdir(parents=True, exist_ok=True)
+    private_dir(data)
     files = open_file_store(settings.files, data)
-    db = Database(normalize_url(settings.db, data))
+    url = normalize_url(settings.db, data)
+    if url.startswith("sqlite:///"):
+        private_file(Path(url.removeprefix("sqlite:///")))
+    db = Database(url)
     try:
         db.migrate()
     except OperationalError as exc:
@@ -41,8 +47,25 @@ def open_context(settings: ServerSettings) -> ServerContext:
     )
 
 
+def private_dir(path: Path) -> None:
+    """Make (if needed) a directory only its owner may enter: 0700 whatever the umask."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` (if missing) or narrow it to 0600, with SQLite's -wal and -shm
+    companions (SQLite gives those the database file's mode when it creates them)."""
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if p.exists():
+            os.chmod(p, 0o600)
+
+
 def serve(settings: ServerSettings) -> None:
     import uvicorn
+
+    os.umask(0o077)  # whatever the server writes (database, artifacts, backups) is private
 
     from hydratrack.server.app import create_app
 
@@ -73,6 +96,7 @@ def serve(settings: ServerSettings) -> None:
             access_log=settings.log_level == "debug",
             timeout_graceful_shutdown=5,
         )
+        logs.install(ctx.mask.is_secret)  # after uvicorn.Config set up its loggers
         server = uvicorn.Server(config)
         server.run(sockets=[sock])
     finally:
