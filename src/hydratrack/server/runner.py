@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError
 
 from hydratrack.server import logs
+from hydratrack.server.backup import before_migrating
 from hydratrack.server.bootstrap import first_start
 from hydratrack.server.context import KeyCache, ServerContext
 from hydratrack.server.files import open_file_store
@@ -32,6 +33,9 @@ def open_context(settings: ServerSettings) -> ServerContext:
         private_file(Path(url.removeprefix("sqlite:///")))
     db = Database(url)
     try:
+        saved = before_migrating(db, data)
+        if saved is not None:
+            print(f"hydratrack: backed up the database to {saved} before migrating", flush=True)
         db.migrate()
     except OperationalError as exc:
         shown = db.engine.url.render_as_string(hide_password=True)
