@@ -11,12 +11,17 @@ import httpx
 
 from hydratrack.client import ApiClient
 from tests.api.conftest import assert_error
+from tests.support.servers import ServerProcess
 
 Make = Callable[..., dict[str, Any]]
 
 
 def test_upload_list_download_replace(
-    api: ApiClient, http: httpx.Client, make_task: Make, tmp_path: Path
+    api: ApiClient,
+    http: httpx.Client,
+    make_task: Make,
+    tmp_path: Path,
+    server: ServerProcess,
 ) -> None:
     t = make_task(status="in_progress")
     data = bytes(range(256)) * 4000
@@ -26,6 +31,9 @@ def test_upload_list_download_replace(
     assert art["name"] == "model" and art["size"] == len(data)
     assert art["hash"] == hashlib.sha256(data).hexdigest()
     assert art["metadata"] == {"epoch": 3} and art["created"].endswith("Z")
+    assert "uri" not in art and str(server.data_dir) not in repr(art)  # no server paths
+    assert art["url"] == f"/api/v1/tasks/{t['id']}/artifacts/model/file"
+    assert http.get(art["url"].removeprefix("/api/v1")).content == data
     assert api.download_artifact(t["id"], "model") == data
     assert api.list_artifacts(t["id"])["items"] == [art]
     f.write_bytes(b"v2")
@@ -33,8 +41,8 @@ def test_upload_list_download_replace(
     assert again["size"] == 2 and again["metadata"] == {}
     assert api.download_artifact(t["id"], "model") == b"v2"
     assert [a["name"] for a in api.list_artifacts(t["id"])["items"]] == ["model"]
-    old_path = Path(art["uri"].removeprefix("file://"))
-    assert not old_path.exists()  # the replaced file is gone
+    kept = list((server.data_dir / "files" / t["id"]).iterdir())
+    assert [p.read_bytes() for p in kept] == [b"v2"]  # the replaced file is gone
 
 
 def test_bad_uploads(http: httpx.Client, make_task: Make) -> None:

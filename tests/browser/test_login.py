@@ -82,3 +82,65 @@ def test_login_page_when_already_signed_in_goes_on(logged_in: UiSession) -> None
     ui = logged_in
     ui.goto("/login?next=%2Fqueues")
     ui.page.wait_for_url(ui.url("/queues"))
+
+
+# Each ``next`` value a browser turns into another origin: tab, LF, CR and backslashes are
+# dropped or read as "/" by the URL parser, so a check on the raw text is not enough.
+_ESCAPES = [
+    "%2F%09%2Fevil.example%2Fpw",
+    "%2F%0A%2Fevil.example%2Fpw",
+    "%2F%0D%2Fevil.example%2Fpw",
+    "%2F%5Cevil.example%2Fpw",
+    "%5C%5Cevil.example%2Fpw",
+    "%2F%5C%09evil.example%2Fpw",
+    "%2F.%2F%2Fevil.example%2Fpw",
+    "%09%2F%2Fevil.example%2Fpw",
+    "https%3A%2F%2Fevil.example%2Fpw",
+    "javascript%3Aalert(1)",
+]
+
+
+def _stay_home(ui: UiSession) -> list[str]:
+    """Any request to evil.example is answered locally and recorded."""
+    seen: list[str] = []
+
+    def answer(route: object) -> None:
+        seen.append(route.request.url)  # type: ignore[attr-defined]
+        route.fulfill(status=200, body="evil")  # type: ignore[attr-defined]
+
+    ui.page.context.route(re.compile(r"^https?://evil\.example"), answer)
+    return seen
+
+
+@pytest.mark.parametrize("escape", _ESCAPES)
+def test_next_with_browser_normalized_escapes_stays_on_the_origin(
+    ui: UiSession, escape: str
+) -> None:
+    seen = _stay_home(ui)
+    ui.goto(f"/login?next={escape}")
+    ui.page.get_by_label("Username").fill("admin")
+    ui.page.get_by_label("Password").fill(ui.server.admin_password)
+    ui.page.get_by_role("button", name="Sign in").click()
+    ui.page.wait_for_url(lambda url: "/login" not in url)
+    ui.page.wait_for_load_state()
+    assert ui.page.url.startswith(ui.base + "/"), ui.page.url
+    assert not seen
+
+
+def test_signed_in_visit_to_login_with_escaping_next_stays_on_the_origin(ui: UiSession) -> None:
+    seen = _stay_home(ui)
+    ui.login()
+    for escape in _ESCAPES:
+        ui.goto(f"/login?next={escape}")
+        ui.page.wait_for_url(lambda url: "/login" not in url)
+        ui.page.wait_for_load_state()
+        assert ui.page.url.startswith(ui.base + "/"), (escape, ui.page.url)
+    assert not seen
+
+
+def test_next_keeps_a_same_origin_path_with_query_and_hash(ui: UiSession) -> None:
+    ui.goto("/login?next=%2Fqueues%3Fa%3D1%23top")
+    ui.page.get_by_label("Username").fill("admin")
+    ui.page.get_by_label("Password").fill(ui.server.admin_password)
+    ui.page.get_by_role("button", name="Sign in").click()
+    ui.page.wait_for_url(ui.url("/queues?a=1#top"))

@@ -127,3 +127,64 @@ def test_login_link_with_wrong_credentials_is_one_line(server: ServerProcess) ->
     res = run_cli(["login-link"], server.env(HYDRATRACK_SECRET_KEY="wrong"))
     assert res.returncode == 1
     assert len(res.stderr.strip().splitlines()) == 1 and "credentials" in res.stderr
+
+
+def test_users_lifecycle_commands(server: ServerProcess) -> None:
+    """list, disable, enable, reset-password, delete: each proven against the API."""
+    name = "life-" + secrets.token_hex(4)
+    out = run_cli(["users", "add", name], server.env()).ok().stdout
+    password = re.search(r"^password: (\S+)$", out, re.M)
+    assert password
+    key = _key_of(server, name, password.group(1))
+    me = server.url + "/api/v1/auth/me"
+    listed = run_cli(["users", "list", "--json"], server.env()).json()
+    row = next(u for u in listed if u["name"] == name)
+    assert row["disabled"] is False and row["is_admin"] is False
+    table = run_cli(["users", "list"], server.env()).ok().stdout
+    assert name in table and "admin" in table
+
+    assert "disabled" in run_cli(["users", "disable", name], server.env()).ok().stdout
+    assert httpx.get(me, auth=key).status_code == 401
+    assert _login(server, name, password.group(1)).status_code == 401
+    run_cli(["users", "enable", name], server.env()).ok()
+    assert httpx.get(me, auth=key).status_code == 200
+
+    out = run_cli(["users", "reset-password", name], server.env()).ok().stdout
+    new = re.search(r"^password: (\S+)$", out, re.M)
+    assert new and new.group(1) != password.group(1)
+    assert httpx.get(me, auth=key).status_code == 401  # keys end with a new password
+    assert _login(server, name, password.group(1)).status_code == 401
+    assert _login(server, name, new.group(1)).status_code == 200
+
+    run_cli(["users", "delete", name, "--yes"], server.env()).ok()
+    assert _login(server, name, new.group(1)).status_code == 401
+    run_cli(["users", "delete", name, "--yes"], server.env()).one_line_error("not found")
+
+
+def test_keys_and_sessions_list_and_revoke(server: ServerProcess) -> None:
+    name = "ks-" + secrets.token_hex(4)
+    out = run_cli(["users", "add", name], server.env()).ok().stdout
+    password = re.search(r"^password: (\S+)$", out, re.M)
+    assert password
+    key = _key_of(server, name, password.group(1))
+    mine = run_cli(["keys", "list", "--json"], server.env()).json()
+    assert server.access_key in [k["access_key"] for k in mine]
+    assert key[0] not in [k["access_key"] for k in mine]
+    everyone = run_cli(["keys", "list", "--all", "--json"], server.env()).json()
+    assert {"access_key": key[0], "user": name} in [
+        {"access_key": k["access_key"], "user": k["user"]["name"]} for k in everyone
+    ]
+    assert key[0] in run_cli(["keys", "list", "--user", name], server.env()).ok().stdout
+    run_cli(["keys", "revoke", key[0]], server.env()).one_line_error("not found")  # not mine
+    run_cli(["keys", "revoke", "--any", key[0]], server.env()).ok()
+    assert httpx.get(server.url + "/api/v1/auth/me", auth=key).status_code == 401
+
+    with httpx.Client(base_url=server.url + "/api/v1") as ui:
+        assert ui.post("/auth/login", json={"username": name, "password": password.group(1)})
+        assert ui.get("/auth/me").status_code == 200
+        sessions = run_cli(["sessions", "list", "--user", name, "--json"], server.env()).json()
+        assert len(sessions) == 2  # _key_of's and this one
+        for s in sessions:
+            run_cli(["sessions", "revoke", "--any", s["id"]], server.env()).ok()
+        assert ui.get("/auth/me").status_code == 401
+    assert run_cli(["sessions", "list", "--user", name, "--json"], server.env()).json() == []

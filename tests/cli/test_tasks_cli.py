@@ -15,7 +15,7 @@ import yaml
 
 from hydratrack.client import ApiClient
 from tests.cli.runner import run_cli
-from tests.sdk.apprun import hydra_cfg_job, run_app
+from tests.sdk.apprun import as_shown, hydra_cfg_job, run_app
 from tests.support.servers import ServerProcess, running_server
 
 A_OVERRIDES = ["db=mysql", "seed=7"]
@@ -101,10 +101,15 @@ def test_diff_matches_hydra(server: ServerProcess, runs: dict[str, Any]) -> None
         "+extra.flag": ("(absent)", "true"),
     }
     assert {d["section"] for d in data["hyperparams"]} == {"Hydra"}
-    # configuration: exactly the keys where Hydra's own composed configs differ
+    # configuration: exactly the keys where Hydra's own composed configs differ, as shown
+    # (secret values such as db.pass read masked on both sides)
     env = server.env()
-    cfg_a = _flatten(yaml.safe_load(hydra_cfg_job("groups", A_OVERRIDES, env, runs["cwd"])))
-    cfg_b = _flatten(yaml.safe_load(hydra_cfg_job("groups", B_OVERRIDES, env, runs["cwd"])))
+    cfg_a = _flatten(
+        yaml.safe_load(as_shown(hydra_cfg_job("groups", A_OVERRIDES, env, runs["cwd"])))
+    )
+    cfg_b = _flatten(
+        yaml.safe_load(as_shown(hydra_cfg_job("groups", B_OVERRIDES, env, runs["cwd"])))
+    )
     expected = {
         k: (cfg_a.get(k, "(absent)"), cfg_b.get(k, "(absent)"))
         for k in set(cfg_a) | set(cfg_b)

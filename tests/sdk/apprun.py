@@ -70,6 +70,15 @@ def hydra_version(python: str) -> str:
     ).stdout.strip()
 
 
+def as_shown(text: str) -> str:
+    """A config text as the server shows it: secret values (``db.pass``) read masked
+    (the server's default --secret-pattern; the store keeps the real text)."""
+    from hydratrack.server.secrets import SecretMask
+    from hydratrack.server.settings import ServerSettings
+
+    return SecretMask(ServerSettings().secret_pattern).text(text)
+
+
 def hydra_cfg_job(
     name: str, overrides: list[str], env: dict[str, str], cwd: Path, python: str = sys.executable
 ) -> str:

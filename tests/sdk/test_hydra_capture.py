@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hydratrack.client import ApiClient
-from tests.sdk.apprun import hydra_cfg_job, hydra_pythons, hydra_version, run_app
+from tests.sdk.apprun import as_shown, hydra_cfg_job, hydra_pythons, hydra_version, run_app
 from tests.support.servers import ServerProcess
 
 CASES = [
@@ -71,7 +71,7 @@ def test_capture_matches_hydra(
     assert task["status"] == "completed"
 
     expected = hydra_cfg_job(app, overrides, env, tmp_path, python=python)
-    assert task["configuration"]["OmegaConf"]["value"] == expected
+    assert task["configuration"]["OmegaConf"]["value"] == as_shown(expected)
     assert task["configuration"]["OmegaConf"]["type"] == "OmegaConf"
 
     task_ovs = [o for o in overrides if not typed_key(o).lstrip("+~").startswith("hydra")]
@@ -127,8 +127,8 @@ def test_output_subdir_null_composes_again(
     assert run.returncode == 0, run.stderr
     task = api.get_task(run.task_id)
     assert not list(tmp_path.rglob(".hydra"))
-    assert task["configuration"]["OmegaConf"]["value"] == hydra_cfg_job(
-        "groups", overrides, server.env(), tmp_path, python=python
+    assert task["configuration"]["OmegaConf"]["value"] == as_shown(
+        hydra_cfg_job("groups", overrides, server.env(), tmp_path, python=python)
     )
 
 
@@ -141,8 +141,8 @@ def test_init_before_hydra_main(
     assert run.warnings() == []
     task = api.get_task(run.task_id)
     assert task["status"] == "completed"
-    assert task["configuration"]["OmegaConf"]["value"] == hydra_cfg_job(
-        "early", overrides, server.env(), tmp_path, python=python
+    assert task["configuration"]["OmegaConf"]["value"] == as_shown(
+        hydra_cfg_job("early", overrides, server.env(), tmp_path, python=python)
     )
     section = task["hyperparams"]["Hydra"]
     assert section["db"]["value"] == "postgresql" and section["+extra"]["value"] == "1"
@@ -193,8 +193,8 @@ def test_multirun_one_task_per_job(server: ServerProcess, api: ApiClient, tmp_pa
             "seed": "3",
             "_allow_omegaconf_edit_": "False",
         }
-        assert task["configuration"]["OmegaConf"]["value"] == hydra_cfg_job(
-            "groups", [f"db={db}", "seed=3"], server.env(), tmp_path
+        assert task["configuration"]["OmegaConf"]["value"] == as_shown(
+            hydra_cfg_job("groups", [f"db={db}", "seed=3"], server.env(), tmp_path)
         )
         assert api.get_scalars(tid)["loss"]["train"]["x"] == [0, 1, 2, 3, 4]
 
@@ -270,6 +270,6 @@ def test_init_long_before_hydra_main_creates_then_adds_capture(
         text=True,
         check=True,
     ).stdout
-    assert task["configuration"]["OmegaConf"]["value"] == expected
+    assert task["configuration"]["OmegaConf"]["value"] == as_shown(expected)
     assert task["hyperparams"]["Hydra"]["+extra"]["value"] == "1"
     assert task["runtime"]["hydra"]["choices"]["db"] == "postgresql"

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from hydratrack.client import ApiClient, ApiError
-from tests.sdk.apprun import hydra_cfg_job, run_app
+from tests.sdk.apprun import as_shown, hydra_cfg_job, run_app
 from tests.support.servers import ServerProcess, free_port
 
 
@@ -42,8 +42,8 @@ def assert_uploaded(
 ) -> None:
     task = api.get_task(task_id)
     assert task["status"] == "completed"
-    assert task["configuration"]["OmegaConf"]["value"] == hydra_cfg_job(
-        "groups", overrides, env, cwd
+    assert task["configuration"]["OmegaConf"]["value"] == as_shown(
+        hydra_cfg_job("groups", overrides, env, cwd)
     )
     assert task["hyperparams"]["Hydra"]["db"]["value"] == "postgresql"
     assert api.get_scalars(task_id)["loss"]["train"]["x"] == [0, 1, 2, 3, 4]

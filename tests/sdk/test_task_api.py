@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hydratrack.client import ApiClient, ApiError
-from tests.sdk.apprun import hydra_cfg_job, run_app
+from tests.sdk.apprun import as_shown, hydra_cfg_job, run_app
 from tests.support.servers import ServerProcess
 
 
@@ -110,8 +110,8 @@ def test_remote_run_attaches_and_keeps_edit_flag(
     assert run.task_id == clone["id"]
     assert api.list_tasks(limit=1000)["total"] == before  # no new task
     task = api.get_task(clone["id"])
-    assert task["configuration"]["OmegaConf"]["value"] == hydra_cfg_job(
-        "groups", overrides, env, tmp_path
+    assert task["configuration"]["OmegaConf"]["value"] == as_shown(
+        hydra_cfg_job("groups", overrides, env, tmp_path)
     )
     section = task["hyperparams"]["Hydra"]
     assert section["_allow_omegaconf_edit_"]["value"] == "True"  # kept, not reset

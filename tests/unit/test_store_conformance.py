@@ -16,6 +16,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text, update
 
+from hydratrack.server.errors import Conflict
 from hydratrack.server.store import events, lifecycle, queues, tasks, users, workers
 from hydratrack.server.store.db import Database, normalize_url
 from hydratrack.server.store.migration import current_revision, upgrade
@@ -206,8 +207,8 @@ def test_expired_sessions_and_login_links_are_dropped(db: Database, user_id: str
     from hydratrack.server.store.models import login_tokens, sessions
 
     with db.write() as conn:
-        live, _ = users.create_session(conn, user_id)
-        old, _ = users.create_session(conn, user_id)
+        live, _ = users.create_session(conn, user_id, WEEK)
+        old, _ = users.create_session(conn, user_id, WEEK)
         token = users.create_login_token(conn, user_id)
         conn.execute(
             update(sessions)
@@ -215,10 +216,46 @@ def test_expired_sessions_and_login_links_are_dropped(db: Database, user_id: str
             .values(expires=dt.datetime(2000, 1, 1))
         )
         conn.execute(update(login_tokens).values(expires=dt.datetime(2000, 1, 1)))
-        assert users.session_user(conn, old) is None
+        assert users.session_user(conn, old, HOURS_12, WEEK) is None
         assert users.delete_expired(conn) == 2
-        assert users.session_user(conn, live) is not None
+        assert users.session_user(conn, live, HOURS_12, WEEK) is not None
         assert users.use_login_token(conn, token) is None
+
+
+WEEK, HOURS_12 = dt.timedelta(days=7), dt.timedelta(hours=12)
+
+
+def test_sessions_end_when_idle_or_too_old_and_for_disabled_users(
+    db: Database, user_id: str
+) -> None:
+    from hydratrack.server.store.models import sessions
+
+    def age(token: str, **values: dt.datetime) -> None:
+        conn.execute(
+            update(sessions)
+            .where(sessions.c.token_hash == users.token_hash(token))
+            .values(**values)
+        )
+
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    with db.write() as conn:
+        idle, old, live = (users.create_session(conn, user_id, WEEK)[0] for _ in range(3))
+        age(idle, last_seen=now - dt.timedelta(hours=13))
+        age(old, created=now - dt.timedelta(days=8), last_seen=now)  # used, but too old
+        assert users.session_user(conn, idle, HOURS_12, WEEK) is None
+        assert users.session_user(conn, old, HOURS_12, WEEK) is None
+        assert users.session_user(conn, live, HOURS_12, WEEK) is not None
+        assert len(users.list_sessions(conn, user_id, HOURS_12, WEEK)) == 1
+        other = users.create_user(conn, "admin-" + user_id[:6], "password123", is_admin=True)
+        users.set_disabled(conn, user_id, True)
+        assert users.session_user(conn, live, HOURS_12, WEEK) is None  # sessions ended
+        assert users.list_sessions(conn, user_id, HOURS_12, WEEK) == []
+        users.set_disabled(conn, user_id, False)
+        with pytest.raises(Conflict, match="last enabled admin"):
+            users.delete_user(conn, other["id"])
+        users.create_user(conn, "admin2-" + user_id[:6], "password123", is_admin=True)
+        users.delete_user(conn, other["id"])
+        assert other["name"] not in [u["name"] for u in users.list_users(conn)]
 
 
 def test_concurrent_creates_into_a_new_project(db: Database, user_id: str) -> None:

@@ -126,7 +126,7 @@ class Agent:
         try:
             for worker in self.api.list_workers()["items"]:
                 if worker["id"] == self.worker_id and worker.get("task"):
-                    task = self.api.get_task(worker["task"]["id"])
+                    task = self.api.get_task(worker["task"]["id"], unmasked=True)
                     return task if task["status"] == "in_progress" else None
         except ApiError as exc:
             log.warning("cannot check for a held task: %s", exc)

@@ -34,7 +34,7 @@ def rerun(
     task_id = str(clone["id"])
     log.info("task %s cloned from %s", task_id, source_id)
     api.set_status(task_id, TaskStatus.IN_PROGRESS.value, message="rerun")
-    task = api.get_task(task_id)
+    task = api.get_task(task_id, unmasked=True)  # the run needs the real secret values
     done = threading.Event()
 
     def watch() -> None:

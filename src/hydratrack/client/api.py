@@ -137,7 +137,11 @@ class ApiClient:
     def create_task(self, body: Mapping[str, Any]) -> JSON:
         return self._json("POST", "/tasks", json=dict(body))
 
-    def get_task(self, task_id: str) -> JSON:
+    def get_task(self, task_id: str, *, unmasked: bool = False) -> JSON:
+        """The task; secret values read ``********`` unless ``unmasked`` (allowed only to
+        the process running the task, see docs/server.md "Secrets")."""
+        if unmasked:
+            return self._json("GET", f"/tasks/{task_id}", params={"unmasked": "true"})
         return self._json("GET", f"/tasks/{task_id}")
 
     def update_task(self, task_id: str, **fields: Any) -> JSON:

@@ -18,8 +18,9 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
 from hydratrack.server.context import Caller, ServerContext, get_ctx
-from hydratrack.server.errors import Forbidden, Unauthorized
+from hydratrack.server.errors import Forbidden, TooManyRequests, Unauthorized
 from hydratrack.server.store import users as users_repo
+from hydratrack.server.store.clock import utcnow
 
 SESSION_COOKIE = "hydratrack_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -70,21 +71,39 @@ def _by_key(ctx: ServerContext, key: str, secret: str) -> Caller | None:
 
 
 def _by_session(ctx: ServerContext, token: str) -> Caller | None:
+    """A live session (idle and absolute lifetimes: server settings); its ``last_seen``
+    is written at most once a minute (more often only for an idle limit under 4 min)."""
+    idle, max_age = ctx.settings.session_idle, ctx.settings.session_max_age
     with ctx.db.read() as conn:
-        found = users_repo.session_user(conn, token)
+        found = users_repo.session_user(conn, token, idle, max_age)
     if found is None:
         return None
-    row, csrf = found
+    row, csrf, seen = found
+    if (utcnow() - seen).total_seconds() > min(_TOUCH_EVERY, idle.total_seconds() / 4):
+        with ctx.db.write() as conn:
+            users_repo.touch_session(conn, token)
     return Caller(row.id, row.name, bool(row.is_admin), "session", csrf_token=csrf)
+
+
+def client_address(request: Request) -> str | None:
+    """The peer's address (behind a reverse proxy: the proxy's; see docs/server.md)."""
+    return request.client.host if request.client else None
 
 
 def authenticate(request: Request, ctx: ServerContext) -> Caller:
     header = request.headers.get("authorization")
     if header:
         pair = _basic(header)
+        key, address = (pair[0] if pair else None), client_address(request)
+        proof = _digest(":".join(pair)) if pair else None
+        wait = ctx.secrets.retry_after(key, address, proof)  # server/throttle.py
+        if wait:
+            raise TooManyRequests(wait)
         caller = _by_key(ctx, *pair) if pair else None
         if caller is None:
+            ctx.secrets.failed(key, address)
             raise Unauthorized()
+        ctx.secrets.succeeded(None, proof)  # a guesser next to a busy key stays counted
         return caller
     token = request.cookies.get(SESSION_COOKIE)
     caller = _by_session(ctx, token) if token else None

@@ -10,8 +10,10 @@ from typing import Any
 from fastapi import Request
 
 from hydratrack.server.files import FileStore
+from hydratrack.server.secrets import SecretMask
 from hydratrack.server.settings import ServerSettings
 from hydratrack.server.store.db import Database
+from hydratrack.server.throttle import LoginThrottle
 from hydratrack.server.wakeup import WakeUp
 
 
@@ -67,6 +69,11 @@ class ServerContext:
     wakeup: WakeUp = dataclasses.field(default_factory=WakeUp)
     keys: KeyCache = dataclasses.field(default_factory=KeyCache)
     key_last_touch: dict[str, float] = dataclasses.field(default_factory=dict)
+    mask: SecretMask = dataclasses.field(
+        default_factory=lambda: SecretMask(ServerSettings().secret_pattern)
+    )
+    logins: LoginThrottle = dataclasses.field(default_factory=LoginThrottle)
+    secrets: LoginThrottle = dataclasses.field(default_factory=LoginThrottle)  # Basic pairs
 
 
 async def get_ctx(request: Request) -> ServerContext:

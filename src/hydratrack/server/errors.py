@@ -27,6 +27,7 @@ _STATUS_CODES = {
     409: "conflict",
     413: "payload_too_large",
     422: "validation_error",
+    429: "too_many_requests",
     500: "internal_error",
 }
 
@@ -82,6 +83,19 @@ class InvalidEdit(ApiProblem):
         super().__init__(422, "invalid_edit", msg, details)
 
 
+class TooManyRequests(ApiProblem):
+    """429 with ``Retry-After``: too many failed credentials (server/throttle.py)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            429,
+            "too_many_requests",
+            f"too many failed sign-in attempts; try again in {retry_after} s",
+            {"retry_after": retry_after},
+        )
+        self.retry_after = retry_after
+
+
 class PayloadTooLarge(ApiProblem):
     def __init__(self, limit: int) -> None:
         super().__init__(413, "payload_too_large", f"request body is larger than {limit} bytes")
@@ -117,6 +131,8 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     # No Basic challenge for a browser's fetch (it would pop up a password dialog over the UI).
     if exc.status == 401 and request.headers.get("sec-fetch-mode", "navigate") == "navigate":
         headers = {"WWW-Authenticate": 'Basic realm="hydratrack"'}
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
     return error_response(exc.status, exc.code, exc.message, exc.details, headers)
 
 

@@ -32,21 +32,24 @@ class FileStore(Protocol):
 
 
 class LocalFileStore:
-    """Files under one root directory; uris are ``file://`` URLs inside that root."""
+    """Files under one root directory; uris are ``file://`` URLs inside that root.
+    Folders it makes are 0700 and files 0600, whatever the umask."""
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def save(self, prefix: str, name: str, src: BinaryIO, limit: int) -> StoredFile:
         safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:100] or "file"
         folder = self.root / prefix
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         dest = folder / f"{uuid.uuid4().hex[:12]}-{safe}"
         digest, size = hashlib.sha256(), 0
         tmp = dest.with_suffix(dest.suffix + ".part")
         try:
-            with open(tmp, "wb") as out:
+            fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)  # 0600 whatever the umask
+            with open(fd, "wb") as out:
                 while chunk := src.read(CHUNK):
                     size += len(chunk)
                     if size > limit:

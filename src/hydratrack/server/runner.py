@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import sys
+from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
+from hydratrack.server import logs
+from hydratrack.server.backup import before_migrating
 from hydratrack.server.bootstrap import first_start
 from hydratrack.server.context import KeyCache, ServerContext
 from hydratrack.server.files import open_file_store
+from hydratrack.server.secrets import SecretMask
 from hydratrack.server.settings import ServerSettings
 from hydratrack.server.store.db import Database, normalize_url
+from hydratrack.server.throttle import LoginThrottle
 
 MAX_KEY_CACHE_SECONDS = 300  # a deleted key must stop working promptly on every server
 
@@ -20,21 +26,50 @@ MAX_KEY_CACHE_SECONDS = 300  # a deleted key must stop working promptly on every
 def open_context(settings: ServerSettings) -> ServerContext:
     """Everything the app needs, migrated and ready; bad settings raise ValueError."""
     data = settings.data_path
-    data.mkdir(parents=True, exist_ok=True)
+    private_dir(data)
     files = open_file_store(settings.files, data)
-    db = Database(normalize_url(settings.db, data))
+    url = normalize_url(settings.db, data)
+    if url.startswith("sqlite:///"):
+        private_file(Path(url.removeprefix("sqlite:///")))
+    db = Database(url)
     try:
+        saved = before_migrating(db, data)
+        if saved is not None:
+            print(f"hydratrack: backed up the database to {saved} before migrating", flush=True)
         db.migrate()
     except OperationalError as exc:
         shown = db.engine.url.render_as_string(hide_password=True)
         raise ValueError(f"cannot open database {shown}: {exc.orig}") from None
     return ServerContext(
-        settings=settings, db=db, files=files, keys=KeyCache(settings.key_cache_seconds)
+        settings=settings,
+        db=db,
+        files=files,
+        keys=KeyCache(settings.key_cache_seconds),
+        mask=SecretMask(settings.secret_pattern),
+        logins=LoginThrottle(settings.login_failures, settings.login_window_seconds),
+        secrets=LoginThrottle(settings.login_failures, settings.login_window_seconds),
     )
+
+
+def private_dir(path: Path) -> None:
+    """Make (if needed) a directory only its owner may enter: 0700 whatever the umask."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` (if missing) or narrow it to 0600, with SQLite's -wal and -shm
+    companions (SQLite gives those the database file's mode when it creates them)."""
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if p.exists():
+            os.chmod(p, 0o600)
 
 
 def serve(settings: ServerSettings) -> None:
     import uvicorn
+
+    os.umask(0o077)  # whatever the server writes (database, artifacts, backups) is private
 
     from hydratrack.server.app import create_app
 
@@ -42,6 +77,10 @@ def serve(settings: ServerSettings) -> None:
         raise ValueError("--lease-seconds and --sweep-seconds must be positive")
     if not 0 <= settings.key_cache_seconds <= MAX_KEY_CACHE_SECONDS:
         raise ValueError(f"--key-cache-seconds must be between 0 and {MAX_KEY_CACHE_SECONDS}")
+    if settings.login_failures < 1 or settings.login_window_seconds <= 0:
+        raise ValueError("--login-failures must be at least 1, --login-window-seconds positive")
+    if settings.session_idle_hours <= 0 or settings.session_max_days <= 0:
+        raise ValueError("--session-idle-hours and --session-max-days must be positive")
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -61,6 +100,7 @@ def serve(settings: ServerSettings) -> None:
             access_log=settings.log_level == "debug",
             timeout_graceful_shutdown=5,
         )
+        logs.install(ctx.mask.is_secret)  # after uvicorn.Config set up its loggers
         server = uvicorn.Server(config)
         server.run(sockets=[sock])
     finally:

@@ -8,6 +8,7 @@ lists them, and a test checks that every setting is documented.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,34 @@ SETTINGS: tuple[Setting, ...] = (
         "300; 0: every request). A key deleted through another server process stops "
         "working within this time.",
     ),
+    Setting(
+        "login_failures",
+        10,
+        int,
+        "Failed logins or Basic secrets allowed per user within --login-window-seconds "
+        "(5 times as many per client address); more answer 429 until the window passes.",
+    ),
+    Setting("login_window_seconds", 300.0, float, "The window that --login-failures counts in."),
+    Setting(
+        "session_idle_hours",
+        12.0,
+        float,
+        "A UI session not used for this many hours ends (the user signs in again).",
+    ),
+    Setting(
+        "session_max_days",
+        7.0,
+        float,
+        "A UI session ends this many days after sign-in, however much it is used.",
+    ),
+    Setting(
+        "secret_pattern",
+        r"(?i)(^|[._\-\s])(pass|passwd|password|secret|token|api_?key|key|credentials?)"
+        r"($|[._\-\s])",
+        str,
+        "Regular expression: a config value whose key (last part of its dotted name) "
+        "matches is shown as ******** in every read (the store keeps it).",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -74,6 +103,14 @@ class ServerSettings:
     max_artifact_mib: float = 64.0
     log_level: str = "info"
     key_cache_seconds: float = 30.0
+    login_failures: int = 10
+    login_window_seconds: float = 300.0
+    session_idle_hours: float = 12.0
+    session_max_days: float = 7.0
+    secret_pattern: str = (
+        r"(?i)(^|[._\-\s])(pass|passwd|password|secret|token|api_?key|key|credentials?)"
+        r"($|[._\-\s])"
+    )
 
     @classmethod
     def from_values(cls, **values: Any) -> ServerSettings:
@@ -98,6 +135,14 @@ class ServerSettings:
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
+
+    @property
+    def session_idle(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.session_idle_hours)
+
+    @property
+    def session_max_age(self) -> dt.timedelta:
+        return dt.timedelta(days=self.session_max_days)
 
     @property
     def max_body_bytes(self) -> int:

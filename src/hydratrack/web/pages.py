@@ -96,6 +96,10 @@ def add_page_routes(app: fastapi.FastAPI) -> None:
     def queues_page() -> HTMLResponse:
         return render_page("queues", "Queues and workers")
 
+    @router.get("/admin")
+    def admin_page() -> HTMLResponse:
+        return render_page("admin", "Users and access")
+
     @router.get("/favicon.ico", include_in_schema=False)
     def favicon() -> RedirectResponse:
         return RedirectResponse("/static/favicon.svg", status_code=308)

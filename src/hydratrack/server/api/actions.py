@@ -10,6 +10,7 @@ from pydantic import Field
 
 from hydratrack.server.api.models import Name, Strict, dump
 from hydratrack.server.auth import Ctx, CurrentUser
+from hydratrack.server.context import ServerContext
 from hydratrack.server.store import artifacts as artifacts_repo
 from hydratrack.server.store import lifecycle
 from hydratrack.server.store import tasks as tasks_repo
@@ -52,7 +53,7 @@ def clone(
     task_id: str, caller: CurrentUser, ctx: Ctx, body: CloneIn | None = None
 ) -> dict[str, Any]:
     with ctx.db.write() as conn:
-        return tasks_repo.clone(conn, caller.id, task_id, dump(body) if body else {})
+        return ctx.mask.task(tasks_repo.clone(conn, caller.id, task_id, dump(body) if body else {}))
 
 
 @router.post("/enqueue")
@@ -64,7 +65,7 @@ def enqueue(
         lifecycle.enqueue(conn, task_id, body.queue, body.priority)
         out = tasks_repo.get(conn, task_id)
     ctx.wakeup.notify()
-    return out
+    return ctx.mask.task(out)
 
 
 @router.post("/dequeue")
@@ -73,7 +74,7 @@ def dequeue(
 ) -> dict[str, Any]:
     with ctx.db.write() as conn:
         lifecycle.dequeue(conn, task_id)
-        return tasks_repo.get(conn, task_id)
+        return ctx.mask.task(tasks_repo.get(conn, task_id))
 
 
 @router.post("/abort")
@@ -82,7 +83,7 @@ def abort(
 ) -> dict[str, Any]:
     with ctx.db.write() as conn:
         lifecycle.abort(conn, task_id, body.reason if body else None)
-        return tasks_repo.get(conn, task_id)
+        return ctx.mask.task(tasks_repo.get(conn, task_id))
 
 
 @router.post("/reset")
@@ -93,7 +94,7 @@ def reset(task_id: str, caller: CurrentUser, ctx: Ctx, body: Empty | None = None
         out = tasks_repo.get(conn, task_id)
     for uri in uris:
         ctx.files.delete(uri)
-    return out
+    return ctx.mask.task(out)
 
 
 @router.post("/publish")
@@ -102,7 +103,7 @@ def publish(
 ) -> dict[str, Any]:
     with ctx.db.write() as conn:
         lifecycle.publish(conn, task_id)
-        return tasks_repo.get(conn, task_id)
+        return ctx.mask.task(tasks_repo.get(conn, task_id))
 
 
 @router.post("/archive")
@@ -111,7 +112,7 @@ def archive(
 ) -> dict[str, Any]:
     with ctx.db.write() as conn:
         lifecycle.archive(conn, task_id, body.archived if body else True)
-        return tasks_repo.get(conn, task_id)
+        return ctx.mask.task(tasks_repo.get(conn, task_id))
 
 
 @router.post("/status")
@@ -120,7 +121,7 @@ async def set_status(task_id: str, body: StatusIn, caller: CurrentUser, ctx: Ctx
     return await run_in_threadpool(_set_status, ctx, task_id, body)
 
 
-def _set_status(ctx: Any, task_id: str, body: StatusIn) -> dict[str, Any]:
+def _set_status(ctx: ServerContext, task_id: str, body: StatusIn) -> dict[str, Any]:
     with ctx.db.write() as conn:
         row = lifecycle.set_status(conn, task_id, body.status, body.message, body.reason)
-        return tasks_repo.full_view(conn, row)
+        return ctx.mask.task(tasks_repo.full_view(conn, row))

@@ -1,9 +1,14 @@
-"""``/tasks/{id}/artifacts``: list, upload (multipart), download."""
+"""``/tasks/{id}/artifacts``: list, upload (multipart), download.
+
+Answers name each file by its download ``url`` (this API's path), never by where the
+server keeps it: a server path tells clients about the server's disk.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import FileResponse
@@ -15,6 +20,13 @@ from hydratrack.server.store import artifacts as artifacts_repo
 from hydratrack.server.store import tasks as tasks_repo
 
 router = APIRouter(prefix="/tasks/{task_id}/artifacts", tags=["artifacts"])
+
+
+def public(task_id: str, art: dict[str, Any]) -> dict[str, Any]:
+    """An artifact record as answered: the stored ``uri`` replaced by its download URL."""
+    out = {k: v for k, v in art.items() if k != "uri"}
+    out["url"] = f"/api/v1/tasks/{task_id}/artifacts/{quote(art['name'], safe='')}/file"
+    return out
 
 
 def _metadata(text: str | None) -> dict[str, Any]:
@@ -43,7 +55,7 @@ def _metadata(text: str | None) -> dict[str, Any]:
 def list_artifacts(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
     with ctx.db.read() as conn:
         tasks_repo.get_row(conn, task_id)
-        items = artifacts_repo.list_(conn, task_id)
+        items = [public(task_id, a) for a in artifacts_repo.list_(conn, task_id)]
     return {"items": items, "total": len(items)}
 
 
@@ -81,7 +93,7 @@ async def upload_artifact(
             raise
         if replaced:
             ctx.files.delete(replaced)
-        return out
+        return public(task_id, out)
 
     return await run_in_threadpool(store)
 

@@ -104,7 +104,7 @@ def _check_configuration(row: Any, name: str, type_: str, value: str) -> None:
 def get_hyperparams(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
     with ctx.db.read() as conn:
         tasks_repo.get_row(conn, task_id)
-        return params_repo.get_hyperparams(conn, task_id)
+        return ctx.mask.hyperparams(params_repo.get_hyperparams(conn, task_id))
 
 
 @router.patch("/hyperparams")
@@ -112,9 +112,11 @@ def patch_hyperparams(
     task_id: str, body: Hyperparams, caller: CurrentUser, ctx: Ctx
 ) -> dict[str, Any]:
     changes = {s: _plain_section(e) for s, e in body.items()}
-    return _save_hyperparams(
-        ctx, task_id, changes, lambda conn: params_repo.patch_hyperparams(conn, task_id, changes)
-    )
+
+    def write(conn: Connection, stored: Mapping[str, Any]) -> None:
+        params_repo.patch_hyperparams(conn, task_id, ctx.mask.keep_hyperparams(changes, stored))
+
+    return _save_hyperparams(ctx, task_id, changes, write)
 
 
 @router.put("/hyperparams/{section}")
@@ -123,36 +125,39 @@ async def put_section(
 ) -> dict[str, Any]:
     """(async, one thread hop: an agent-run task stores its Hydra section this way)"""
     entries = _plain_section(body)
-    return await run_in_threadpool(
-        _save_hyperparams,
-        ctx,
-        task_id,
-        [section],
-        lambda conn: params_repo.put_section(conn, task_id, section, entries),
-    )
+
+    def write(conn: Connection, stored: Mapping[str, Any]) -> None:
+        kept = ctx.mask.keep_hyperparams({section: entries}, stored)[section]
+        params_repo.put_section(conn, task_id, section, kept)
+
+    return await run_in_threadpool(_save_hyperparams, ctx, task_id, [section], write)
 
 
 def _save_hyperparams(
-    ctx: ServerContext, task_id: str, changed: Iterable[str], write: Callable[[Connection], None]
+    ctx: ServerContext,
+    task_id: str,
+    changed: Iterable[str],
+    write: Callable[[Connection, Mapping[str, Any]], None],
 ) -> dict[str, Any]:
     """Apply ``write`` to an editable task, validate what changed (drafts), answer the result.
-    A refused edit raises inside the transaction, so nothing of it is stored."""
+    ``write`` gets the stored entries (a mask sent back keeps the real value). A refused
+    edit raises inside the transaction, so nothing of it is stored."""
     with ctx.db.write() as conn:
         row = tasks_repo.lock_row(conn, task_id)
         tasks_repo.ensure_editable(row)
         before = params_repo.get_hyperparams(conn, task_id)
-        write(conn)
+        write(conn, before)
         after = params_repo.get_hyperparams(conn, task_id)
         _check_hyperparams(conn, row, before, after, changed)
         tasks_repo.touch(conn, task_id)
-        return after
+        return ctx.mask.hyperparams(after)
 
 
 @router.get("/configuration")
 def get_configuration(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
     with ctx.db.read() as conn:
         tasks_repo.get_row(conn, task_id)
-        return params_repo.get_configuration(conn, task_id)
+        return ctx.mask.configuration(params_repo.get_configuration(conn, task_id))
 
 
 @router.put("/configuration/{name}")
@@ -169,8 +174,9 @@ def _put_configuration(
     with ctx.db.write() as conn:
         row = tasks_repo.lock_row(conn, task_id)
         tasks_repo.ensure_editable(row)
+        stored = params_repo.get_configuration(conn, task_id).get(name)
+        obj["value"] = ctx.mask.keep_text(obj["value"], stored["value"] if stored else None)
         if not obj.get("type"):  # keep the stored type; "OmegaConf" names its own type
-            stored = params_repo.get_configuration(conn, task_id).get(name)
             obj["type"] = (
                 stored["type"]
                 if stored and stored["type"]
@@ -179,7 +185,7 @@ def _put_configuration(
         _check_configuration(row, name, obj["type"], obj["value"])
         entry = params_repo.put_configuration(conn, task_id, name, obj)
         tasks_repo.touch(conn, task_id)
-        return entry
+        return {**entry, "value": ctx.mask.text(entry["value"])}
 
 
 @router.delete("/configuration/{name}", status_code=204)

@@ -8,8 +8,15 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from hydratrack.server.auth import SESSION_COOKIE, Ctx, CurrentUser, authenticate
-from hydratrack.server.errors import BadRequest, Unauthorized
+from hydratrack.server.api.users import forget_keys
+from hydratrack.server.auth import (
+    SESSION_COOKIE,
+    Ctx,
+    CurrentUser,
+    authenticate,
+    client_address,
+)
+from hydratrack.server.errors import BadRequest, Forbidden, TooManyRequests, Unauthorized
 from hydratrack.server.store import users as users_repo
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -20,6 +27,12 @@ class LoginIn(BaseModel):
     username: str | None = None
     password: str | None = None
     token: str | None = None
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    old_password: str = Field(min_length=1, max_length=1000)
+    new_password: str = Field(min_length=8, max_length=1000)
 
 
 class KeyIn(BaseModel):
@@ -33,24 +46,35 @@ def _user(caller: Any) -> dict[str, Any]:
 
 @router.post("/login")
 def login(body: LoginIn, request: Request, response: Response, ctx: Ctx) -> dict[str, Any]:
+    """Failed attempts are throttled per user name and client address (server/throttle.py):
+    over the limit, every attempt (right or wrong) answers 429 with ``Retry-After``."""
+    if not body.token and not (body.username and body.password):
+        raise BadRequest("send username and password, or a login token")
+    name, address = (None if body.token else body.username), client_address(request)
+    wait = ctx.logins.retry_after(name, address)
+    if wait:
+        raise TooManyRequests(wait)
     with ctx.db.write() as conn:
         if body.token:
             row = users_repo.use_login_token(conn, body.token)
-            if row is None:
-                raise Unauthorized("login link is unknown, used or expired")
-        elif body.username and body.password:
-            row = users_repo.user_by_password(conn, body.username, body.password)
-            if row is None:
-                raise Unauthorized("wrong user name or password")
         else:
-            raise BadRequest("send username and password, or a login token")
-        token, csrf = users_repo.create_session(conn, row.id)
+            row = users_repo.user_by_password(conn, body.username or "", body.password or "")
+        if row is not None:
+            token, csrf = users_repo.create_session(conn, row.id, ctx.settings.session_max_age)
+    if row is None:
+        ctx.logins.failed(name, address)
+        raise Unauthorized(
+            "login link is unknown, used or expired"
+            if body.token
+            else "wrong user name or password"
+        )
+    ctx.logins.succeeded(name)
     response.set_cookie(
         SESSION_COOKIE,
         token,
         httponly=True,
         samesite="lax",
-        max_age=users_repo.SESSION_DAYS * 86400,
+        max_age=int(ctx.settings.session_max_age.total_seconds()),
         path="/",
         secure=request.url.scheme == "https",
     )
@@ -105,4 +129,49 @@ def delete_key(access_key: str, caller: CurrentUser, ctx: Ctx) -> Response:
     with ctx.db.write() as conn:
         users_repo.delete_key(conn, caller.id, access_key)
     ctx.keys.drop(access_key)
+    return Response(status_code=204)
+
+
+@router.put("/password", status_code=204)
+def change_password(
+    body: PasswordChange, request: Request, caller: CurrentUser, ctx: Ctx
+) -> Response:
+    """The caller's own password, given the old one (failures throttled as logins). Every
+    session (this one too) and every API key of the caller end."""
+    address = client_address(request)
+    wait = ctx.logins.retry_after(caller.name, address)
+    if wait:
+        raise TooManyRequests(wait)
+    with ctx.db.write() as conn:
+        if users_repo.user_by_password(conn, caller.name, body.old_password) is None:
+            ok = False
+        else:
+            ok = True
+            keys = users_repo.set_password(conn, caller.id, body.new_password)
+    if not ok:
+        ctx.logins.failed(caller.name, address)
+        raise Forbidden("the old password is wrong")
+    forget_keys(ctx, keys)
+    out = Response(status_code=204)
+    out.delete_cookie(SESSION_COOKIE, path="/")
+    return out
+
+
+@router.get("/sessions")
+def my_sessions(request: Request, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+    """The caller's live sessions; ``current`` marks the one this request came with."""
+    s = ctx.settings
+    with ctx.db.read() as conn:
+        items = users_repo.list_sessions(conn, caller.id, s.session_idle, s.session_max_age)
+    token = request.cookies.get(SESSION_COOKIE)
+    mine = users_repo.token_hash(token) if token and caller.via == "session" else None
+    for item in items:
+        item["current"] = item["id"] == mine
+    return {"items": items, "total": len(items)}
+
+
+@router.delete("/sessions/{session_id}", status_code=204)
+def end_my_session(session_id: str, caller: CurrentUser, ctx: Ctx) -> Response:
+    with ctx.db.write() as conn:
+        users_repo.revoke_session(conn, session_id, caller.id)
     return Response(status_code=204)

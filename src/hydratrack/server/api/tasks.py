@@ -11,6 +11,9 @@ from fastapi.responses import JSONResponse
 
 from hydratrack.server.api.models import TaskIn, TaskPatch, dump
 from hydratrack.server.auth import Ctx, CurrentUser
+from hydratrack.server.context import ServerContext
+from hydratrack.server.errors import BadRequest, Forbidden
+from hydratrack.server.secrets import may_read_secrets
 from hydratrack.server.store import artifacts as artifacts_repo
 from hydratrack.server.store import task_list
 from hydratrack.server.store import tasks as tasks_repo
@@ -59,9 +62,13 @@ def list_tasks(
         params=_csv(params),
         metrics=_csv(metrics),
     )
+    for item in f.param:  # a filter on a secret's value would tell the value
+        name = item.partition("=")[0].partition("/")[2]
+        if name and ctx.mask.is_secret(name):
+            raise BadRequest(f"cannot filter on {name}: its values are secret (--secret-pattern)")
     with ctx.db.read() as conn:
         items, total = task_list.list_(conn, f)
-    return {"items": items, "total": total}
+    return {"items": [ctx.mask.task(i) for i in items], "total": total}
 
 
 @router.post("", status_code=201)
@@ -69,6 +76,7 @@ async def create_task(body: TaskIn, caller: CurrentUser, ctx: Ctx) -> Any:
     """(async, the work in the thread pool: FastAPI would check a plain function's answer
     in a second thread hop; the SDK waits for this request at a run's exit)"""
     task, created = await run_in_threadpool(_create, ctx, caller.id, caller.name, dump(body))
+    task = ctx.mask.task(task)
     return task if created else JSONResponse(task, status_code=200)
 
 
@@ -80,9 +88,16 @@ def _create(
 
 
 @router.get("/{task_id}")
-def get_task(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+def get_task(task_id: str, caller: CurrentUser, ctx: Ctx, unmasked: bool = False) -> dict[str, Any]:
+    """Secret values read ``********`` (server/secrets.py); ``?unmasked=true`` gives the
+    real ones to a caller :func:`may_read_secrets` allows (the process running the task)."""
     with ctx.db.read() as conn:
-        return tasks_repo.get(conn, task_id)
+        task = tasks_repo.get(conn, task_id)
+    if not unmasked:
+        return ctx.mask.task(task)
+    if not may_read_secrets(caller, task):
+        raise Forbidden("unmasked secrets are for the process running the task (a key pair)")
+    return task
 
 
 @router.patch("/{task_id}")
@@ -94,9 +109,9 @@ async def patch_task(
     return await run_in_threadpool(_patch, ctx, task_id, changes)
 
 
-def _patch(ctx: Any, task_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+def _patch(ctx: ServerContext, task_id: str, changes: dict[str, Any]) -> dict[str, Any]:
     with ctx.db.write() as conn:
-        return tasks_repo.patch(conn, task_id, changes)
+        return ctx.mask.task(tasks_repo.patch(conn, task_id, changes))
 
 
 @router.delete("/{task_id}", status_code=204)

@@ -1,23 +1,49 @@
-"""``/users``: list and create users (admins only)."""
+"""``/users`` (admins only): users and their lifecycle, every API key, every session.
+
+Disabling a user ends its sessions and login links and makes its keys fail; deleting it
+or setting its password ends its sessions and deletes its keys. On this server process
+at once; other processes sharing the database refuse a key within their
+``--key-cache-seconds`` (sessions are checked on every request, so everywhere at once).
+A user is named by id or name in the path.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hydratrack.server.auth import AdminUser, Ctx
+from hydratrack.server.context import ServerContext
 from hydratrack.server.store import users as users_repo
 
 router = APIRouter(prefix="/users", tags=["users"])
+
+Password = Field(min_length=8, max_length=1000)
 
 
 class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=255, pattern=r"^[^\s:]+$")
-    password: str = Field(min_length=8, max_length=1000)
+    password: str = Password
     is_admin: bool = False
+
+
+class UserPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    disabled: bool
+
+
+class PasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    password: str = Password
+
+
+def forget_keys(ctx: ServerContext, access_keys: list[str]) -> None:
+    """Drop keys from this process's key cache (they were deleted or their user disabled)."""
+    for key in access_keys:
+        ctx.keys.drop(key)
 
 
 @router.get("")
@@ -31,3 +57,66 @@ def list_users(caller: AdminUser, ctx: Ctx) -> dict[str, Any]:
 def create_user(body: UserIn, caller: AdminUser, ctx: Ctx) -> dict[str, Any]:
     with ctx.db.write() as conn:
         return users_repo.create_user(conn, body.name, body.password, body.is_admin)
+
+
+# -- every key, every session (declared before /{user}: fixed paths first) -------------
+@router.get("/keys")
+def list_keys(caller: AdminUser, ctx: Ctx, user: str | None = None) -> dict[str, Any]:
+    with ctx.db.read() as conn:
+        user_id = users_repo.find_user(conn, user).id if user else None
+        items = users_repo.list_all_keys(conn, user_id)
+    return {"items": items, "total": len(items)}
+
+
+@router.delete("/keys/{access_key}", status_code=204)
+def revoke_key(access_key: str, caller: AdminUser, ctx: Ctx) -> Response:
+    with ctx.db.write() as conn:
+        users_repo.revoke_key(conn, access_key)
+    forget_keys(ctx, [access_key])
+    return Response(status_code=204)
+
+
+@router.get("/sessions")
+def list_sessions(caller: AdminUser, ctx: Ctx, user: str | None = None) -> dict[str, Any]:
+    s = ctx.settings
+    with ctx.db.read() as conn:
+        user_id = users_repo.find_user(conn, user).id if user else None
+        items = users_repo.list_sessions(conn, user_id, s.session_idle, s.session_max_age)
+    return {"items": items, "total": len(items)}
+
+
+@router.delete("/sessions/{session_id}", status_code=204)
+def revoke_session(session_id: str, caller: AdminUser, ctx: Ctx) -> Response:
+    with ctx.db.write() as conn:
+        users_repo.revoke_session(conn, session_id)
+    return Response(status_code=204)
+
+
+# -- one user ---------------------------------------------------------------------------
+@router.patch("/{user}")
+def patch_user(user: str, body: UserPatch, caller: AdminUser, ctx: Ctx) -> dict[str, Any]:
+    """``{"disabled": true}`` disables (the last enabled admin cannot be), ``false`` enables."""
+    with ctx.db.write() as conn:
+        out = users_repo.set_disabled(conn, user, body.disabled)
+        keys = users_repo.access_keys_of(conn, out["id"])
+    forget_keys(ctx, keys)
+    return out
+
+
+@router.delete("/{user}", status_code=204)
+def delete_user(user: str, caller: AdminUser, ctx: Ctx) -> Response:
+    """Delete a user, its keys and sessions; its tasks, projects and queues stay."""
+    with ctx.db.write() as conn:
+        keys = users_repo.access_keys_of(conn, users_repo.find_user(conn, user).id)
+        users_repo.delete_user(conn, user)
+    forget_keys(ctx, keys)
+    return Response(status_code=204)
+
+
+@router.put("/{user}/password", status_code=204)
+def reset_password(user: str, body: PasswordIn, caller: AdminUser, ctx: Ctx) -> Response:
+    """Set a user's password; its sessions end and its API keys are deleted."""
+    with ctx.db.write() as conn:
+        keys = users_repo.set_password(conn, users_repo.find_user(conn, user).id, body.password)
+    forget_keys(ctx, keys)
+    return Response(status_code=204)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.engine import Connection
 
 from hydratrack.server.errors import NotFound
@@ -75,3 +75,19 @@ def put(
         )
     )
     return get(conn, task_id, name), (old if old != uri else None)
+
+
+def rebase(conn: Connection, old_root: str, new_root: str) -> int:
+    """Point records of files under ``old_root`` (a URI prefix) at ``new_root`` (after a
+    restore into another files root); returns how many changed."""
+    if old_root == new_root:
+        return 0
+    old = old_root.rstrip("/") + "/"
+    res = conn.execute(
+        update(artifacts)
+        .where(func.substr(artifacts.c.uri, 1, len(old)) == old)
+        .values(
+            uri=literal(new_root.rstrip("/") + "/") + func.substr(artifacts.c.uri, len(old) + 1)
+        )
+    )
+    return int(res.rowcount)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -44,6 +45,7 @@ users = Table(
     Column("password_hash", String(300), nullable=False),
     Column("is_admin", Boolean, nullable=False, default=False),
     Column("created", DateTime, nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
 )
 
 api_keys = Table(
@@ -65,6 +67,7 @@ sessions = Table(
     Column("csrf_token", String(64), nullable=False),
     Column("created", DateTime, nullable=False),
     Column("expires", DateTime, nullable=False),
+    Column("last_seen", DateTime),
 )
 
 login_tokens = Table(

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import types
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -21,7 +22,6 @@ from hydratrack.server.errors import Conflict, NotFound
 from hydratrack.server.store.clock import iso, new_id, utcnow
 from hydratrack.server.store.models import api_keys, login_tokens, sessions, users
 
-SESSION_DAYS = 14
 LOGIN_TOKEN_HOURS = 24
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
@@ -54,6 +54,7 @@ def user_view(row: Any) -> dict[str, Any]:
         "id": row.id,
         "name": row.name,
         "is_admin": bool(row.is_admin),
+        "disabled": bool(getattr(row, "disabled", False)),
         "created": iso(row.created),
     }
 
@@ -80,7 +81,7 @@ def create_user(
             conn.execute(users.insert().values(**row))
     except IntegrityError:
         raise Conflict(f"user {name} already exists") from None
-    return user_view(conn.execute(select(users).where(users.c.id == row["id"])).one())
+    return user_view(types.SimpleNamespace(**row))
 
 
 def list_users(conn: Connection) -> list[dict[str, Any]]:
@@ -99,7 +100,81 @@ def user_by_password(conn: Connection, name: str, password: str) -> Any | None:
     if row is None:
         hash_password(password)  # same work either way: no user-name oracle by timing
         return None
-    return row if check_password(password, row.password_hash) else None
+    if not check_password(password, row.password_hash):
+        return None
+    return None if row.disabled else row
+
+
+def user_by_name(conn: Connection, name: str) -> Any:
+    row = conn.execute(select(users).where(users.c.name == name)).first()
+    if row is None:
+        raise NotFound("user", name)
+    return row
+
+
+def find_user(conn: Connection, id_or_name: str) -> Any:
+    """A user by id or, failing that, by name."""
+    row = conn.execute(select(users).where(users.c.id == id_or_name)).first()
+    return row if row is not None else user_by_name(conn, id_or_name)
+
+
+def _enabled_admins(conn: Connection) -> int:
+    q = select(func.count()).select_from(users).where(users.c.is_admin, users.c.disabled.is_(False))
+    return int(conn.execute(q).scalar_one())
+
+
+def _keep_an_admin(conn: Connection, row: Any, doing: str) -> None:
+    if row.is_admin and not row.disabled and _enabled_admins(conn) <= 1:
+        raise Conflict(f"cannot {doing} {row.name}: it is the last enabled admin")
+
+
+def end_access(conn: Connection, user_id: str, *, keys: bool) -> list[str]:
+    """End a user's sessions and unused login links (and, with ``keys``, delete its API
+    keys); returns the access keys deleted, for the caller to drop from its key cache."""
+    conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
+    conn.execute(delete(login_tokens).where(login_tokens.c.user_id == user_id))
+    if not keys:
+        return []
+    gone = [
+        r.access_key
+        for r in conn.execute(select(api_keys.c.access_key).where(api_keys.c.user_id == user_id))
+    ]
+    conn.execute(delete(api_keys).where(api_keys.c.user_id == user_id))
+    return gone
+
+
+def access_keys_of(conn: Connection, user_id: str) -> list[str]:
+    q = select(api_keys.c.access_key).where(api_keys.c.user_id == user_id)
+    return [r.access_key for r in conn.execute(q)]
+
+
+def set_disabled(conn: Connection, id_or_name: str, disabled: bool) -> dict[str, Any]:
+    """Disable (sessions and login links end; its keys are refused while disabled) or
+    enable a user. The last enabled admin cannot be disabled."""
+    row = find_user(conn, id_or_name)
+    if disabled:
+        _keep_an_admin(conn, row, "disable")
+        end_access(conn, row.id, keys=False)
+    conn.execute(update(users).where(users.c.id == row.id).values(disabled=disabled))
+    return user_view(find_user(conn, row.id))
+
+
+def delete_user(conn: Connection, id_or_name: str) -> Any:
+    """Delete a user with its keys, sessions and links; its tasks stay (owner unset)."""
+    row = find_user(conn, id_or_name)
+    _keep_an_admin(conn, row, "delete")
+    end_access(conn, row.id, keys=True)
+    conn.execute(delete(users).where(users.c.id == row.id))
+    return row
+
+
+def set_password(conn: Connection, user_id: str, password: str) -> list[str]:
+    """A new password; every session, login link and API key of the user ends. Returns
+    the deleted access keys."""
+    conn.execute(
+        update(users).where(users.c.id == user_id).values(password_hash=hash_password(password))
+    )
+    return end_access(conn, user_id, keys=True)
 
 
 # -- API keys ------------------------------------------------------------------------
@@ -133,6 +208,33 @@ def list_keys(conn: Connection, user_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def list_all_keys(conn: Connection, user_id: str | None = None) -> list[dict[str, Any]]:
+    """Every API key (of one user, if given) with its owner's name; never the secret."""
+    q = (
+        select(api_keys, users.c.name.label("user_name"))
+        .join(users, users.c.id == api_keys.c.user_id)
+        .order_by(users.c.name, api_keys.c.created)
+    )
+    if user_id:
+        q = q.where(api_keys.c.user_id == user_id)
+    return [
+        {
+            "access_key": r.access_key,
+            "label": r.label,
+            "user": {"id": r.user_id, "name": r.user_name},
+            "created": iso(r.created),
+            "last_used": iso(r.last_used),
+        }
+        for r in conn.execute(q)
+    ]
+
+
+def revoke_key(conn: Connection, access_key: str) -> None:
+    """Delete any user's key (admins)."""
+    if conn.execute(delete(api_keys).where(api_keys.c.access_key == access_key)).rowcount == 0:
+        raise NotFound("API key", access_key)
+
+
 def delete_key(conn: Connection, user_id: str, access_key: str) -> None:
     res = conn.execute(
         delete(api_keys).where(api_keys.c.access_key == access_key, api_keys.c.user_id == user_id)
@@ -149,7 +251,7 @@ def user_by_key(conn: Connection, access_key: str, secret: str) -> Any | None:
     ).first()
     if row is None or not hmac.compare_digest(row.secret_hash, token_hash(secret)):
         return None
-    return row
+    return None if row.disabled else row
 
 
 def touch_key(conn: Connection, access_key: str) -> None:
@@ -159,8 +261,8 @@ def touch_key(conn: Connection, access_key: str) -> None:
 
 
 # -- sessions ------------------------------------------------------------------------
-def create_session(conn: Connection, user_id: str) -> tuple[str, str]:
-    """A new session; returns (cookie token, CSRF token)."""
+def create_session(conn: Connection, user_id: str, max_age: dt.timedelta) -> tuple[str, str]:
+    """A new session ending after ``max_age`` at the latest; returns (cookie token, CSRF)."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     now = utcnow()
     conn.execute(
@@ -169,22 +271,95 @@ def create_session(conn: Connection, user_id: str) -> tuple[str, str]:
             user_id=user_id,
             csrf_token=csrf,
             created=now,
-            expires=now + dt.timedelta(days=SESSION_DAYS),
+            expires=now + max_age,
+            last_seen=now,
         )
     )
     return token, csrf
 
 
-def session_user(conn: Connection, token: str) -> tuple[Any, str] | None:
-    """(user row, CSRF token) of a live session, or None."""
+def session_alive(row: Any, now: dt.datetime, idle: dt.timedelta, max_age: dt.timedelta) -> bool:
+    """A session is alive before its expiry, before ``max_age`` from its creation (a
+    shorter setting applies to older sessions too) and while used within ``idle``."""
+    seen = row.last_seen or row.created
+    return bool(now < row.expires and now < row.created + max_age and now < seen + idle)
+
+
+def session_user(
+    conn: Connection,
+    token: str,
+    idle: dt.timedelta,
+    max_age: dt.timedelta,
+) -> tuple[Any, str, dt.datetime] | None:
+    """(user row, CSRF token, last seen) of a live session of an enabled user, or None."""
     row = conn.execute(
-        select(users, sessions.c.csrf_token, sessions.c.expires)
+        select(
+            users,
+            sessions.c.csrf_token,
+            sessions.c.expires,
+            sessions.c.last_seen,
+            sessions.c.created.label("session_created"),
+        )
         .join(sessions, sessions.c.user_id == users.c.id)
         .where(sessions.c.token_hash == token_hash(token))
     ).first()
-    if row is None or row.expires < utcnow():
+    if row is None or row.disabled:
         return None
-    return row, row.csrf_token
+    view = types.SimpleNamespace(
+        expires=row.expires, created=row.session_created, last_seen=row.last_seen
+    )
+    if not session_alive(view, utcnow(), idle, max_age):
+        return None
+    return row, row.csrf_token, row.last_seen or row.session_created
+
+
+def touch_session(conn: Connection, token: str) -> None:
+    conn.execute(
+        update(sessions)
+        .where(sessions.c.token_hash == token_hash(token))
+        .values(last_seen=utcnow())
+    )
+
+
+def session_view(row: Any, user_name: str) -> dict[str, Any]:
+    return {
+        "id": row.token_hash,  # a digest of the cookie: names the session, opens nothing
+        "user": {"id": row.user_id, "name": user_name},
+        "created": iso(row.created),
+        "last_seen": iso(row.last_seen or row.created),
+        "expires": iso(row.expires),
+    }
+
+
+def list_sessions(
+    conn: Connection,
+    user_id: str | None,
+    idle: dt.timedelta,
+    max_age: dt.timedelta,
+) -> list[dict[str, Any]]:
+    """Live sessions (of one user, if given), newest first."""
+    q = (
+        select(sessions, users.c.name.label("user_name"))
+        .join(users, users.c.id == sessions.c.user_id)
+        .order_by(sessions.c.created.desc())
+    )
+    if user_id:
+        q = q.where(sessions.c.user_id == user_id)
+    now = utcnow()
+    return [
+        session_view(r, r.user_name)
+        for r in conn.execute(q)
+        if session_alive(r, now, idle, max_age)
+    ]
+
+
+def revoke_session(conn: Connection, session_id: str, user_id: str | None = None) -> None:
+    """End a session by its id (the digest); ``user_id`` limits it to that user's."""
+    q = delete(sessions).where(sessions.c.token_hash == session_id)
+    if user_id:
+        q = q.where(sessions.c.user_id == user_id)
+    if conn.execute(q).rowcount == 0:
+        raise NotFound("session", session_id[:12])
 
 
 def delete_session(conn: Connection, token: str) -> None:
@@ -230,4 +405,5 @@ def use_login_token(conn: Connection, token: str) -> Any | None:
     user_id = conn.execute(
         select(login_tokens.c.user_id).where(login_tokens.c.token_hash == h)
     ).scalar_one()
-    return get_user(conn, user_id)
+    row = get_user(conn, user_id)
+    return None if row.disabled else row

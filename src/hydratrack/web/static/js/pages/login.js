@@ -3,10 +3,21 @@ import { request, setCsrfToken } from "../api.js";
 import { h, replace } from "../dom.js";
 import { errorText, main } from "../layout.js";
 
-/** Where to go after login: only a same-site path, never another origin. */
-function nextUrl() {
-  const next = new URLSearchParams(location.search).get("next") || "/";
-  return next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
+/**
+ * Where to go after login: a path on this origin, never another one. The value is parsed
+ * the way the browser will (it drops tabs and newlines and reads "\\" as "/"), and the
+ * absolute URL of the result is used only when its origin is ours.
+ */
+export function nextUrl(search = location.search) {
+  const next = new URLSearchParams(search).get("next") || "/";
+  if (!next.startsWith("/")) return "/";
+  let url;
+  try {
+    url = new URL(next, location.origin);
+  } catch {
+    return "/";
+  }
+  return url.origin === location.origin ? url.href : "/";
 }
 
 async function login(body) {
