@@ -16,7 +16,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text, update
 
-from hydratrack.server.store import events, lifecycle, queues, tasks, users, workers
+from hydratrack.server.store import events, leases, lifecycle, queues, tasks, users, workers
 from hydratrack.server.store.db import Database, normalize_url
 from hydratrack.server.store.migration import current_revision, upgrade
 from hydratrack.server.store.models import metadata
@@ -192,11 +192,11 @@ def test_expired_lease_fails_with_reason(db: Database, user_id: str) -> None:
         wid = workers.register(conn, "box-7", ["q"], user_id)["id"]
         lifecycle.enqueue(conn, tid, "q")
         assert queues.claim(conn, wid, [queues.get_row(conn, "q").id], 30) == tid
-        assert lifecycle.fail_expired_leases(conn, 30) == []
+        assert leases.expire(conn, 30) == []
         conn.execute(
             update(tasks_t).where(tasks_t.c.id == tid).values(lease_expires=dt.datetime(2000, 1, 1))
         )
-        assert lifecycle.fail_expired_leases(conn, 30) == [tid]
+        assert [lost.task_id for lost in leases.expire(conn, 30)] == [tid]
         row = tasks.get_row(conn, tid)
     assert row.status == "failed"
     assert row.status_reason == "worker box-7 lost: no heartbeat for 30 s"
