@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from hydratrack.cli import admin, agent, server, sync, tasks
+from hydratrack.cli import admin, agent, queues, server, sync, tasks
 
 app = typer.Typer(
     name="hydratrack",
@@ -26,7 +26,7 @@ def _root() -> None:
     """Self-hosted experiment manager for Hydra applications."""
 
 
-for module in (server, admin, tasks, sync, agent):
+for module in (server, admin, tasks, queues, sync, agent):
     module.register(app)
 
 
