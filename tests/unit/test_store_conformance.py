@@ -21,6 +21,7 @@ from hydratrack.server.store.db import Database, normalize_url
 from hydratrack.server.store.migration import current_revision, upgrade
 from hydratrack.server.store.models import metadata
 from hydratrack.server.store.models import tasks as tasks_t
+from hydratrack.status import TaskStatus
 from tests.support import servers
 
 BACKENDS = ["sqlite"] + (["postgresql"] if servers.test_db_url() else [])
@@ -200,6 +201,29 @@ def test_expired_lease_fails_with_reason(db: Database, user_id: str) -> None:
         row = tasks.get_row(conn, tid)
     assert row.status == "failed"
     assert row.status_reason == "worker box-7 lost: no heartbeat for 30 s"
+
+
+def test_gone_workers_are_removed_unless_holding_a_running_task(db: Database, user_id: str) -> None:
+    from hydratrack.server.store.models import workers as workers_t
+
+    with db.write() as conn:
+        queues.create(conn, "q")
+        for name in ("quiet", "busy", "fresh"):
+            workers.register(conn, name, ["q"], user_id)
+        ids = {w["name"]: w["id"] for w in workers.list_(conn)}
+        tid = tasks.create(conn, user_id, {"name": "t", "project": "p"})[0]["id"]
+        lifecycle.enqueue(conn, tid, "q")
+        assert queues.claim(conn, ids["busy"], [queues.get_row(conn, "q").id], 30) == tid
+        conn.execute(
+            update(workers_t)
+            .where(workers_t.c.name.in_(["quiet", "busy"]))
+            .values(last_heartbeat=dt.datetime(2000, 1, 1))
+        )
+        assert workers.remove_gone(conn, 3600) == ["quiet"]
+        assert sorted(w["name"] for w in workers.list_(conn)) == ["busy", "fresh"]
+        lifecycle.set_status(conn, tid, TaskStatus.COMPLETED, None, None)
+        assert workers.remove_gone(conn, 3600) == ["busy"]  # its task is over
+        assert [w["name"] for w in workers.list_(conn)] == ["fresh"]
 
 
 def test_expired_sessions_and_login_links_are_dropped(db: Database, user_id: str) -> None:

@@ -20,11 +20,11 @@ log = logging.getLogger("hydratrack.server")
 CLEANUP_SECONDS = 3600.0
 
 
-def sweep_once(ctx: ServerContext, expire_leases: bool = True) -> list[leases.Lost]:
+def sweep_once(ctx: ServerContext) -> list[leases.Lost]:
     """Tasks of lost workers failed or re-queued; workers gone too long removed."""
     settings = ctx.settings
     with ctx.db.write() as conn:
-        lost = leases.expire(conn, settings.lease_seconds) if expire_leases else []
+        lost = leases.expire(conn, settings.lease_seconds)
         gone = workers_repo.remove_gone(conn, settings.worker_gone_seconds)
     for item in lost:
         log.warning("task %s %s: %s", item.task_id, _verb(item), item.reason)
@@ -53,17 +53,18 @@ def hourly_maintenance(ctx: ServerContext) -> None:
 async def sweep_forever(ctx: ServerContext) -> None:
     """Expired leases every ``--sweep-seconds``; :func:`hourly_maintenance` hourly.
 
-    No lease expires in the first ``--lease-seconds`` after the start: while the server
-    was down no agent could send a heartbeat, so leases that ran out meanwhile say nothing
-    about the agents; each gets one full lease to reach the server again.
+    Nothing is swept in the first ``--lease-seconds`` after the start: while the server
+    was down no agent could send a heartbeat, so leases that ran out (and workers that
+    went quiet) meanwhile say nothing about the agents; each gets one full lease to reach
+    the server again.
     """
     started = time.monotonic()
     last_cleanup = started - CLEANUP_SECONDS  # the first sweep cleans up too
     while True:
         await asyncio.sleep(ctx.settings.sweep_seconds)
         try:
-            due = time.monotonic() - started >= ctx.settings.lease_seconds
-            await run_in_threadpool(sweep_once, ctx, due)
+            if time.monotonic() - started >= ctx.settings.lease_seconds:
+                await run_in_threadpool(sweep_once, ctx)
             if time.monotonic() - last_cleanup > CLEANUP_SECONDS:
                 last_cleanup = time.monotonic()
                 await run_in_threadpool(hourly_maintenance, ctx)
