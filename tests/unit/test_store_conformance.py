@@ -203,6 +203,28 @@ def test_expired_lease_fails_with_reason(db: Database, user_id: str) -> None:
     assert row.status_reason == "worker box-7 lost: no heartbeat for 30 s"
 
 
+def test_expired_lease_requeues_by_policy_unless_aborting(db: Database, user_id: str) -> None:
+    with db.write() as conn:
+        queues.create(conn, "retry", lost_worker_policy="requeue", lost_worker_retries=3)
+        wid = workers.register(conn, "box-8", ["retry"], user_id)["id"]
+        qid = queues.get_row(conn, "retry").id
+        kept, aborted = (
+            tasks.create(conn, user_id, {"name": n, "project": "p"})[0]["id"] for n in "ka"
+        )
+        for tid in (kept, aborted):
+            lifecycle.enqueue(conn, tid, "retry")
+            assert queues.claim(conn, wid, [qid], 30) == tid
+        lifecycle.abort(conn, aborted, None)  # asked to stop, then its worker was lost
+        conn.execute(update(tasks_t).values(lease_expires=dt.datetime(2000, 1, 1)))
+        lost = {x.task_id: x.status.value for x in leases.expire(conn, 30)}
+        assert lost == {kept: "queued", aborted: "stopped"}
+        assert tasks.get_row(conn, kept).status == "queued"
+        assert queues.get(conn, "retry")["entries"][0]["task"]["id"] == kept
+        row = tasks.get_row(conn, aborted)
+    assert row.status == "stopped" and row.completed is not None
+    assert row.status_reason.endswith("; stopped (an abort was requested)")
+
+
 def test_gone_workers_are_removed_unless_holding_a_running_task(db: Database, user_id: str) -> None:
     from hydratrack.server.store.models import workers as workers_t
 

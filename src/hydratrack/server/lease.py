@@ -15,6 +15,7 @@ from hydratrack.server.context import ServerContext
 from hydratrack.server.store import leases
 from hydratrack.server.store import users as users_repo
 from hydratrack.server.store import workers as workers_repo
+from hydratrack.status import TaskStatus
 
 log = logging.getLogger("hydratrack.server")
 CLEANUP_SECONDS = 3600.0
@@ -30,7 +31,7 @@ def sweep_once(ctx: ServerContext) -> list[leases.Lost]:
         log.warning("task %s %s: %s", item.task_id, _verb(item), item.reason)
         for uri in item.artifact_uris:
             ctx.files.delete(uri)
-    if any(item.requeued for item in lost):
+    if any(item.status is TaskStatus.QUEUED for item in lost):
         ctx.wakeup.notify()
     for name in gone:
         log.info(
@@ -40,7 +41,7 @@ def sweep_once(ctx: ServerContext) -> list[leases.Lost]:
 
 
 def _verb(item: leases.Lost) -> str:
-    return "re-queued" if item.requeued else "failed"
+    return "re-queued" if item.status is TaskStatus.QUEUED else str(item.status)
 
 
 def hourly_maintenance(ctx: ServerContext) -> None:

@@ -32,7 +32,6 @@ from hydratrack.server.store.models import (
 from hydratrack.status import TaskStatus
 
 S = TaskStatus
-POLICIES = ("fail", "requeue")
 MAX_RETRIES = 100
 
 
@@ -40,28 +39,37 @@ MAX_RETRIES = 100
 class Outcome:
     """What happens to one task whose worker was lost."""
 
-    requeue: bool
+    status: TaskStatus  # queued (re-queued), failed, or stopped (an abort was pending)
     reason: str  # the task's status reason
+
+    @property
+    def requeue(self) -> bool:
+        return self.status is S.QUEUED
 
 
 @dataclasses.dataclass(frozen=True)
 class Lost:
     task_id: str
-    requeued: bool
+    status: TaskStatus
     reason: str
     artifact_uris: list[str]  # files of dropped artifacts, for the caller to delete
 
 
-def decide(worker: str, seconds: float, policy: str, retries: int, attempt: int) -> Outcome:
-    """The outcome for a task lost on its ``attempt``-th claim (1 = first)."""
+def decide(
+    worker: str, seconds: float, policy: str, retries: int, attempt: int, aborting: bool = False
+) -> Outcome:
+    """The outcome for a task lost on its ``attempt``-th claim (1 = first); ``aborting``:
+    a user asked to stop it (it is not run again)."""
     lost = f"worker {worker} lost: no heartbeat for {seconds:g} s"
+    if aborting:
+        return Outcome(S.STOPPED, f"{lost}; stopped (an abort was requested)")
     if policy != "requeue":
-        return Outcome(False, lost)
+        return Outcome(S.FAILED, lost)
     attempt = max(attempt, 1)
     total = retries + 1
     if attempt < total:
-        return Outcome(True, f"{lost}; requeued, attempt {attempt + 1} of {total}")
-    return Outcome(False, f"{lost}; failed after {total} attempt{'s' if total > 1 else ''}")
+        return Outcome(S.QUEUED, f"{lost}; requeued, attempt {attempt + 1} of {total}")
+    return Outcome(S.FAILED, f"{lost}; failed after {total} attempt{'s' if total > 1 else ''}")
 
 
 def expire(conn: Connection, lease_seconds: float) -> list[Lost]:
@@ -74,6 +82,7 @@ def expire(conn: Connection, lease_seconds: float) -> list[Lost]:
             tasks.c.queue_id,
             tasks.c.queue_priority,
             tasks.c.enqueued,
+            tasks.c.abort_requested,
             workers.c.name.label("worker_name"),
             queues.c.lost_worker_policy,
             queues.c.lost_worker_retries,
@@ -96,27 +105,28 @@ def expire(conn: Connection, lease_seconds: float) -> list[Lost]:
             row.lost_worker_policy or "fail",  # NULL: its queue was deleted
             row.lost_worker_retries or 0,
             row.attempt,
+            bool(row.abort_requested),
         )
         if outcome.requeue:
             uris = _requeue(conn, row, outcome.reason)
         else:
-            _fail(conn, row.id, outcome.reason)
+            _end(conn, row.id, outcome)
             uris = []
-        out.append(Lost(str(row.id), outcome.requeue, outcome.reason, uris))
+        out.append(Lost(str(row.id), outcome.status, outcome.reason, uris))
     return out
 
 
-def _fail(conn: Connection, task_id: str, reason: str) -> None:
+def _end(conn: Connection, task_id: str, outcome: Outcome) -> None:
     now = utcnow()
     conn.execute(
         update(tasks)
         .where(tasks.c.id == task_id, tasks.c.status == S.IN_PROGRESS.value)
         .values(
-            status=S.FAILED.value,
+            status=outcome.status.value,
             completed=now,
             last_update=now,
             lease_expires=None,
-            status_reason=reason,
+            status_reason=outcome.reason,
         )
     )
 
