@@ -13,7 +13,7 @@ from hydratrack.agent.runner import TaskRunner
 from hydratrack.agent.settings import AgentSettings
 from hydratrack.agent.workspace import Workspace
 from hydratrack.client import ApiClient
-from tests.support.servers import ServerProcess
+from tests.support.servers import ServerProcess, running_server
 
 
 def _agent(server: ServerProcess, api: ApiClient, tmp_path: Path, queue: str) -> Agent:
@@ -99,3 +99,34 @@ def test_an_abort_for_the_running_task_stops_it(
         thread.join(30)
     assert result == ["stopped"]
     assert api.get_task(task_id)["status"] == "stopped"
+
+
+def test_a_run_whose_task_was_requeued_reports_no_status(tmp_path: Path) -> None:
+    """Cut off longer than the lease, the task went back on its queue and another worker
+    took it: the old run ending must not report its status over the new attempt's."""
+    servers = running_server(tmp_path / "srv", extra_args=["--lease-seconds", "1"])
+    srv = next(servers)
+    try:
+        with srv.client() as api:
+            queue = "hb" + uuid.uuid4().hex[:8]
+            api.create_queue(queue, lost_worker_policy="requeue", lost_worker_retries=1)
+            agent = _agent(srv, api, tmp_path, queue)  # no heartbeat thread: cut off
+            task_id = _sleeper(api, tmp_path, queue, 4)
+            thread, result = _start(agent, _claim(api, agent, task_id))
+            try:
+                deadline = time.monotonic() + 15
+                while api.get_task(task_id)["status"] != "queued":
+                    assert time.monotonic() < deadline, "the lost task was not re-queued"
+                    time.sleep(0.1)
+                other = api.register_worker("other-" + queue, [queue])
+                assert api.claim(other["id"], timeout=5)["id"] == task_id  # type: ignore[index]
+                while thread.is_alive():  # the other worker is alive and well
+                    api.heartbeat(other["id"], task_id)
+                    thread.join(0.3)
+            finally:
+                thread.join(30)
+            assert result == ["in_progress"]  # what the task is now; nothing reported
+            now = api.get_task(task_id)
+            assert now["status"] == "in_progress" and now["worker"]["id"] == other["id"]
+    finally:
+        servers.close()

@@ -87,10 +87,16 @@ def test_queues_page_shows_lengths_and_workers(
         src = hydra_run(api, f"queues-{uuid.uuid4().hex[:6]}", "waiting-run")
         waiting = api.clone_task(src["id"], name="waiting clone")
         api.enqueue_task(waiting["id"], claimed["queue"]["name"])
+        retry = api.create_queue(
+            f"retry-{uuid.uuid4().hex[:6]}", lost_worker_policy="requeue", lost_worker_retries=2
+        )
     ui.page.get_by_role("link", name="Queues").click()
     ui.page.wait_for_url(ui.url("/queues"))
     qrow = ui.page.locator("#queues-table tbody tr", has_text=claimed["queue"]["name"])
     expect(qrow.locator("td").nth(1)).to_have_text("1")
+    expect(qrow.locator("td").nth(2)).to_have_text("fail")  # the default lost-worker policy
+    rrow = ui.page.locator("#queues-table tbody tr", has_text=retry["name"])
+    expect(rrow.locator("td").nth(2)).to_have_text("requeue (up to 2 times)")
     expect(ui.page.locator("#queues-table tbody tr", has_text="default")).to_have_count(1)
     wrow = ui.page.locator("#workers-table tbody tr", has_text=claimed["worker"]["name"])
     expect(wrow.get_by_role("link", name="train-long remote")).to_be_visible()

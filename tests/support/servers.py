@@ -128,12 +128,13 @@ def start_server(
     extra_args: list[str] | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 60.0,
+    port: int | None = None,
 ) -> ServerProcess:
     """Start ``hydratrack server`` and wait until /api/v1/health answers 200."""
     home = base / "home"
     data_dir = base / "data"
     home.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     args = [
         sys.executable,
         "-m",
@@ -153,7 +154,7 @@ def start_server(
     proc_env.update(HOME=str(home), PYTHONUNBUFFERED="1")
     proc_env.update(env or {})
     log_path = base / f"server-{port}.log"
-    with open(log_path, "wb") as log:
+    with open(log_path, "ab") as log:  # a restart appends
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=proc_env)
     url = f"http://127.0.0.1:{port}"
     server = ServerProcess(url, port, data_dir, home, db_url, proc, log_path)
@@ -172,6 +173,17 @@ def start_server(
         time.sleep(0.05)
     server.creds = read_config_file(server.config_file)
     return server
+
+
+def restart_server(server: ServerProcess, extra_args: list[str] | None = None) -> ServerProcess:
+    """SIGKILL ``server`` (if still running) and start it again: same port, data and
+    database. The caller stops the returned process."""
+    if server.proc.poll() is None:
+        server.proc.kill()
+        server.proc.wait(10)
+    return start_server(
+        server.data_dir.parent, db_url=server.db_url, extra_args=extra_args, port=server.port
+    )
 
 
 def running_server(base: Path, **kwargs: Any) -> Iterator[ServerProcess]:

@@ -17,11 +17,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text, update
 
 from hydratrack.server.errors import Conflict
-from hydratrack.server.store import events, lifecycle, queues, tasks, users, workers
+from hydratrack.server.store import events, leases, lifecycle, queues, tasks, users, workers
 from hydratrack.server.store.db import Database, normalize_url
 from hydratrack.server.store.migration import current_revision, upgrade
 from hydratrack.server.store.models import metadata
 from hydratrack.server.store.models import tasks as tasks_t
+from hydratrack.status import TaskStatus
 from tests.support import servers
 
 BACKENDS = ["sqlite"] + (["postgresql"] if servers.requested_db_url() else [])
@@ -193,14 +194,59 @@ def test_expired_lease_fails_with_reason(db: Database, user_id: str) -> None:
         wid = workers.register(conn, "box-7", ["q"], user_id)["id"]
         lifecycle.enqueue(conn, tid, "q")
         assert queues.claim(conn, wid, [queues.get_row(conn, "q").id], 30) == tid
-        assert lifecycle.fail_expired_leases(conn, 30) == []
+        assert leases.expire(conn, 30) == []
         conn.execute(
             update(tasks_t).where(tasks_t.c.id == tid).values(lease_expires=dt.datetime(2000, 1, 1))
         )
-        assert lifecycle.fail_expired_leases(conn, 30) == [tid]
+        assert [lost.task_id for lost in leases.expire(conn, 30)] == [tid]
         row = tasks.get_row(conn, tid)
     assert row.status == "failed"
     assert row.status_reason == "worker box-7 lost: no heartbeat for 30 s"
+
+
+def test_expired_lease_requeues_by_policy_unless_aborting(db: Database, user_id: str) -> None:
+    with db.write() as conn:
+        queues.create(conn, "retry", lost_worker_policy="requeue", lost_worker_retries=3)
+        wid = workers.register(conn, "box-8", ["retry"], user_id)["id"]
+        qid = queues.get_row(conn, "retry").id
+        kept, aborted = (
+            tasks.create(conn, user_id, {"name": n, "project": "p"})[0]["id"] for n in "ka"
+        )
+        for tid in (kept, aborted):
+            lifecycle.enqueue(conn, tid, "retry")
+            assert queues.claim(conn, wid, [qid], 30) == tid
+        lifecycle.abort(conn, aborted, None)  # asked to stop, then its worker was lost
+        conn.execute(update(tasks_t).values(lease_expires=dt.datetime(2000, 1, 1)))
+        lost = {x.task_id: x.status.value for x in leases.expire(conn, 30)}
+        assert lost == {kept: "queued", aborted: "stopped"}
+        assert tasks.get_row(conn, kept).status == "queued"
+        assert queues.get(conn, "retry")["entries"][0]["task"]["id"] == kept
+        row = tasks.get_row(conn, aborted)
+    assert row.status == "stopped" and row.completed is not None
+    assert row.status_reason.endswith("; stopped (an abort was requested)")
+
+
+def test_gone_workers_are_removed_unless_holding_a_running_task(db: Database, user_id: str) -> None:
+    from hydratrack.server.store.models import workers as workers_t
+
+    with db.write() as conn:
+        queues.create(conn, "q")
+        for name in ("quiet", "busy", "fresh"):
+            workers.register(conn, name, ["q"], user_id)
+        ids = {w["name"]: w["id"] for w in workers.list_(conn)}
+        tid = tasks.create(conn, user_id, {"name": "t", "project": "p"})[0]["id"]
+        lifecycle.enqueue(conn, tid, "q")
+        assert queues.claim(conn, ids["busy"], [queues.get_row(conn, "q").id], 30) == tid
+        conn.execute(
+            update(workers_t)
+            .where(workers_t.c.name.in_(["quiet", "busy"]))
+            .values(last_heartbeat=dt.datetime(2000, 1, 1))
+        )
+        assert workers.remove_gone(conn, 3600) == ["quiet"]
+        assert sorted(w["name"] for w in workers.list_(conn)) == ["busy", "fresh"]
+        lifecycle.set_status(conn, tid, TaskStatus.COMPLETED, None, None)
+        assert workers.remove_gone(conn, 3600) == ["busy"]  # its task is over
+        assert [w["name"] for w in workers.list_(conn)] == ["fresh"]
 
 
 def test_expired_sessions_and_login_links_are_dropped(db: Database, user_id: str) -> None:

@@ -2,8 +2,10 @@
 
 Reader threads put lines into a buffer; a sender thread posts what is buffered every
 ``interval`` seconds (so lines show within about a second). Each batch carries a batch id
-made once, so a retried post after a network error is stored once. Lines are also echoed
-to a local stream (the agent's log, or the terminal for ``hydratrack rerun``).
+made once, so a retried post after a network error is stored once. While the server cannot
+be reached (or answers 5xx) lines are kept and retried, also after :meth:`close`, until
+its timeout; a batch the server refuses (4xx) is dropped with a warning. Lines are also
+echoed to a local stream (the agent's log, or the terminal for ``hydratrack rerun``).
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ import time
 import uuid
 from typing import IO, Any, Callable
 
+from hydratrack.agent import retry
 from hydratrack.client import ApiClient, ApiError
 
 log = logging.getLogger("hydratrack.agent")
 MAX_BATCH = 500
 MAX_LINE = 64 * 1024
 TAIL_LINES = 60  # stderr lines kept for the failure reason (a full Hydra traceback fits)
+MAX_BUFFERED = 200_000  # lines kept while the server is away; beyond, the oldest go
 
 
 class ConsoleStream:
@@ -37,6 +41,7 @@ class ConsoleStream:
         self._wake = threading.Event()
         self._closed = threading.Event()
         self._pending: tuple[str, list[dict[str, Any]]] | None = None
+        self._give_up_at = float("inf")  # set by close()
         self._readers: list[threading.Thread] = []
         self._sender = threading.Thread(
             target=self._send_loop, daemon=True, name="hydratrack-console"
@@ -56,6 +61,9 @@ class ConsoleStream:
             self._lines.append(
                 {"type": "console", "stream": stream, "text": text, "ts": time.time()}
             )
+            if len(self._lines) > MAX_BUFFERED:
+                del self._lines[: len(self._lines) - MAX_BUFFERED]
+                log.warning("console of task %s: server away, oldest lines dropped", self.task_id)
 
     def note(self, text: str) -> None:
         """A line from the agent itself (on stderr, marked as the agent's)."""
@@ -96,12 +104,14 @@ class ConsoleStream:
             self.line(stream, text[start : start + MAX_LINE] + "\n")
 
     def close(self, timeout: float = 10.0) -> None:
-        """Wait for the pipes to end and send everything left."""
+        """Wait for the pipes to end and send everything left, retrying a server that
+        cannot be reached for up to ``timeout`` seconds."""
         for thread in self._readers:
             thread.join(timeout)
+        self._give_up_at = time.monotonic() + timeout
         self._closed.set()
         self._wake.set()
-        self._sender.join(timeout)
+        self._sender.join(timeout + 5.0)
 
     def _take(self) -> tuple[str, list[dict[str, Any]]] | None:
         if self._pending is not None:
@@ -125,21 +135,22 @@ class ConsoleStream:
                     continue
                 except ApiError as exc:
                     failures += 1
-                    if exc.status in (400, 404, 409, 422) or failures > 20:
-                        log.warning(
-                            "console of task %s: %d lines not stored: %s",
-                            self.task_id,
-                            len(item[1]),
-                            exc.message,
-                        )
-                        self._pending = None
+                    if not retry.transient(exc):  # refused: sending it again will not help
+                        self._drop(item[1], exc.message)
                         continue
+                    if closing and time.monotonic() > self._give_up_at:
+                        with self._lock:
+                            left, self._lines = item[1] + self._lines, []
+                        self._drop(left, exc.message)
+                        return
             elif closing:
                 return
-            if closing and failures > 3:
-                return
-            self._wake.wait(self.interval if failures == 0 else min(5.0, 0.5 * failures))
+            self._wake.wait(self.interval if failures == 0 else retry.delay(failures))
             self._wake.clear()
+
+    def _drop(self, lines: list[dict[str, Any]], why: str) -> None:
+        log.warning("console of task %s: %d lines not stored: %s", self.task_id, len(lines), why)
+        self._pending = None
 
 
 def _visible(raw: bytes) -> str:

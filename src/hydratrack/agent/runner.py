@@ -11,13 +11,17 @@ or for an abort, and report the final status:
 * abort (``abort_event`` set by the heartbeat, or by the caller) -> SIGTERM to the child's
   process group, SIGKILL after ``grace`` seconds -> ``stopped``;
 * a task that already reached a final state meanwhile (e.g. failed by the server's lease
-  sweeper) keeps it.
+  sweeper) keeps it; so does a task no longer held by this agent's worker (re-queued after
+  the lease ran out, perhaps running elsewhere now);
+* the server down at the end: the console and the final status are retried for
+  ``report_seconds`` (the run's result is not lost to a server restart).
 
 Code or command problems fail the task at once, with the reason in its console too.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shlex
@@ -25,8 +29,10 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from typing import Any, Callable, Mapping
 
+from hydratrack.agent import retry
 from hydratrack.agent.command import CommandError, RunSpec, build_run_spec
 from hydratrack.agent.console import ConsoleStream
 from hydratrack.agent.interpreter import Interpreter
@@ -36,6 +42,7 @@ from hydratrack.sdk.console import error_line
 from hydratrack.status import TaskStatus
 
 log = logging.getLogger("hydratrack.agent")
+REPORT_SECONDS = 600.0  # how long the end of a run is retried while the server is away
 
 
 class TaskRunner:
@@ -49,11 +56,13 @@ class TaskRunner:
         grace: float = 10.0,
         echo: Callable[[str, str], None] | None = None,
         keep_checkout: bool = False,
+        report_seconds: float = REPORT_SECONDS,
     ) -> None:
         self.api, self.workspace = api, workspace
         self.interpreter = interpreter or Interpreter()
         self.client_env = dict(client_env)
         self.grace, self.echo, self.keep_checkout = grace, echo, keep_checkout
+        self.report_seconds = report_seconds
         self.abort_event = threading.Event()
         self.abort_reason = "aborted"
         self.task_id: str | None = None  # the task being run now
@@ -82,24 +91,23 @@ class TaskRunner:
 
     def _run(self, task_id: str, task: Mapping[str, Any]) -> str:
         console = ConsoleStream(self.api, task_id, echo=self.echo)
+        finish = functools.partial(self._finish, task, console)
         try:
             spec = self._prepare(task, console)
             if isinstance(spec, str):
-                return self._finish(task_id, console, TaskStatus.FAILED, spec, spec)
+                return finish(TaskStatus.FAILED, spec, spec)
             code = self._execute(spec, console)
         finally:
             (self.workspace.root / "edits" / f"{task_id}.yaml").unlink(missing_ok=True)
             if not self.keep_checkout:
                 self.workspace.release(task_id)
         if self.abort_event.is_set():
-            return self._finish(
-                task_id, console, TaskStatus.STOPPED, self.abort_reason, self.abort_reason
-            )
+            return finish(TaskStatus.STOPPED, self.abort_reason, self.abort_reason)
         if code == 0:
-            return self._finish(task_id, console, TaskStatus.COMPLETED, "", "")
+            return finish(TaskStatus.COMPLETED, "", "")
         message = f"exit code {code}"
         reason = error_line(console.tail) or message
-        return self._finish(task_id, console, TaskStatus.FAILED, message, reason)
+        return finish(TaskStatus.FAILED, message, reason)
 
     # -- steps ------------------------------------------------------------------------
     def _prepare(self, task: Mapping[str, Any], console: ConsoleStream) -> RunSpec | str:
@@ -171,21 +179,49 @@ class TaskRunner:
         child.wait()
 
     def _finish(
-        self, task_id: str, console: ConsoleStream, status: TaskStatus, message: str, reason: str
+        self,
+        task: Mapping[str, Any],
+        console: ConsoleStream,
+        status: TaskStatus,
+        message: str,
+        reason: str,
     ) -> str:
+        task_id = str(task["id"])
         if status is not TaskStatus.COMPLETED and reason:
             console.note(f"task {status}: {reason}")
-        console.close()
-        try:
-            current = self.api.get_task(task_id)
-            if TaskStatus(current["status"]).is_final:
-                log.info("task %s already %s; keeping it", task_id, current["status"])
-                return str(current["status"])
-            self.api.set_status(task_id, status.value, message=message, reason=reason)
-        except ApiError as exc:
-            log.error("cannot report task %s as %s: %s", task_id, status, exc)
+        console.close(self.report_seconds)
+        deadline = time.monotonic() + self.report_seconds
+        failures = 0
+        while True:
+            try:
+                kept = self._kept_status(task, self.api.get_task(task_id))
+                if kept is not None:
+                    return kept
+                self.api.set_status(task_id, status.value, message=message, reason=reason)
+                break
+            except ApiError as exc:
+                failures += 1
+                if not retry.transient(exc) or time.monotonic() > deadline:
+                    log.error("cannot report task %s as %s: %s", task_id, status, exc)
+                    break
+                log.warning("cannot report task %s as %s yet: %s; retrying", task_id, status, exc)
+                time.sleep(retry.delay(failures))
         log.info("task %s %s%s", task_id, status, f": {reason}" if reason else "")
         return status.value
+
+    @staticmethod
+    def _kept_status(task: Mapping[str, Any], current: Mapping[str, Any]) -> str | None:
+        """The task's status when this run must not report its own: it already ended, or
+        it is no longer held by the worker that claimed it (re-queued, run elsewhere)."""
+        task_id, now = task["id"], str(current["status"])
+        if TaskStatus(now).is_final:
+            log.info("task %s already %s; keeping it", task_id, now)
+            return now
+        ours, holder = task.get("worker"), current.get("worker")
+        if ours and (not holder or holder.get("id") != ours.get("id")):
+            log.info("task %s is no longer held by this worker (now %s); keeping it", task_id, now)
+            return now
+        return None
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child

@@ -224,8 +224,15 @@ class ApiClient:
     def list_queues(self) -> JSON:
         return self._json("GET", "/queues")
 
-    def create_queue(self, name: str) -> JSON:
-        return self._json("POST", "/queues", json={"name": name})
+    def create_queue(self, name: str, **policy: Any) -> JSON:
+        """``policy``: ``lost_worker_policy`` ("fail" | "requeue"), ``lost_worker_retries``."""
+        return self._json("POST", "/queues", json={"name": name, **policy})
+
+    def update_queue(self, id_or_name: str, **policy: Any) -> JSON:
+        return self._json("PATCH", f"/queues/{id_or_name}", json=policy)
+
+    def delete_queue(self, id_or_name: str) -> None:
+        self._json("DELETE", f"/queues/{id_or_name}")
 
     def get_queue(self, id_or_name: str) -> JSON:
         return self._json("GET", f"/queues/{id_or_name}")

@@ -43,9 +43,16 @@ SETTINGS: tuple[Setting, ...] = (
         "lease_seconds",
         30.0,
         float,
-        "A worker's task is failed when no heartbeat came for this many seconds.",
+        "A worker's task is lost when no heartbeat came for this many seconds: failed, or "
+        "re-queued if its queue says so.",
     ),
     Setting("sweep_seconds", 2.0, float, "How often expired leases are looked for."),
+    Setting(
+        "worker_gone_seconds",
+        3600.0,
+        float,
+        "A worker with no heartbeat for this many seconds is removed from the worker list.",
+    ),
     Setting("max_body_mib", 16.0, float, "Largest request body (MiB), except artifact uploads."),
     Setting("max_artifact_mib", 64.0, float, "Largest artifact upload (MiB)."),
     Setting("log_level", "info", str, "Server log level (debug, info, warning, error)."),
@@ -99,6 +106,7 @@ class ServerSettings:
     files: str = ""
     lease_seconds: float = 30.0
     sweep_seconds: float = 2.0
+    worker_gone_seconds: float = 3600.0
     max_body_mib: float = 16.0
     max_artifact_mib: float = 64.0
     log_level: str = "info"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete
 from sqlalchemy.engine import Connection
 
 from hydratrack.server.errors import InvalidState
@@ -23,9 +23,7 @@ from hydratrack.server.store.models import (
     event_batches,
     metric_summaries,
     queue_entries,
-    tasks,
     texts,
-    workers,
 )
 from hydratrack.status import TaskStatus, can_transition
 
@@ -66,6 +64,9 @@ def enqueue(conn: Connection, task_id: str, queue: str, priority: int = 0) -> No
         status_message="",
         status_reason="",
         abort_requested=False,
+        attempt=0,
+        queue_priority=priority,
+        enqueued=now,
     )
 
 
@@ -172,35 +173,3 @@ def set_status(
     tasks_repo.touch(conn, task_id, **values)
     projects.touch(conn, row.project_id)  # runs starting and ending are project activity
     return tasks_repo.changed(row, values)
-
-
-def fail_expired_leases(conn: Connection, lease_seconds: float) -> list[str]:
-    """Fail tasks whose worker stopped sending heartbeats; returns their ids."""
-    now = utcnow()
-    stmt = (
-        select(tasks.c.id, workers.c.name)
-        .outerjoin(workers, workers.c.id == tasks.c.worker_id)
-        .where(
-            tasks.c.status == S.IN_PROGRESS.value,
-            tasks.c.lease_expires.is_not(None),
-            tasks.c.lease_expires < now,
-        )
-    )
-    if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=tasks, skip_locked=True)
-    failed = []
-    seconds = f"{lease_seconds:g}"
-    for task_id, worker_name in conn.execute(stmt).all():
-        conn.execute(
-            update(tasks)
-            .where(tasks.c.id == task_id, tasks.c.status == S.IN_PROGRESS.value)
-            .values(
-                status=S.FAILED.value,
-                completed=now,
-                last_update=now,
-                lease_expires=None,
-                status_reason=f"worker {worker_name or '?'} lost: no heartbeat for {seconds} s",
-            )
-        )
-        failed.append(task_id)
-    return failed

@@ -95,6 +95,9 @@ queues = Table(
     Column("id", ID, primary_key=True),
     Column("name", NAME, nullable=False, unique=True),
     Column("created", DateTime, nullable=False),
+    # a task whose worker was lost: "fail", or "requeue" up to lost_worker_retries times
+    Column("lost_worker_policy", String(16), nullable=False, server_default="fail"),
+    Column("lost_worker_retries", Integer, nullable=False, server_default="0"),
 )
 
 workers = Table(
@@ -134,6 +137,10 @@ tasks = Table(
     Column("script", JSON, nullable=False),
     Column("runtime", JSON, nullable=False),
     Column("console_seq", Integer, nullable=False, default=-1),
+    # claims since it was enqueued; its queue place (a re-queued task goes back there)
+    Column("attempt", Integer, nullable=False, server_default="0"),
+    Column("queue_priority", Integer, nullable=False, server_default="0"),
+    Column("enqueued", DateTime),
     Index(None, "project_id", "archived", "created"),
     Index(None, "status", "created"),
     Index(None, "archived", "created"),

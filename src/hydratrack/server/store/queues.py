@@ -35,7 +35,14 @@ def _length(conn: Connection, queue_id: str) -> int:
 
 
 def _view(row: Any, length: int) -> dict[str, Any]:
-    return {"id": row.id, "name": row.name, "length": length, "created": iso(row.created)}
+    return {
+        "id": row.id,
+        "name": row.name,
+        "length": length,
+        "created": iso(row.created),
+        "lost_worker_policy": row.lost_worker_policy,
+        "lost_worker_retries": row.lost_worker_retries,
+    }
 
 
 def list_(conn: Connection) -> list[dict[str, Any]]:
@@ -65,16 +72,25 @@ def get(conn: Connection, id_or_name: str) -> dict[str, Any]:
     return out
 
 
-def create(conn: Connection, name: str) -> dict[str, Any]:
+def create(conn: Connection, name: str, **policy: Any) -> dict[str, Any]:
+    """A new queue; ``policy``: ``lost_worker_policy`` and ``lost_worker_retries``."""
     if conn.execute(select(queues.c.id).where(queues.c.name == name)).first():
         raise Conflict(f"queue {name} already exists")
     qid = new_id()
     try:
         with conn.begin_nested():
-            conn.execute(queues.insert().values(id=qid, name=name, created=utcnow()))
+            conn.execute(queues.insert().values(id=qid, name=name, created=utcnow(), **policy))
     except IntegrityError:
         raise Conflict(f"queue {name} already exists") from None
     return get(conn, qid)
+
+
+def update_policy(conn: Connection, id_or_name: str, **policy: Any) -> dict[str, Any]:
+    """Change what happens to a task of this queue whose worker is lost."""
+    row = get_row(conn, id_or_name)
+    if policy:
+        conn.execute(update(queues).where(queues.c.id == row.id).values(**policy))
+    return get(conn, row.id)
 
 
 def ensure(conn: Connection, name: str) -> None:
@@ -138,8 +154,8 @@ def claim(
             completed=None,
             last_update=now,
             abort_requested=False,
-            status_message="",
-            status_reason="",
+            status_message="",  # the reason stays: "requeued, attempt 2 of 3" on a retry
+            attempt=tasks.c.attempt + 1,
             lease_expires=now + dt.timedelta(seconds=lease_seconds),
         )
     )

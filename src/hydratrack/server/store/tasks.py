@@ -81,6 +81,7 @@ def view(row: Any, *, full: bool = True) -> dict[str, Any]:
         "queue": {"id": row.queue_id, "name": row.queue_name} if row.queue_id else None,
         "worker": {"id": row.worker_id, "name": row.worker_name} if row.worker_id else None,
         "abort_requested": bool(row.abort_requested),
+        "attempt": row.attempt,  # claims since enqueued (a lost worker's task re-queued: 2..)
         "script": script,
         "runtime": dict(row.runtime or {}),
     }
@@ -184,7 +185,12 @@ def create(
     if user_name is None:
         user_name = conn.execute(select(users.c.name).where(users.c.id == user_id)).scalar()
     row = SimpleNamespace(
-        **values, project_name=project_name, user_name=user_name, queue_name=None, worker_name=None
+        **values,
+        attempt=0,  # (its column's default)
+        project_name=project_name,
+        user_name=user_name,
+        queue_name=None,
+        worker_name=None,
     )
     out = view(row)
     out["hyperparams"] = {k: hyper[k] for k in sorted(hyper) if hyper[k]}

@@ -1,4 +1,5 @@
-"""Workers (agents): registration, heartbeats that renew leases, the abort list."""
+"""Workers (agents): registration, heartbeats that renew leases, the abort list, and the
+removal of workers gone (no heartbeat) for longer than the server's setting."""
 
 from __future__ import annotations
 
@@ -133,3 +134,23 @@ def heartbeat(
         if row is None or row.status != _RUNNING or row.worker_id != worker_id:
             abort.append(task_id)  # lost (lease expired, reset, deleted): stop running it
     return abort
+
+
+def remove_gone(conn: Connection, gone_seconds: float) -> list[str]:
+    """Remove workers whose last heartbeat is older than ``gone_seconds``; their names.
+
+    A worker still holding a running task stays until the lease sweeper has dealt with
+    that task (its lease is far shorter), so no task ever names a worker not yet judged.
+    """
+    cutoff = utcnow() - dt.timedelta(seconds=gone_seconds)
+    holding = select(tasks.c.worker_id).where(
+        tasks.c.status == _RUNNING, tasks.c.worker_id.is_not(None)
+    )
+    gone = conn.execute(
+        select(workers.c.id, workers.c.name).where(
+            workers.c.last_heartbeat < cutoff, workers.c.id.not_in(holding)
+        )
+    ).all()
+    if gone:
+        conn.execute(delete(workers).where(workers.c.id.in_([r.id for r in gone])))
+    return [str(r.name) for r in gone]
