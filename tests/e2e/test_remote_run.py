@@ -96,6 +96,29 @@ def test_clone_edit_in_both_modes_and_the_agent_runs_the_edits(
     assert "dataset.main.number=90" in console  # the agent noted the command it ran
 
 
+def test_masked_secrets_still_reach_the_run(
+    api: ApiClient, source: dict, queue: str, agent: AgentProcess
+) -> None:
+    """Every read shows db.pass as ********; edits that leave the mask keep the real value,
+    and the agent's run gets it (as an override, or in an edited OmegaConf text)."""
+    text = source["configuration"]["OmegaConf"]["value"]
+    assert "pass: '********'" in text and "pass: secret" not in text
+    by_override = api.clone_task(source["id"], name="secret by override")
+    api.patch_hyperparams(by_override["id"], {"Hydra": {"db.pass": {"value": "new-pw-1"}}})
+    assert api.get_hyperparams(by_override["id"])["Hydra"]["db.pass"]["value"] == "********"
+    by_text = api.clone_task(source["id"], name="secret kept in text")
+    api.patch_hyperparams(by_text["id"], {"Hydra": {"_allow_omegaconf_edit_": {"value": "True"}}})
+    api.put_configuration(by_text["id"], "OmegaConf", text.replace("port: 3306", "port: 4343"))
+    for task in (by_override, by_text):
+        api.enqueue_task(task["id"], queue)
+    for task in (by_override, by_text):
+        assert wait_status(api, task["id"], FINAL)["status"] == "completed", agent.log()
+    # the app prints the config it got (its console is its own output, not masked)
+    assert "pass: new-pw-1|" in console_text(api, by_override["id"])
+    kept = console_text(api, by_text["id"])
+    assert "pass: secret|" in kept and "port: 4343|" in kept
+
+
 def test_bad_edits_are_refused_with_the_entry_named(api: ApiClient, source: dict) -> None:
     draft = api.clone_task(source["id"], name="bad edits")
     with pytest.raises(ApiError) as err:

@@ -86,7 +86,8 @@ def _by_session(ctx: ServerContext, token: str) -> Caller | None:
 
 
 def client_address(request: Request) -> str | None:
-    """The peer's address (behind a reverse proxy: the proxy's; see docs/server.md)."""
+    """The peer's address; from a proxy uvicorn trusts, its ``X-Forwarded-For`` (README
+    "Operations")."""
     return request.client.host if request.client else None
 
 

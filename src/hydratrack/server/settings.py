@@ -69,7 +69,7 @@ SETTINGS: tuple[Setting, ...] = (
         10,
         int,
         "Failed logins or Basic secrets allowed per user within --login-window-seconds "
-        "(5 times as many per client address); more answer 429 until the window passes.",
+        "(10 times as many per client address); more answer 429 until the window passes.",
     ),
     Setting("login_window_seconds", 300.0, float, "The window that --login-failures counts in."),
     Setting(

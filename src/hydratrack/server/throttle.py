@@ -80,7 +80,7 @@ class LoginThrottle:
     ``limit * ADDRESS_FACTOR`` per client address. A success forgets the user's failures
     (not the address's: one good account must not unlock guessing at others)."""
 
-    ADDRESS_FACTOR = 5
+    ADDRESS_FACTOR = 10
     MAX_PROVEN = 10_000
 
     def __init__(self, limit: int = 10, window: float = 300.0, clock: Clock = time.monotonic):
