@@ -44,7 +44,7 @@ def test_data_dir_database_and_artifacts_are_private(
     files = [p for p in data.rglob("*") if p.is_file()]
     assert data / "files" / task["id"] in dirs
     assert any(p.parent == data / "files" / task["id"] for p in files)
-    if support.test_db_url() is None:
+    if support.requested_db_url() is None:
         names = {p.name for p in files}
         assert {"hydratrack.db", "hydratrack.db-wal", "hydratrack.db-shm"} <= names, names
     assert {str(p): oct(_mode(p)) for p in dirs if _mode(p) != 0o700} == {}

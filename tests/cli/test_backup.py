@@ -74,7 +74,7 @@ def test_backup_while_a_run_writes_then_restore_and_serve(tmp_path: Path) -> Non
     base = tmp_path / "b"
     (base / "home" / ".hydratrack").mkdir(parents=True)
     (base / "home" / ".hydratrack" / "config.toml").write_bytes(config)  # the same admin key
-    pg = support.test_db_url()
+    pg = support.requested_db_url()
     args = ["--data-dir", str(base / "data")]
     if pg:
         target_db = support.create_pg_database(pg)
@@ -114,7 +114,7 @@ def test_restore_needs_a_backup_and_a_matching_database(tmp_path: Path) -> None:
     ).one_line_error("not empty")
 
 
-@pytest.mark.skipif(support.test_db_url() is not None, reason="the SQLite step")
+@pytest.mark.skipif(support.requested_db_url() is not None, reason="the SQLite step")
 def test_server_backs_up_sqlite_before_migrating(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
