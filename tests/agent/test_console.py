@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 from hydratrack.agent.console import MAX_LINE, ConsoleStream
 from hydratrack.client import ApiClient
@@ -46,3 +47,22 @@ def test_child_console_reaches_the_server_line_by_line(api: ApiClient) -> None:
     assert err == ["oops\n", "[hydratrack agent] done here\n"]
     assert stream.tail == ["oops"]  # the child's stderr only, for the failure reason
     assert len(echoed) == len(items)
+
+
+def test_lines_wait_for_an_unreachable_server_within_a_bound() -> None:
+    from hydratrack.agent import console as console_mod
+    from tests.support.servers import free_port
+
+    api = ApiClient(f"http://127.0.0.1:{free_port()}", "k", "s")  # nobody listens there
+    stream = ConsoleStream(api, "0" * 32, interval=0.05)
+    total = console_mod.MAX_BUFFERED + 50_000
+    for i in range(total):
+        stream.line("stdout", f"{i}\n")
+    waiting = len(stream._lines) + (len(stream._pending[1]) if stream._pending else 0)
+    assert stream.dropped > 0 and waiting + stream.dropped == total  # counted, never silent
+    assert waiting <= console_mod.MAX_BUFFERED + console_mod.MAX_BATCH
+    assert stream._lines[-1]["text"] == f"{total - 1}\n"  # the newest are kept
+    started = time.monotonic()
+    stream.close(timeout=1.0)  # retried until the timeout, then given up
+    assert 0.9 < time.monotonic() - started < 10
+    api.close()

@@ -130,3 +130,20 @@ def test_a_run_whose_task_was_requeued_reports_no_status(tmp_path: Path) -> None
             assert now["status"] == "in_progress" and now["worker"]["id"] == other["id"]
     finally:
         servers.close()
+
+
+def test_a_worker_registered_again_under_its_name_still_reports(
+    server: ServerProcess, api: ApiClient, tmp_path: Path
+) -> None:
+    queue = "hb" + uuid.uuid4().hex[:8]
+    api.create_queue(queue)
+    agent = _agent(server, api, tmp_path, queue)
+    task_id = _sleeper(api, tmp_path, queue, 1.5)
+    thread, result = _start(agent, _claim(api, agent, task_id))
+    try:
+        again = api.register_worker("hb-" + queue, [queue])  # same name: its tasks move over
+        assert api.get_task(task_id)["worker"]["id"] == again["id"] != agent.worker_id
+    finally:
+        thread.join(30)
+    assert result == ["completed"]
+    assert api.get_task(task_id)["status"] == "completed"

@@ -175,6 +175,12 @@ def test_server_killed_mid_run_and_restarted(tmp_path: Path) -> None:
         assert done["status"] == "completed", done["status_reason"]
         assert points(api, task_id) == [(i, float(i)) for i in range(n)]
         assert child_lines(api, task_id) == expected(n)
+        (tmp_path / "next").mkdir()
+        after = make_task(api, tmp_path / "next", PRINT, 3, 0)
+        api.enqueue_task(after)  # the same agent, still registered, takes the next task
+        done = wait_status(api, after, {"completed", "failed", "stopped"}, timeout=30)
+        assert done["status"] == "completed" and done["worker"]["name"] == "steady"
+        assert child_lines(api, after) == expected(3)
         api.close()
     finally:
         if agent is not None:

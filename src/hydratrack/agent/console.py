@@ -48,6 +48,7 @@ class ConsoleStream:
         )
         self._sender.start()
         self.tail: list[str] = []  # last lines of the child's stderr, for the failure reason
+        self.dropped = 0  # lines dropped while more than MAX_BUFFERED waited for the server
 
     def line(self, stream: str, text: str, *, own: bool = False) -> None:
         """Queue one line (``text`` ends with a newline); ``own``: the agent's, not the child's."""
@@ -61,9 +62,14 @@ class ConsoleStream:
             self._lines.append(
                 {"type": "console", "stream": stream, "text": text, "ts": time.time()}
             )
-            if len(self._lines) > MAX_BUFFERED:
-                del self._lines[: len(self._lines) - MAX_BUFFERED]
-                log.warning("console of task %s: server away, oldest lines dropped", self.task_id)
+            if len(self._lines) > MAX_BUFFERED:  # drop a tenth at once: not a copy per line
+                cut = len(self._lines) - MAX_BUFFERED * 9 // 10
+                del self._lines[:cut]
+                if not self.dropped:
+                    log.warning(
+                        "console of task %s: server away, oldest lines dropped", self.task_id
+                    )
+                self.dropped += cut
 
     def note(self, text: str) -> None:
         """A line from the agent itself (on stderr, marked as the agent's)."""
@@ -144,6 +150,14 @@ class ConsoleStream:
                         self._drop(left, exc.message)
                         return
             elif closing:
+                if self.dropped:
+                    log.warning(
+                        "console of task %s: %d lines not stored: dropped while the server "
+                        "was away (over %d waiting)",
+                        self.task_id,
+                        self.dropped,
+                        MAX_BUFFERED,
+                    )
                 return
             self._wake.wait(self.interval if failures == 0 else retry.delay(failures))
             self._wake.clear()

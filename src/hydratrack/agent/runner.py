@@ -218,7 +218,8 @@ class TaskRunner:
             log.info("task %s already %s; keeping it", task_id, now)
             return now
         ours, holder = task.get("worker"), current.get("worker")
-        if ours and (not holder or holder.get("id") != ours.get("id")):
+        # by id, or by name: a worker registered again under its name keeps its tasks
+        if ours and (not holder or all(holder.get(k) != ours.get(k) for k in ("id", "name"))):
             log.info("task %s is no longer held by this worker (now %s); keeping it", task_id, now)
             return now
         return None
