@@ -62,7 +62,7 @@ def _truthy(value: str | None) -> bool:
 def read_config_file(path: Path) -> dict[str, Any]:
     """Parse the config file; a malformed file is an error that names the file.
 
-    The TOML parser is imported only when there is a file (~2 ms of ``Task.init``)."""
+    The TOML parser is imported only when there is a file (its cost: docs/benchmarks.md)."""
     try:
         fh = path.open("rb")
     except FileNotFoundError:

@@ -51,8 +51,8 @@ def is_own_override(arg: str) -> bool:
 
 
 class Snapshot:
-    """Plain-data copy of the Hydra facts of one job. (A plain class: making it a
-    dataclass cost ~1 ms of every ``Task.init``, in the decorator.)"""
+    """Plain-data copy of the Hydra facts of one job. (A plain class: a dataclass costs
+    ``Task.init`` its decorator's time; docs/benchmarks.md.)"""
 
     __slots__ = (
         "task_overrides",

@@ -86,8 +86,8 @@ def view(row: Any, *, full: bool = True) -> dict[str, Any]:
     }
 
 
-# The statements of the per-request paths are built once, with bound parameters:
-# SQLAlchemy spends ~50-120 µs building and cache-keying a select each time it is made.
+# The statements of the per-request paths are built once, with bound parameters: SQLAlchemy
+# builds and cache-keys a select each time one is made (cost: docs/benchmarks.md).
 _TASK_ID: Any = bindparam("task_id_")
 _BY_ID = task_select().where(tasks.c.id == _TASK_ID)
 _BY_ID_LOCKED = _BY_ID.with_for_update(of=tasks)
