@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
 from hydratrack.server.errors import InvalidState
@@ -111,20 +111,7 @@ def reset(conn: Connection, task_id: str) -> None:
     if row.status != S.DRAFT.value:
         _check(row, "reset", S.DRAFT, S.COMPLETED, S.FAILED, S.STOPPED)
     clear_outputs(conn, task_id)
-    tasks_repo.touch(
-        conn,
-        task_id,
-        status=S.DRAFT.value,
-        status_message="",
-        status_reason="",
-        started=None,
-        completed=None,
-        queue_id=None,
-        worker_id=None,
-        abort_requested=False,
-        lease_expires=None,
-        console_seq=-1,
-    )
+    tasks_repo.touch(conn, task_id, **tasks_repo.NOT_RUN)
 
 
 def publish(conn: Connection, task_id: str) -> None:
@@ -191,16 +178,7 @@ def fail_expired_leases(conn: Connection, lease_seconds: float) -> list[str]:
     failed = []
     seconds = f"{lease_seconds:g}"
     for task_id, worker_name in conn.execute(stmt).all():
-        conn.execute(
-            update(tasks)
-            .where(tasks.c.id == task_id, tasks.c.status == S.IN_PROGRESS.value)
-            .values(
-                status=S.FAILED.value,
-                completed=now,
-                last_update=now,
-                lease_expires=None,
-                status_reason=f"worker {worker_name or '?'} lost: no heartbeat for {seconds} s",
-            )
-        )
+        reason = f"worker {worker_name or '?'} lost: no heartbeat for {seconds} s"
+        tasks_repo.fail_running(conn, [task_id], reason)
         failed.append(task_id)
     return failed
