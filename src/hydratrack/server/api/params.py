@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from hydratrack.edits.validate import validate_configuration, validate_hyperparams
 from hydratrack.names import CONFIG_OBJECT, CONFIG_TYPE
 from hydratrack.server.api.models import ConfigIn, Hyperparams, ParamIn, Section, dump
+from hydratrack.server.api.task_access import read_task
 from hydratrack.server.auth import Ctx, CurrentUser
 from hydratrack.server.context import ServerContext
 from hydratrack.server.errors import InvalidEdit
@@ -92,9 +93,7 @@ def _check_configuration(row: Any, name: str, type_: str, value: str) -> None:
 
 @router.get("/hyperparams")
 def get_hyperparams(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
-    with ctx.db.read() as conn:
-        tasks_repo.get_row(conn, task_id)
-        return params_repo.get_hyperparams(conn, task_id)
+    return read_task(ctx, task_id, lambda conn: params_repo.get_hyperparams(conn, task_id))
 
 
 @router.patch("/hyperparams")
@@ -140,9 +139,7 @@ def _save_hyperparams(
 
 @router.get("/configuration")
 def get_configuration(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
-    with ctx.db.read() as conn:
-        tasks_repo.get_row(conn, task_id)
-        return params_repo.get_configuration(conn, task_id)
+    return read_task(ctx, task_id, lambda conn: params_repo.get_configuration(conn, task_id))
 
 
 @router.put("/configuration/{name}")
