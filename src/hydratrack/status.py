@@ -1,6 +1,6 @@
 """Task states, shared by the server, the SDK and the agent.
 
-The lifecycle (see docs/lifecycle.md)::
+The lifecycle (docs/contracts.md, "Task lifecycle")::
 
     draft -> queued -> in_progress -> completed | failed | stopped
     queued -> draft                    (dequeue)

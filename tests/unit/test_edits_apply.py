@@ -11,12 +11,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from hydratrack.edits.config_edit import (
-    EDIT_FILE_ENV,
-    ConfigEditError,
-    apply_config_edit,
-    load_edit,
-)
+from hydratrack.edits.config_edit import ConfigEditError, apply_config_edit, load_edit
+from hydratrack.names import EDIT_FILE_ENV
 
 APPS = Path(__file__).resolve().parents[1] / "e2e" / "apps"
 CALLBACK = "+hydra.callbacks.hydratrack_edit._target_=hydratrack.edits.callback.ApplyConfigEdit"

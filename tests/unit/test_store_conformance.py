@@ -18,6 +18,7 @@ from sqlalchemy import text, update
 
 from hydratrack.server.errors import Conflict
 from hydratrack.server.store import events, leases, lifecycle, queues, tasks, users, workers
+from hydratrack.server.store import scalars as scalar_store
 from hydratrack.server.store.db import Database, normalize_url
 from hydratrack.server.store.migration import current_revision, upgrade
 from hydratrack.server.store.models import metadata
@@ -85,7 +86,7 @@ def test_upgrade_from_first_schema_keeps_data(empty_db: Database) -> None:
         assert tasks.get(conn, tid)["hyperparams"] == {
             "Hydra": {"db": {"value": "x", "type": "str", "description": ""}}
         }
-        assert events.read_scalars(conn, tid, 10, "iter", None) == {
+        assert scalar_store.read(conn, tid, 10, "iter", None) == {
             "m": {"v": {"x": [0], "y": [1.5]}}
         }
         events.ingest(
@@ -103,7 +104,7 @@ def test_upgrade_from_first_schema_keeps_data(empty_db: Database) -> None:
                 }
             ],
         )
-        assert events.read_scalars(conn, tid, 10, "iter", None)["m"]["v"]["y"] == [1.5, None]
+        assert scalar_store.read(conn, tid, 10, "iter", None)["m"]["v"]["y"] == [1.5, None]
 
 
 def test_claims_are_atomic_under_concurrency(db: Database, user_id: str) -> None:

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from hydratrack.server.store import events, lifecycle, tasks
+from hydratrack.server.store import scalars as scalar_store
 from hydratrack.server.store.db import Database
 from hydratrack.server.store.migration import upgrade
 from hydratrack.server.store.models import scalar_points, scalar_rollup, scalar_series
@@ -101,7 +102,7 @@ def read(
     database: Database, task_id: str, max_points: int, x_axis: str = "iter"
 ) -> tuple[list[Any], list[Any]]:
     with database.read() as conn:
-        got = events.read_scalars(conn, task_id, max_points, x_axis, None)["loss"]["train"]
+        got = scalar_store.read(conn, task_id, max_points, x_axis, None)["loss"]["train"]
     return got["x"], got["y"]
 
 
@@ -169,7 +170,7 @@ def test_reset_and_delete_clear_the_rollup(db: Database, user_id: str) -> None: 
         conn.execute(text("UPDATE tasks SET status = 'completed' WHERE id = :t"), {"t": tid})
         lifecycle.reset(conn, tid)
     with db.read() as conn:
-        assert events.read_scalars(conn, tid, 100, "iter", None) == {}
+        assert scalar_store.read(conn, tid, 100, "iter", None) == {}
         for table in (scalar_series, scalar_points, scalar_rollup):
             assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 0
     later = [(i, -float(i), 1.0) for i in range(3000)]
@@ -209,7 +210,7 @@ def test_upgrade_builds_the_rollup_of_old_points(empty_db: Database) -> None:  #
     for max_points in (3, 50, 500, 5000):
         assert read(empty_db, tid, max_points) == oracle(points, max_points, "iter")
     with empty_db.read() as conn:
-        assert events.read_scalars(conn, tid, 10, "iter", ["acc"]) == {
+        assert scalar_store.read(conn, tid, 10, "iter", ["acc"]) == {
             "acc": {"val": {"x": [1], "y": [0.5]}}
         }
     more = [(5000 + i, float(i), 9.0) for i in range(100)]
@@ -275,7 +276,7 @@ def test_many_series_per_batch(db: Database, user_id: str) -> None:  # noqa: F81
         with db.write() as conn:
             events.ingest(conn, tid, f"many{b}", evs)
     with db.read() as conn:
-        got = events.read_scalars(conn, tid, 30, "iter", ["grad"])["grad"]
+        got = scalar_store.read(conn, tid, 30, "iter", ["grad"])["grad"]
         last = events.last_scalars(conn, tid)["grad"]
     assert sorted(got) == sorted(series)
     for name, pts in series.items():

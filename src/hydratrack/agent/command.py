@@ -22,20 +22,21 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Mapping
 
-from hydratrack.edits.config_edit import EDIT_FILE_ENV
-from hydratrack.edits.overrides import (
+from hydratrack.edits.overrides import hydra_section_overrides, parse_allow_edit, parse_override
+from hydratrack.names import (
     ALLOW_EDIT_KEY,
+    CONFIG_OBJECT,
+    CONSOLE_BY_AGENT_ENV,
+    EDIT_FILE_ENV,
     HYDRA_SECTION,
-    hydra_section_overrides,
-    parse_allow_edit,
-    parse_override,
+    OFFLINE_ENV,
+    OWN_CALLBACK_PREFIX,
+    TASK_ID_ENV,
 )
 
 CALLBACK_OVERRIDE = (
-    "+hydra.callbacks.hydratrack_edit._target_=hydratrack.edits.callback.ApplyConfigEdit"
+    f"+{OWN_CALLBACK_PREFIX}_edit._target_=hydratrack.edits.callback.ApplyConfigEdit"
 )
-OWN_CALLBACK_PREFIX = "hydra.callbacks.hydratrack"
-CONSOLE_BY_AGENT_ENV = "HYDRATRACK_CONSOLE_BY_AGENT"
 FULL_ERROR_ENV = "HYDRA_FULL_ERROR"
 # Hydra's command-line flags that take a value and shape the composition.
 _HYDRA_FLAGS = {"--config-name", "-cn", "--config-path", "-cp", "--config-dir", "-cd"}
@@ -119,11 +120,9 @@ def build_run_spec(
     """The command for ``task``; ``client_env`` carries API host and keys for the child."""
     script = task.get("script") or {}
     argv = [python, *entry_args(script)]
-    env = {k: v for k, v in base_env.items() if k not in ("HYDRATRACK_OFFLINE", EDIT_FILE_ENV)}
+    env = {k: v for k, v in base_env.items() if k not in (OFFLINE_ENV, EDIT_FILE_ENV)}
     env.update(client_env)
-    env.update(
-        {"HYDRATRACK_TASK_ID": str(task["id"]), CONSOLE_BY_AGENT_ENV: "1", "PYTHONUNBUFFERED": "1"}
-    )
+    env.update({TASK_ID_ENV: str(task["id"]), CONSOLE_BY_AGENT_ENV: "1", "PYTHONUNBUFFERED": "1"})
     runtime_hydra = (task.get("runtime") or {}).get("hydra")
     if not runtime_hydra:
         return RunSpec(argv + [str(a) for a in script.get("argv") or []], env, cwd, "plain")
@@ -142,7 +141,7 @@ def build_run_spec(
     argv += overrides
     if not allow:
         return RunSpec(argv, env, cwd, "overrides")
-    conf = (task.get("configuration") or {}).get("OmegaConf") or {}
+    conf = (task.get("configuration") or {}).get(CONFIG_OBJECT) or {}
     text = conf.get("value") if isinstance(conf, dict) else None
     if text is None:
         raise CommandError(

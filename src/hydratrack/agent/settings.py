@@ -1,4 +1,5 @@
-"""The agent's settings, declared once: the CLI flags, ``--help`` and docs come from here.
+"""The agent's settings, declared once as the fields of :class:`AgentSettings`: the CLI
+flags, ``--help`` and docs come from them (:data:`SETTINGS`).
 
 Each setting may also come from the environment, ``HYDRATRACK_AGENT_<NAME>`` (the flag
 wins); ``--queue`` from the environment is a space-separated list.
@@ -12,6 +13,7 @@ import socket
 from pathlib import Path
 
 from hydratrack.setting import Setting as _Setting
+from hydratrack.setting import option, table
 
 
 class Setting(_Setting):
@@ -20,55 +22,27 @@ class Setting(_Setting):
     env_prefix = "HYDRATRACK_AGENT_"
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "queue",
-        ["default"],
-        list[str],
-        "Queue to serve; repeat for several (the first has the highest priority).",
-    ),
-    Setting(
-        "venv",
-        False,
-        bool,
-        "Run each task in a venv built from its recorded packages, cached by their hash.",
-    ),
-    Setting(
-        "workdir",
-        "~/.hydratrack/agent",
-        str,
-        "Where repository clones, task checkouts, venvs and edit files go.",
-    ),
-    Setting("name", "", str, "Worker name shown in the UI (default host:pid)."),
-    Setting(
-        "poll_seconds",
-        20.0,
-        float,
-        "Long-poll time of one claim (the server answers as soon as a task comes).",
-    ),
-    Setting(
-        "heartbeat_seconds",
-        5.0,
-        float,
-        "Seconds between heartbeats; keep well under the server's --lease-seconds.",
-    ),
-    Setting("grace_seconds", 10.0, float, "On abort: seconds between SIGTERM and SIGKILL."),
-    Setting("once", False, bool, "Stop after one task."),
-    Setting("echo", False, bool, "Also print the tasks' console on the agent's stdout/stderr."),
-)
-
-
 @dataclasses.dataclass
 class AgentSettings:
-    queue: list[str] = dataclasses.field(default_factory=lambda: ["default"])
-    venv: bool = False
-    workdir: str = "~/.hydratrack/agent"
-    name: str = ""
-    poll_seconds: float = 20.0
-    heartbeat_seconds: float = 5.0
-    grace_seconds: float = 10.0
-    once: bool = False
-    echo: bool = False
+    queue: list[str] = option(
+        ["default"], "Queue to serve; repeat for several (the first has the highest priority)."
+    )
+    venv: bool = option(
+        False, "Run each task in a venv built from its recorded packages, cached by their hash."
+    )
+    workdir: str = option(
+        "~/.hydratrack/agent", "Where repository clones, task checkouts, venvs and edit files go."
+    )
+    name: str = option("", "Worker name shown in the UI (default host:pid).")
+    poll_seconds: float = option(
+        20.0, "Long-poll time of one claim (the server answers as soon as a task comes)."
+    )
+    heartbeat_seconds: float = option(
+        5.0, "Seconds between heartbeats; keep well under the server's --lease-seconds."
+    )
+    grace_seconds: float = option(10.0, "On abort: seconds between SIGTERM and SIGKILL.")
+    once: bool = option(False, "Stop after one task.")
+    echo: bool = option(False, "Also print the tasks' console on the agent's stdout/stderr.")
 
     def __post_init__(self) -> None:
         self.name = self.name or f"{socket.gethostname()}:{os.getpid()}"
@@ -81,3 +55,6 @@ class AgentSettings:
     @property
     def workdir_path(self) -> Path:
         return Path(self.workdir).expanduser()
+
+
+SETTINGS: tuple[Setting, ...] = table(AgentSettings, Setting)

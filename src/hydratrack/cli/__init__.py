@@ -11,6 +11,7 @@ import sys
 import typer
 
 from hydratrack.cli import admin, agent, backup, queues, server, sync, tasks
+from hydratrack.names import DEBUG_ENV
 
 app = typer.Typer(
     name="hydratrack",
@@ -36,7 +37,7 @@ def main() -> None:
     except (KeyboardInterrupt, SystemExit):
         raise
     except Exception as exc:  # one clear line, trace on request
-        if os.environ.get("HYDRATRACK_DEBUG"):
+        if os.environ.get(DEBUG_ENV):
             raise
         from hydratrack.cli.output import error_line
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from hydratrack.agent.settings import SETTINGS, AgentSettings
+from hydratrack.names import ACCESS_KEY_ENV, API_HOST_ENV, SECRET_KEY_ENV
 
 if TYPE_CHECKING:  # pragma: no cover
     from hydratrack.agent.runner import TaskRunner
@@ -32,9 +33,9 @@ def _parts(settings: AgentSettings) -> tuple[ApiClient, TaskRunner]:
         )
     api = ApiClient(config=cfg)
     client_env = {
-        "HYDRATRACK_API_HOST": cfg.api_host,
-        "HYDRATRACK_ACCESS_KEY": str(cfg.access_key),
-        "HYDRATRACK_SECRET_KEY": str(cfg.secret_key),
+        API_HOST_ENV: cfg.api_host,
+        ACCESS_KEY_ENV: str(cfg.access_key),
+        SECRET_KEY_ENV: str(cfg.secret_key),
     }
     workspace = Workspace(settings.workdir_path)
     interpreter = Interpreter()

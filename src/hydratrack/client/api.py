@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 from hydratrack.client.config import ClientConfig, load_client_config
 from hydratrack.client.errors import ApiError, ServerUnreachable
 from hydratrack.client.wire import Backend, Files, Params, Response, Wire, open_wire
+from hydratrack.names import CONFIG_TYPE
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
@@ -163,7 +164,7 @@ class ApiClient:
         return self._json("GET", f"/tasks/{task_id}/configuration")
 
     def put_configuration(
-        self, task_id: str, name: str, value: str, type: str = "OmegaConf", description: str = ""
+        self, task_id: str, name: str, value: str, type: str = CONFIG_TYPE, description: str = ""
     ) -> JSON:
         body = {"value": value, "type": type, "description": description}
         return self._json("PUT", f"/tasks/{task_id}/configuration/{name}", json=body)

@@ -17,12 +17,21 @@ import sys
 from pathlib import Path
 from typing import Any, Mapping, NamedTuple
 
+from hydratrack.names import (
+    ACCESS_KEY_ENV,
+    API_HOST_ENV,
+    CONFIG_FILE_ENV,
+    OFFLINE_ENV,
+    SECRET_KEY_ENV,
+    TASK_ID_ENV,
+)
+
 DEFAULT_API_HOST = "http://127.0.0.1:8080"
 
 
 def config_path(home: Path | None = None) -> Path:
     """Where the client config file lives (``HYDRATRACK_CONFIG_FILE`` overrides)."""
-    override = os.environ.get("HYDRATRACK_CONFIG_FILE")
+    override = os.environ.get(CONFIG_FILE_ENV)
     if override:
         return Path(override)
     return (home or Path.home()) / ".hydratrack" / "config.toml"
@@ -53,7 +62,7 @@ def _truthy(value: str | None) -> bool:
 def read_config_file(path: Path) -> dict[str, Any]:
     """Parse the config file; a malformed file is an error that names the file.
 
-    The TOML parser is imported only when there is a file (~2 ms of ``Task.init``)."""
+    The TOML parser is imported only when there is a file (its cost: docs/benchmarks.md)."""
     try:
         fh = path.open("rb")
     except FileNotFoundError:
@@ -75,13 +84,11 @@ def load_client_config(env: Mapping[str, str] | None = None) -> ClientConfig:
     data = read_config_file(path)
     ui = data.get("ui") or {}
     return ClientConfig(
-        api_host=(
-            env.get("HYDRATRACK_API_HOST") or data.get("api_host") or DEFAULT_API_HOST
-        ).rstrip("/"),
-        access_key=env.get("HYDRATRACK_ACCESS_KEY") or data.get("access_key"),
-        secret_key=env.get("HYDRATRACK_SECRET_KEY") or data.get("secret_key"),
-        offline=_truthy(env.get("HYDRATRACK_OFFLINE")) or bool(data.get("offline", False)),
-        task_id=env.get("HYDRATRACK_TASK_ID") or None,
+        api_host=(env.get(API_HOST_ENV) or data.get("api_host") or DEFAULT_API_HOST).rstrip("/"),
+        access_key=env.get(ACCESS_KEY_ENV) or data.get("access_key"),
+        secret_key=env.get(SECRET_KEY_ENV) or data.get("secret_key"),
+        offline=_truthy(env.get(OFFLINE_ENV)) or bool(data.get("offline", False)),
+        task_id=env.get(TASK_ID_ENV) or None,
         ui_user=ui.get("user"),
         ui_password=ui.get("password"),
         source=str(path) if data else "environment/defaults",

@@ -22,12 +22,8 @@ from typing import Any, NoReturn
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from hydratrack.edits.config_edit import (
-    EDIT_FILE_ENV,
-    ConfigEditError,
-    apply_config_edit,
-    load_edit,
-)
+from hydratrack.edits.config_edit import ConfigEditError, apply_config_edit, load_edit
+from hydratrack.names import EDIT_FILE_ENV
 
 EXIT_CODE = 2
 

@@ -18,8 +18,6 @@ from typing import Any
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
-EDIT_FILE_ENV = "HYDRATRACK_EDIT_FILE"
-
 
 class ConfigEditError(Exception):
     """An edited configuration that cannot apply; the message names the key."""

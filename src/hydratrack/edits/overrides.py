@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hydratrack.names import ALLOW_EDIT_KEY
+
 if TYPE_CHECKING:  # pragma: no cover
     from hydra.core.override_parser.types import Override
-
-ALLOW_EDIT_KEY = "_allow_omegaconf_edit_"
-HYDRA_SECTION = "Hydra"
 
 
 def override_text(key: str, value: str | None) -> str:

@@ -33,13 +33,8 @@ import dataclasses
 import functools
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from hydratrack.edits.overrides import (
-    ALLOW_EDIT_KEY,
-    HYDRA_SECTION,
-    override_text,
-    parse_allow_edit,
-    parse_override,
-)
+from hydratrack.edits.overrides import override_text, parse_allow_edit, parse_override
+from hydratrack.names import ALLOW_EDIT_KEY, HYDRA_SECTION
 
 if TYPE_CHECKING:  # pragma: no cover
     from hydra.core.override_parser.types import Override

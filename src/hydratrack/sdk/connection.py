@@ -4,8 +4,8 @@
   the standard-library backend (one keep-alive socket speaking HTTP/1.1). A run's data
   waits for this set-up and, on a short script, the process's exit waits for the data, so
   its cost is the SDK's exit cost: the socket wire imports nothing new, where
-  ``http.client`` added ~14 ms and httpx with an SSL context 45-60 ms of CPU (docs/sdk.md,
-  "Speed"). Artifact uploads go the same way (the backend streams multipart forms
+  ``http.client`` and httpx cost many milliseconds of imports (figures in
+  docs/benchmarks.md, "Figures behind the code"). Artifact uploads go the same way (the backend streams multipart forms
   itself), so a run never imports httpx unless the script reads or steers tasks.
 - Behind an HTTP proxy (``HTTP_PROXY``, ``HTTPS_PROXY`` or ``ALL_PROXY`` set, any case)
   the sender uses httpx instead, which honours them and ``NO_PROXY``; the socket wire

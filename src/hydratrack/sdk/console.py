@@ -127,18 +127,6 @@ class ConsoleCapture:
                 self._moved.append((handler, orig_err))
                 handler.setStream(self.err)
 
-    def retarget_handlers(self) -> None:
-        """Point handlers created since install (e.g. by Hydra) at the tees."""
-        if self.out is None or self.err is None:
-            return
-        for handler in _stream_handlers():
-            if handler.stream is self.out._target:
-                self._moved.append((handler, handler.stream))
-                handler.setStream(self.out)
-            elif handler.stream is self.err._target:
-                self._moved.append((handler, handler.stream))
-                handler.setStream(self.err)
-
     def finish(self) -> None:
         """Ship partial lines and stop reporting (the tees stay, writing through)."""
         for tee in (self.out, self.err):

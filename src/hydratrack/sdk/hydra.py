@@ -27,15 +27,22 @@ import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
-SECTION = "Hydra"
-CONFIG_OBJECT = "OmegaConf"
-ALLOW_EDIT = "_allow_omegaconf_edit_"
+from hydratrack.names import (
+    ALLOW_EDIT_KEY,
+    CONFIG_TYPE,
+    HYDRA_SECTION,
+    OWN_CALLBACK_PREFIX,
+)
+from hydratrack.names import CONFIG_OBJECT as CONFIG_OBJECT  # (sdk/run.py reads it here)
+
+# Still read here by sdk/run.py and sdk/task.py; they are to import hydratrack.names (#16).
+SECTION = HYDRA_SECTION
+
 ALLOW_EDIT_DESCRIPTION = (
     "How an agent applies edits of a clone of this task: False = every other entry of this "
     "section is passed to the script as a Hydra command-line override (values win over the "
     "config files); True = the edited OmegaConf configuration object is the job config as is."
 )
-OWN_CALLBACK_PREFIX = "hydra.callbacks.hydratrack"
 
 
 def is_own_override(arg: str) -> bool:
@@ -44,8 +51,8 @@ def is_own_override(arg: str) -> bool:
 
 
 class Snapshot:
-    """Plain-data copy of the Hydra facts of one job. (A plain class: making it a
-    dataclass cost ~1 ms of every ``Task.init``, in the decorator.)"""
+    """Plain-data copy of the Hydra facts of one job. (A plain class: a dataclass costs
+    ``Task.init`` its decorator's time; docs/benchmarks.md.)"""
 
     __slots__ = (
         "task_overrides",
@@ -238,7 +245,11 @@ def hydra_section(task_overrides: list[str], warnings: list[str]) -> dict[str, d
                 "the last one (the one Hydra applied) is recorded"
             )
         section[key] = {"value": value, "type": "str", "description": ""}
-    section[ALLOW_EDIT] = {"value": "False", "type": "bool", "description": ALLOW_EDIT_DESCRIPTION}
+    section[ALLOW_EDIT_KEY] = {
+        "value": "False",
+        "type": "bool",
+        "description": ALLOW_EDIT_DESCRIPTION,
+    }
     return section
 
 
@@ -328,7 +339,7 @@ def ops_for(cap: Capture, remote: bool) -> list[dict[str, Any]]:
                 "op": "put_configuration",
                 "name": CONFIG_OBJECT,
                 "value": cap.config_yaml,
-                "type": "OmegaConf",
+                "type": CONFIG_TYPE,
                 "description": "Hydra job config (as --cfg job prints it)",
             }
         )
@@ -336,9 +347,9 @@ def ops_for(cap: Capture, remote: bool) -> list[dict[str, Any]]:
     ops.append(
         {
             "op": "put_hyperparams",
-            "section": SECTION,
+            "section": HYDRA_SECTION,
             "params": cap.section,
-            "keep": [ALLOW_EDIT] if remote else [],
+            "keep": [ALLOW_EDIT_KEY] if remote else [],
         }
     )
     return ops

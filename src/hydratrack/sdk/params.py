@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hydratrack.names import CONFIG_TYPE
+
 _CONFIG_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
 
 
@@ -66,7 +68,7 @@ def configuration_text(obj: Any) -> tuple[str, str]:
     if type(obj).__module__.startswith("omegaconf"):
         from omegaconf import OmegaConf
 
-        return OmegaConf.to_yaml(obj), "OmegaConf"
+        return OmegaConf.to_yaml(obj), CONFIG_TYPE
     if isinstance(obj, (dict, argparse.Namespace)) or (
         dataclasses.is_dataclass(obj) and not isinstance(obj, type)
     ):

@@ -1,8 +1,9 @@
-"""Server settings, declared once as data.
+"""Server settings, declared once: the fields of :class:`ServerSettings`.
 
-Each :class:`Setting` has a name, a default, a type and a help line. The
-``hydratrack server`` command builds its flags from :data:`SETTINGS`, docs/server.md
-lists them, and a test checks that every setting is documented.
+Each field has a name, a type, a default and a help line (:func:`hydratrack.setting.option`);
+:data:`SETTINGS` reads them back as rows. The ``hydratrack server`` command builds its flags
+from :data:`SETTINGS`, docs/server.md lists them, and a test checks that every setting is
+documented.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hydratrack.setting import Setting as _Setting
+from hydratrack.setting import option, table
 
 
 class Setting(_Setting):
@@ -21,103 +23,54 @@ class Setting(_Setting):
     env_prefix = "HYDRATRACK_SERVER_"
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting("host", "127.0.0.1", str, "Address to bind (127.0.0.1 keeps the server local)."),
-    Setting("port", 8080, int, "TCP port to listen on."),
-    Setting(
-        "data_dir", "~/.hydratrack/data", str, "Directory for the SQLite database and stored files."
-    ),
-    Setting(
-        "db",
-        "",
-        str,
-        "Database URL: empty for SQLite in the data dir, or postgresql://user@host/db.",
-    ),
-    Setting(
-        "files",
-        "",
-        str,
-        "Where artifacts go: empty for <data-dir>/files, a path, or a file:// URL.",
-    ),
-    Setting(
-        "lease_seconds",
+@dataclasses.dataclass(frozen=True)
+class ServerSettings:
+    host: str = option("127.0.0.1", "Address to bind (127.0.0.1 keeps the server local).")
+    port: int = option(8080, "TCP port to listen on.")
+    data_dir: str = option(
+        "~/.hydratrack/data", "Directory for the SQLite database and stored files."
+    )
+    db: str = option(
+        "", "Database URL: empty for SQLite in the data dir, or postgresql://user@host/db."
+    )
+    files: str = option(
+        "", "Where artifacts go: empty for <data-dir>/files, a path, or a file:// URL."
+    )
+    lease_seconds: float = option(
         30.0,
-        float,
         "A worker's task is lost when no heartbeat came for this many seconds: failed, or "
         "re-queued if its queue says so.",
-    ),
-    Setting("sweep_seconds", 2.0, float, "How often expired leases are looked for."),
-    Setting(
-        "worker_gone_seconds",
-        3600.0,
-        float,
-        "A worker with no heartbeat for this many seconds is removed from the worker list.",
-    ),
-    Setting("max_body_mib", 16.0, float, "Largest request body (MiB), except artifact uploads."),
-    Setting("max_artifact_mib", 64.0, float, "Largest artifact upload (MiB)."),
-    Setting("log_level", "info", str, "Server log level (debug, info, warning, error)."),
-    Setting(
-        "key_cache_seconds",
+    )
+    sweep_seconds: float = option(2.0, "How often expired leases are looked for.")
+    worker_gone_seconds: float = option(
+        3600.0, "A worker with no heartbeat for this many seconds is removed from the worker list."
+    )
+    max_body_mib: float = option(16.0, "Largest request body (MiB), except artifact uploads.")
+    max_artifact_mib: float = option(64.0, "Largest artifact upload (MiB).")
+    log_level: str = option("info", "Server log level (debug, info, warning, error).")
+    key_cache_seconds: float = option(
         30.0,
-        float,
         "How long a verified API key pair is trusted without a database check (0 to "
         "300; 0: every request). A key deleted through another server process stops "
         "working within this time.",
-    ),
-    Setting(
-        "login_failures",
+    )
+    login_failures: int = option(
         10,
-        int,
         "Failed logins or Basic secrets allowed per user within --login-window-seconds "
         "(10 times as many per client address); more answer 429 until the window passes.",
-    ),
-    Setting("login_window_seconds", 300.0, float, "The window that --login-failures counts in."),
-    Setting(
-        "session_idle_hours",
-        12.0,
-        float,
-        "A UI session not used for this many hours ends (the user signs in again).",
-    ),
-    Setting(
-        "session_max_days",
-        7.0,
-        float,
-        "A UI session ends this many days after sign-in, however much it is used.",
-    ),
-    Setting(
-        "secret_pattern",
+    )
+    login_window_seconds: float = option(300.0, "The window that --login-failures counts in.")
+    session_idle_hours: float = option(
+        12.0, "A UI session not used for this many hours ends (the user signs in again)."
+    )
+    session_max_days: float = option(
+        7.0, "A UI session ends this many days after sign-in, however much it is used."
+    )
+    secret_pattern: str = option(
         r"(?i)(^|[._\-\s])(pass|passwd|password|secret|token|api_?key|key|credentials?)"
         r"($|[._\-\s])",
-        str,
         "Regular expression: a config value whose key (last part of its dotted name) "
         "matches is shown as ******** in every read (the store keeps it).",
-    ),
-)
-
-_BY_NAME = {s.name: s for s in SETTINGS}
-
-
-@dataclasses.dataclass(frozen=True)
-class ServerSettings:
-    host: str = "127.0.0.1"
-    port: int = 8080
-    data_dir: str = "~/.hydratrack/data"
-    db: str = ""
-    files: str = ""
-    lease_seconds: float = 30.0
-    sweep_seconds: float = 2.0
-    worker_gone_seconds: float = 3600.0
-    max_body_mib: float = 16.0
-    max_artifact_mib: float = 64.0
-    log_level: str = "info"
-    key_cache_seconds: float = 30.0
-    login_failures: int = 10
-    login_window_seconds: float = 300.0
-    session_idle_hours: float = 12.0
-    session_max_days: float = 7.0
-    secret_pattern: str = (
-        r"(?i)(^|[._\-\s])(pass|passwd|password|secret|token|api_?key|key|credentials?)"
-        r"($|[._\-\s])"
     )
 
     @classmethod
@@ -161,5 +114,5 @@ class ServerSettings:
         return int(self.max_artifact_mib * 1024 * 1024)
 
 
-assert {f.name for f in dataclasses.fields(ServerSettings)} == set(_BY_NAME), "settings drift"
-assert all(getattr(ServerSettings(), s.name) == s.default for s in SETTINGS), "defaults drift"
+SETTINGS: tuple[Setting, ...] = table(ServerSettings, Setting)
+_BY_NAME = {s.name: s for s in SETTINGS}

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 
 from hydratrack.server.api.models import Name, Strict, dump
+from hydratrack.server.api.task_access import change_task
 from hydratrack.server.auth import Ctx, CurrentUser
 from hydratrack.server.context import ServerContext
 from hydratrack.server.store import artifacts as artifacts_repo
@@ -60,10 +61,10 @@ def clone(
 def enqueue(
     task_id: str, caller: CurrentUser, ctx: Ctx, body: EnqueueIn | None = None
 ) -> dict[str, Any]:
-    body = body or EnqueueIn()
-    with ctx.db.write() as conn:
-        lifecycle.enqueue(conn, task_id, body.queue, body.priority)
-        out = tasks_repo.get(conn, task_id)
+    into = body or EnqueueIn()
+    out = change_task(
+        ctx, task_id, lambda conn: lifecycle.enqueue(conn, task_id, into.queue, into.priority)
+    )
     ctx.wakeup.notify()
     return ctx.mask.task(out)
 
@@ -72,18 +73,17 @@ def enqueue(
 def dequeue(
     task_id: str, caller: CurrentUser, ctx: Ctx, body: Empty | None = None
 ) -> dict[str, Any]:
-    with ctx.db.write() as conn:
-        lifecycle.dequeue(conn, task_id)
-        return ctx.mask.task(tasks_repo.get(conn, task_id))
+    return ctx.mask.task(change_task(ctx, task_id, lambda conn: lifecycle.dequeue(conn, task_id)))
 
 
 @router.post("/abort")
 def abort(
     task_id: str, caller: CurrentUser, ctx: Ctx, body: AbortIn | None = None
 ) -> dict[str, Any]:
-    with ctx.db.write() as conn:
-        lifecycle.abort(conn, task_id, body.reason if body else None)
-        return ctx.mask.task(tasks_repo.get(conn, task_id))
+    reason = body.reason if body else None
+    return ctx.mask.task(
+        change_task(ctx, task_id, lambda conn: lifecycle.abort(conn, task_id, reason))
+    )
 
 
 @router.post("/reset")
@@ -101,18 +101,17 @@ def reset(task_id: str, caller: CurrentUser, ctx: Ctx, body: Empty | None = None
 def publish(
     task_id: str, caller: CurrentUser, ctx: Ctx, body: Empty | None = None
 ) -> dict[str, Any]:
-    with ctx.db.write() as conn:
-        lifecycle.publish(conn, task_id)
-        return ctx.mask.task(tasks_repo.get(conn, task_id))
+    return ctx.mask.task(change_task(ctx, task_id, lambda conn: lifecycle.publish(conn, task_id)))
 
 
 @router.post("/archive")
 def archive(
     task_id: str, caller: CurrentUser, ctx: Ctx, body: ArchiveIn | None = None
 ) -> dict[str, Any]:
-    with ctx.db.write() as conn:
-        lifecycle.archive(conn, task_id, body.archived if body else True)
-        return ctx.mask.task(tasks_repo.get(conn, task_id))
+    archived = body.archived if body else True
+    return ctx.mask.task(
+        change_task(ctx, task_id, lambda conn: lifecycle.archive(conn, task_id, archived))
+    )
 
 
 @router.post("/status")

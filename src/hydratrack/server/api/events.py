@@ -11,10 +11,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import Field, ValidationError, model_validator
 
 from hydratrack.server.api.models import Strict
+from hydratrack.server.api.task_access import read_task
 from hydratrack.server.auth import Ctx, CurrentUser
 from hydratrack.server.store import events as events_repo
 from hydratrack.server.store import scalars as scalar_store
-from hydratrack.server.store import tasks as tasks_repo
 
 router = APIRouter(prefix="/tasks/{task_id}", tags=["events"])
 MAX_EVENTS = 100_000
@@ -123,8 +123,8 @@ _BATCH_BODY = {
 async def post_events(
     task_id: str, request: Request, caller: CurrentUser, ctx: Ctx
 ) -> dict[str, Any]:
-    """The body is parsed and validated in one pass by pydantic's JSON parser (a 50k-point
-    batch in ~20 ms, a third of ``json.loads`` plus validation), off the event loop."""
+    """The body is parsed and validated in one pass by pydantic's JSON parser (a third of
+    the time of ``json.loads`` plus validation: docs/benchmarks.md), off the event loop."""
     raw = await request.body()
     return await run_in_threadpool(_post_events, task_id, raw, ctx)
 
@@ -154,16 +154,14 @@ def get_scalars(
     metrics: str | None = None,
 ) -> dict[str, Any]:
     wanted = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
-    with ctx.db.read() as conn:
-        tasks_repo.get_row(conn, task_id)
-        return scalar_store.read(conn, task_id, max_points, x_axis, wanted)
+    return read_task(
+        ctx, task_id, lambda conn: scalar_store.read(conn, task_id, max_points, x_axis, wanted)
+    )
 
 
 @router.get("/scalars/last")
 def get_last_scalars(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
-    with ctx.db.read() as conn:
-        tasks_repo.get_row(conn, task_id)
-        return events_repo.last_scalars(conn, task_id)
+    return read_task(ctx, task_id, lambda conn: events_repo.last_scalars(conn, task_id))
 
 
 @router.get("/console")
@@ -175,13 +173,11 @@ def get_console(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     order: Literal["asc", "desc"] = "asc",
 ) -> dict[str, Any]:
-    with ctx.db.read() as conn:
-        tasks_repo.get_row(conn, task_id)
-        return events_repo.read_console(conn, task_id, after, limit, order)
+    return read_task(
+        ctx, task_id, lambda conn: events_repo.read_console(conn, task_id, after, limit, order)
+    )
 
 
 @router.get("/texts")
 def get_texts(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
-    with ctx.db.read() as conn:
-        tasks_repo.get_row(conn, task_id)
-        return {"items": events_repo.read_texts(conn, task_id)}
+    return {"items": read_task(ctx, task_id, lambda conn: events_repo.read_texts(conn, task_id))}

@@ -13,7 +13,10 @@ from fastapi import APIRouter, Path, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Connection
 
+from hydratrack.edits.validate import validate_configuration, validate_hyperparams
+from hydratrack.names import CONFIG_OBJECT, CONFIG_TYPE
 from hydratrack.server.api.models import ConfigIn, Hyperparams, ParamIn, Section, dump
+from hydratrack.server.api.task_access import read_task
 from hydratrack.server.auth import Ctx, CurrentUser
 from hydratrack.server.context import ServerContext
 from hydratrack.server.errors import InvalidEdit
@@ -56,11 +59,7 @@ def _check_hyperparams(
     section as saved (docs/editing.md); a deletion re-judges the entries left."""
     if row.status != TaskStatus.DRAFT.value:
         return
-    try:
-        from hydratrack.edits.validate import validate_hyperparams
-    except ImportError:  # the validator ships with the edits part
-        return
-    config = params_repo.get_configuration(conn, row.id).get("OmegaConf")
+    config = params_repo.get_configuration(conn, row.id).get(CONFIG_OBJECT)
     hydra = (row.runtime or {}).get("hydra") or {}
     choices, groups = hydra.get("choices"), hydra.get("config_groups")
     recorded = (hydra.get("overrides") or {}).get("task")
@@ -81,30 +80,22 @@ def _check_hyperparams(
             judge=None if deleted else [n for n, v in changed.items() if v is not None],
         )
     if problems:
-        raise InvalidEdit(
-            [{"section": p.section, "name": p.name, "message": p.message} for p in problems]
-        )
+        raise InvalidEdit([p.as_detail() for p in problems])
 
 
 def _check_configuration(row: Any, name: str, type_: str, value: str) -> None:
     if row.status != TaskStatus.DRAFT.value:
         return
-    try:
-        from hydratrack.edits.validate import validate_configuration
-    except ImportError:
-        return
     problems = validate_configuration(name, type_, value)
     if problems:
-        raise InvalidEdit(
-            [{"section": "configuration", "name": p.name, "message": p.message} for p in problems]
-        )
+        raise InvalidEdit([p.as_detail() for p in problems])
 
 
 @router.get("/hyperparams")
 def get_hyperparams(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
-    with ctx.db.read() as conn:
-        tasks_repo.get_row(conn, task_id)
-        return ctx.mask.hyperparams(params_repo.get_hyperparams(conn, task_id))
+    return ctx.mask.hyperparams(
+        read_task(ctx, task_id, lambda conn: params_repo.get_hyperparams(conn, task_id))
+    )
 
 
 @router.patch("/hyperparams")
@@ -155,9 +146,9 @@ def _save_hyperparams(
 
 @router.get("/configuration")
 def get_configuration(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
-    with ctx.db.read() as conn:
-        tasks_repo.get_row(conn, task_id)
-        return ctx.mask.configuration(params_repo.get_configuration(conn, task_id))
+    return ctx.mask.configuration(
+        read_task(ctx, task_id, lambda conn: params_repo.get_configuration(conn, task_id))
+    )
 
 
 @router.put("/configuration/{name}")
@@ -176,11 +167,11 @@ def _put_configuration(
         tasks_repo.ensure_editable(row)
         stored = params_repo.get_configuration(conn, task_id).get(name)
         obj["value"] = ctx.mask.keep_text(obj["value"], stored["value"] if stored else None)
-        if not obj.get("type"):  # keep the stored type; "OmegaConf" names its own type
+        if not obj.get("type"):  # keep the stored type; the job config names its own type
             obj["type"] = (
                 stored["type"]
                 if stored and stored["type"]
-                else ("OmegaConf" if name == "OmegaConf" else "")
+                else (CONFIG_TYPE if name == CONFIG_OBJECT else "")
             )
         _check_configuration(row, name, obj["type"], obj["value"])
         entry = params_repo.put_configuration(conn, task_id, name, obj)

@@ -96,9 +96,6 @@ def ingest(
     return count
 
 
-read_scalars = scalar_store.read  # GET /tasks/{id}/scalars
-
-
 def last_scalars(conn: Connection, task_id: str) -> dict[str, dict[str, dict[str, Any]]]:
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for r in conn.execute(

@@ -112,20 +112,7 @@ def reset(conn: Connection, task_id: str) -> None:
     if row.status != S.DRAFT.value:
         _check(row, "reset", S.DRAFT, S.COMPLETED, S.FAILED, S.STOPPED)
     clear_outputs(conn, task_id)
-    tasks_repo.touch(
-        conn,
-        task_id,
-        status=S.DRAFT.value,
-        status_message="",
-        status_reason="",
-        started=None,
-        completed=None,
-        queue_id=None,
-        worker_id=None,
-        abort_requested=False,
-        lease_expires=None,
-        console_seq=-1,
-    )
+    tasks_repo.touch(conn, task_id, **tasks_repo.NOT_RUN)
 
 
 def publish(conn: Connection, task_id: str) -> None:

@@ -87,8 +87,8 @@ def view(row: Any, *, full: bool = True) -> dict[str, Any]:
     }
 
 
-# The statements of the per-request paths are built once, with bound parameters:
-# SQLAlchemy spends ~50-120 µs building and cache-keying a select each time it is made.
+# The statements of the per-request paths are built once, with bound parameters: SQLAlchemy
+# builds and cache-keys a select each time one is made (cost: docs/benchmarks.md).
 _TASK_ID: Any = bindparam("task_id_")
 _BY_ID = task_select().where(tasks.c.id == _TASK_ID)
 _BY_ID_LOCKED = _BY_ID.with_for_update(of=tasks)
@@ -240,6 +240,36 @@ def _new_row(
 
 _COLUMNS = frozenset(tasks.c.keys())
 
+# A draft that has not run: what a clone starts as and a reset goes back to.
+NOT_RUN: dict[str, Any] = {
+    "status": TaskStatus.DRAFT.value,
+    "status_message": "",
+    "status_reason": "",
+    "started": None,
+    "completed": None,
+    "queue_id": None,
+    "worker_id": None,
+    "abort_requested": False,
+    "lease_expires": None,
+    "console_seq": -1,
+}
+
+
+def fail_running(conn: Connection, task_ids: list[str], reason: str) -> None:
+    """Fail those of ``task_ids`` still in_progress (their worker is gone), saying why."""
+    now = utcnow()
+    conn.execute(
+        update(tasks)
+        .where(tasks.c.id.in_(task_ids), tasks.c.status == TaskStatus.IN_PROGRESS.value)
+        .values(
+            status=TaskStatus.FAILED.value,
+            completed=now,
+            last_update=now,
+            lease_expires=None,
+            status_reason=reason,
+        )
+    )
+
 
 def touch(conn: Connection, task_id: str, **values: Any) -> None:
     """Write ``values`` and ``last_update`` (now, unless given)."""
@@ -295,9 +325,6 @@ def clone(conn: Connection, user_id: str, task_id: str, body: dict[str, Any]) ->
             name=body.get("name") or f"{src.name} (clone)",
             type=src.type,
             project_id=project_id,
-            status=TaskStatus.DRAFT.value,
-            status_message="",
-            status_reason="",
             parent_id=src.id,
             user_id=user_id,
             tags=list(src.tags or []),
@@ -305,15 +332,9 @@ def clone(conn: Connection, user_id: str, task_id: str, body: dict[str, Any]) ->
             archived=False,
             created=now,
             last_update=now,
-            started=None,
-            completed=None,
-            queue_id=None,
-            worker_id=None,
-            abort_requested=False,
-            lease_expires=None,
             script=dict(src.script or {}),
             runtime=dict(src.runtime or {}),
-            console_seq=-1,
+            **NOT_RUN,
         )
     )
     _set_tags(conn, new, list(src.tags or []))

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hydratrack.server.errors import Conflict, NotFound
 from hydratrack.server.store import queues as queues_repo
+from hydratrack.server.store import tasks as tasks_repo
 from hydratrack.server.store.clock import iso, new_id, utcnow
 from hydratrack.server.store.models import queues, tasks, workers
 from hydratrack.status import TaskStatus
@@ -88,19 +89,9 @@ def unregister(conn: Connection, worker_id: str) -> list[str]:
             select(tasks.c.id).where(tasks.c.worker_id == worker_id, tasks.c.status == _RUNNING)
         )
     ]
-    now = utcnow()
     if held:
-        conn.execute(
-            update(tasks)
-            .where(tasks.c.id.in_(held))
-            .values(
-                status=TaskStatus.FAILED.value,
-                completed=now,
-                last_update=now,
-                lease_expires=None,
-                status_reason=f"worker {row.name} unregistered while running it",
-            )
-        )
+        reason = f"worker {row.name} unregistered while running it"
+        tasks_repo.fail_running(conn, held, reason)
     conn.execute(delete(workers).where(workers.c.id == worker_id))
     return held
 
