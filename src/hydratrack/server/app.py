@@ -13,6 +13,7 @@ import hydratrack
 from hydratrack.server.api import (
     actions,
     artifacts,
+    audit,
     events,
     health,
     params,
@@ -23,6 +24,7 @@ from hydratrack.server.api import (
     users,
     workers,
 )
+from hydratrack.server.audit import AuditLog
 from hydratrack.server.context import ServerContext
 from hydratrack.server.errors import install_error_handlers
 from hydratrack.server.lease import sweep_forever
@@ -42,6 +44,7 @@ ROUTERS = (
     projects,
     sessions,
     users,
+    audit,
     health,
 )
 
@@ -74,6 +77,7 @@ def create_app(ctx: ServerContext) -> FastAPI:
     for module in ROUTERS:
         app.include_router(module.router, prefix=API_PREFIX)
     _mount_web(app)
+    app.add_middleware(AuditLog, ctx=ctx)  # server/audit.py
     app.add_middleware(
         BodyLimit,
         max_body=ctx.settings.max_body_bytes,
