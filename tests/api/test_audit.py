@@ -76,6 +76,7 @@ def test_bobs_task_actions_are_recorded_with_who_what_when(
         assert as_bob.patch(f"/tasks/{task['id']}", json={"name": new_name}).status_code == 200
         assert as_bob.post(f"/tasks/{task['id']}/enqueue", json={"queue": "default"}).is_success
         assert as_bob.post(f"/tasks/{task['id']}/dequeue").is_success
+        copy = as_bob.post(f"/tasks/{task['id']}/clone", json={"name": "copy"}).json()
         ev = {"events": [{"type": "scalar", "metric": "m", "variant": "v", "iter": 0, "value": 1}]}
         as_bob.post(f"/tasks/{task['id']}/events", json=ev)  # data: not audited
         assert as_bob.delete(f"/tasks/{task['id']}").status_code == 204
@@ -83,6 +84,7 @@ def test_bobs_task_actions_are_recorded_with_who_what_when(
     items = _audit(http, target=task["id"])
     assert [i["action"] for i in items] == [
         "task.delete",
+        "task.clone",
         "task.dequeue",
         "task.enqueue",
         "task.edit",
@@ -96,6 +98,8 @@ def test_bobs_task_actions_are_recorded_with_who_what_when(
     edit = _one(items, "task.edit", task["id"])
     assert edit["detail"] == {"fields": ["name"], "name": new_name}
     assert _one(items, "task.enqueue", task["id"])["detail"]["queue"] == "default"
+    clone = _one(items, "task.clone", task["id"])["detail"]
+    assert clone == {"fields": ["name"], "name": "copy", "new_id": copy["id"]}
     assert _one(items, "task.create", task["id"])["detail"]["name"] == task["name"]
     assert [i["id"] for i in _audit(http, user=bob["name"], action="task.*")] == [
         i["id"] for i in items
@@ -112,7 +116,7 @@ def test_admin_disables_bob_and_revokes_a_key_from_a_session(
         assert ui.patch(f"/users/{bob['name']}", json={"disabled": True}).is_success
         assert ui.patch(f"/users/{bob['name']}", json={"disabled": False}).is_success
         assert ui.delete(f"/users/keys/{bob['access_key']}").status_code == 204
-    disabled = _audit(http, action="user.disable", target=bob["name"])
+    disabled = _audit(http, action="user.disable", target=bob["id"])  # named by name
     assert len(disabled) == 1
     entry = disabled[0]
     assert (entry["user_name"], entry["via"], entry["access_key"]) == (
@@ -124,7 +128,7 @@ def test_admin_disables_bob_and_revokes_a_key_from_a_session(
         "fields": ["disabled"],
         "disabled": True,
     }
-    assert len(_audit(http, action="user.enable", target=bob["name"])) == 1
+    assert len(_audit(http, action="user.enable", target=bob["id"])) == 1
     revoked = _one(_audit(http, action="key.revoke"), "key.revoke", bob["access_key"])
     assert revoked["user_name"] == admin["name"] and revoked["target_type"] == "key"
     created = _one(_audit(http, action="key.create"), "key.create", bob["access_key"])

@@ -7,7 +7,7 @@ but a dictionary lookup. ``tests/api/test_audit.py`` fails when a route is in ne
 
 :class:`AuditLog` (an ASGI middleware) records an action after its route answered 2xx:
 the caller (user id and name, key or session, client address; set by ``auth.py``), the
-action, its target (a path parameter, or the new object's id from the answer) and a
+action, its target (the object's id from the answer, else the path parameter) and a
 small detail: the names of the fields sent and the values of the few fields the table
 lists (``show``), never other values, so no password, key or config value is stored.
 
@@ -49,15 +49,17 @@ _MAX_SHOWN = 200  # characters of a shown value
 class Action:
     """``name``: the action, or a function of the JSON body giving it. ``target``: the
     kind of object; ``param``: the path parameter naming it (``"@caller"``: the caller
-    itself); ``answer``: the key of the answer holding the new object's id (the target
-    when no ``param``, else ``detail["new_id"]``); ``show``: body fields whose values go
-    into the detail (never a secret's)."""
+    itself); ``answer``: the key of the answer holding the target's id (wins over the
+    path, which may name it); ``created``: the key of the answer holding a new object's
+    id (``detail["new_id"]``, a clone's); ``show``: body fields whose values go into the
+    detail (never a secret's)."""
 
     name: str | Callable[[dict[str, Any]], str]
     target: str | None = None
     param: str | None = None
     answer: str | None = None
     show: tuple[str, ...] = ()
+    created: str | None = None
 
     def action(self, body: dict[str, Any]) -> str:
         return self.name if isinstance(self.name, str) else self.name(body)
@@ -74,8 +76,8 @@ def _user_patch(body: dict[str, Any]) -> str:
     )
 
 
-def _task(name: str, answer: str | None = None, show: tuple[str, ...] = ()) -> Action:
-    return Action(name, "task", "task_id", answer, show)
+def _task(name: str, show: tuple[str, ...] = (), created: str | None = None) -> Action:
+    return Action(name, "task", "task_id", None, show, created)
 
 
 ROUTES: dict[tuple[str, str], Action | None] = {
@@ -83,7 +85,7 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("POST", "/tasks"): Action("task.create", "task", answer="id", show=("name", "project")),
     ("PATCH", "/tasks/{task_id}"): _task("task.edit", show=("name",)),
     ("DELETE", "/tasks/{task_id}"): _task("task.delete"),
-    ("POST", "/tasks/{task_id}/clone"): _task("task.clone", answer="id", show=("name",)),
+    ("POST", "/tasks/{task_id}/clone"): _task("task.clone", ("name",), created="id"),
     ("POST", "/tasks/{task_id}/enqueue"): _task("task.enqueue", show=("queue", "priority")),
     ("POST", "/tasks/{task_id}/dequeue"): _task("task.dequeue"),
     ("POST", "/tasks/{task_id}/abort"): _task("task.abort", show=("reason",)),
@@ -104,7 +106,7 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("POST", "/workers/{worker_id}/claim"): DATA,
     # queues, projects
     ("POST", "/queues"): Action("queue.create", "queue", answer="id", show=("name",)),
-    ("PATCH", "/queues/{id_or_name}"): Action("queue.update", "queue", "id_or_name"),
+    ("PATCH", "/queues/{id_or_name}"): Action("queue.update", "queue", "id_or_name", "id"),
     ("DELETE", "/queues/{id_or_name}"): Action("queue.delete", "queue", "id_or_name"),
     ("POST", "/projects"): Action("project.create", "project", answer="id", show=("name",)),
     ("PATCH", "/projects/{project_id}"): Action("project.edit", "project", "project_id"),
@@ -118,7 +120,7 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("DELETE", "/auth/sessions/{session_id}"): Action("session.revoke", "session", "session_id"),
     # users (admins)
     ("POST", "/users"): Action("user.create", "user", answer="id", show=("name", "is_admin")),
-    ("PATCH", "/users/{user}"): Action(_user_patch, "user", "user", show=("disabled", "is_admin")),
+    ("PATCH", "/users/{user}"): Action(_user_patch, "user", "user", "id", ("disabled", "is_admin")),
     ("DELETE", "/users/{user}"): Action("user.delete", "user", "user"),
     ("PUT", "/users/{user}/password"): Action("user.password_reset", "user", "user"),
     ("DELETE", "/users/keys/{access_key}"): Action("key.revoke", "key", "access_key"),
@@ -168,12 +170,12 @@ def entry_for(
         target_id = caller.id if caller else None
     elif rule.param:
         target_id = params.pop(rule.param, None)
-    new_id = answer.get(rule.answer) if rule.answer else None
-    if isinstance(new_id, str):
-        if target_id is None:
-            target_id = new_id
-        else:
-            detail["new_id"] = new_id
+    named = answer.get(rule.answer) if rule.answer else None
+    if isinstance(named, str):
+        target_id = named
+    created = answer.get(rule.created) if rule.created else None
+    if isinstance(created, str):
+        detail["new_id"] = created
     detail.update({k: _shown(v) for k, v in params.items()})  # e.g. the section's name
     client = scope.get("client")
     return {
