@@ -145,6 +145,8 @@ def test_logins_are_recorded_and_a_failed_one_without_its_password(
     assert len(failed) == 1
     assert failed[0]["user_id"] is None and failed[0]["address"] == "127.0.0.1"
     assert wrong not in json.dumps(_audit(http))
+    assert anon.post("/auth/logout").status_code == 204  # no session: nothing happened
+    assert [i for i in _audit(http, action="logout") if i["user_id"] is None] == []
     bob, as_bob = _member(server, http)
     as_bob.close()
     ok = _audit(http, user=bob["name"], action="login")

@@ -15,8 +15,10 @@ When: *immediately after* the action's own transaction, before the client gets i
 answer. A client that saw success knows the record is stored; a server that dies between
 the two commits (a millisecond) loses the record of that one action. If the record
 cannot be written the answer still goes out and the entry is logged at ERROR (logger
-``hydratrack.audit``) in full, so it is not lost. Logins, right or wrong, are recorded by
-the login route itself (:func:`record_login`): a failed one has no caller.
+``hydratrack.audit``) in full, so it is not lost. A request without a caller (a sign-out
+without a session) changes nothing and is not recorded, so anonymous requests cannot
+fill the log. Logins, right or wrong, are recorded by the login route itself
+(:func:`record_login`): a failed one has no caller.
 """
 
 from __future__ import annotations
@@ -255,7 +257,8 @@ class AuditLog:
         async def audit_send(message: Message) -> None:
             nonlocal held
             if message["type"] == "http.response.start":
-                if 200 <= message["status"] < 300 and current_rule() is not None:
+                who = (scope.get("state") or {}).get("caller")  # none: nothing to record
+                if 200 <= message["status"] < 300 and who and current_rule() is not None:
                     held = message
                     return
             elif held is not None and message["type"] == "http.response.body":
