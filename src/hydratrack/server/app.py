@@ -24,14 +24,13 @@ from hydratrack.server.api import (
     users,
     workers,
 )
-from hydratrack.server.audit import AuditLog
+from hydratrack.server.audit import API_PREFIX, AuditLog
 from hydratrack.server.context import ServerContext
 from hydratrack.server.errors import install_error_handlers
 from hydratrack.server.lease import sweep_forever
 from hydratrack.server.limits import BodyLimit
 
 log = logging.getLogger("hydratrack.server")
-API_PREFIX = "/api/v1"
 # Routes are tried in order: the ones every run calls (create, events, status) come first.
 ROUTERS = (
     tasks,

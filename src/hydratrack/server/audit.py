@@ -2,8 +2,8 @@
 
 One table, :data:`ROUTES`, maps every state-changing route (method, path under
 ``/api/v1``) to an :class:`Action`, or to :data:`DATA` for what a run or an agent reports
-as it works (events, status, heartbeats, claims): those are not audited and pay nothing
-but a dictionary lookup. ``tests/api/test_audit.py`` fails when a route is in neither.
+as it works (events, status, heartbeats, claims): those are not audited and pay one
+dictionary lookup and a thin wrapper around receive and send (about 6 µs). ``tests/api/test_audit.py`` fails when a route is in neither.
 
 :class:`AuditLog` (an ASGI middleware) records an action after its route answered 2xx:
 the caller (user id and name, key or session, client address; set by ``auth.py``), the
@@ -41,7 +41,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-API_PREFIX = "/api/v1"
+API_PREFIX = "/api/v1"  # where app.py mounts the API
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _MAX_BODY = 64 * 1024  # larger (or non-JSON) bodies: no field names in the detail
 _MAX_SHOWN = 200  # characters of a shown value
