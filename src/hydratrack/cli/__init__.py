@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from hydratrack.cli import admin, agent, backup, queues, server, sync, tasks
+from hydratrack.cli import admin, agent, audit, backup, queues, server, sync, tasks
 from hydratrack.names import DEBUG_ENV
 
 app = typer.Typer(
@@ -27,7 +27,7 @@ def _root() -> None:
     """Self-hosted experiment manager for Hydra applications."""
 
 
-for module in (server, admin, tasks, queues, sync, agent, backup):
+for module in (server, admin, tasks, queues, sync, agent, backup, audit):
     module.register(app)
 
 

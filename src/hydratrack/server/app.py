@@ -13,6 +13,7 @@ import hydratrack
 from hydratrack.server.api import (
     actions,
     artifacts,
+    audit,
     events,
     health,
     params,
@@ -23,13 +24,13 @@ from hydratrack.server.api import (
     users,
     workers,
 )
+from hydratrack.server.audit import API_PREFIX, AuditLog
 from hydratrack.server.context import ServerContext
 from hydratrack.server.errors import install_error_handlers
 from hydratrack.server.lease import sweep_forever
 from hydratrack.server.limits import BodyLimit
 
 log = logging.getLogger("hydratrack.server")
-API_PREFIX = "/api/v1"
 # Routes are tried in order: the ones every run calls (create, events, status) come first.
 ROUTERS = (
     tasks,
@@ -42,6 +43,7 @@ ROUTERS = (
     projects,
     sessions,
     users,
+    audit,
     health,
 )
 
@@ -74,6 +76,7 @@ def create_app(ctx: ServerContext) -> FastAPI:
     for module in ROUTERS:
         app.include_router(module.router, prefix=API_PREFIX)
     _mount_web(app)
+    app.add_middleware(AuditLog, ctx=ctx)  # server/audit.py
     app.add_middleware(
         BodyLimit,
         max_body=ctx.settings.max_body_bytes,

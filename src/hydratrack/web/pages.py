@@ -100,6 +100,10 @@ def add_page_routes(app: fastapi.FastAPI) -> None:
     def admin_page() -> HTMLResponse:
         return render_page("admin", "Users and access")
 
+    @router.get("/audit")
+    def audit_page() -> HTMLResponse:
+        return render_page("audit", "Audit log")
+
     @router.get("/favicon.ico", include_in_schema=False)
     def favicon() -> RedirectResponse:
         return RedirectResponse("/static/favicon.svg", status_code=308)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from hydratrack.server import audit
 from hydratrack.server.api.users import forget_keys
 from hydratrack.server.auth import (
     SESSION_COOKIE,
@@ -61,6 +62,7 @@ def login(body: LoginIn, request: Request, response: Response, ctx: Ctx) -> dict
             row = users_repo.user_by_password(conn, body.username or "", body.password or "")
         if row is not None:
             token, csrf = users_repo.create_session(conn, row.id, ctx.settings.session_max_age)
+    audit.record_login(ctx, address, name, row)
     if row is None:
         ctx.logins.failed(name, address)
         raise Unauthorized(
@@ -85,7 +87,7 @@ def login(body: LoginIn, request: Request, response: Response, ctx: Ctx) -> dict
 def logout(request: Request, ctx: Ctx) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        authenticate(request, ctx)  # CSRF applies: logout changes state
+        request.state.caller = authenticate(request, ctx)  # CSRF applies (and audit.py)
         with ctx.db.write() as conn:
             users_repo.delete_session(conn, token)
     out = Response(status_code=204)

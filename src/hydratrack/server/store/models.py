@@ -299,3 +299,19 @@ queue_entries = Table(
     Column("added", DateTime, nullable=False),
     Index(None, "queue_id", "priority", "added"),
 )
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("time", DateTime, nullable=False, index=True),
+    Column("user_id", ID),  # no foreign key: the record outlives a deleted user
+    Column("user_name", NAME, index=True),
+    Column("via", String(16)),  # "key", "session" or none (a failed login)
+    Column("access_key", String(64)),
+    Column("address", String(64)),
+    Column("action", String(64), nullable=False, index=True),
+    Column("target_type", String(32)),
+    Column("target_id", String(255), index=True),
+    Column("detail", JSON, nullable=False),
+)

@@ -15,7 +15,8 @@ window.addEventListener("hydratrack:signed-out", () => {
   ], "error", true);
 });
 
-/** Top bar with navigation and the signed-in user; `active` is "projects" | "queues" | "admin". */
+/** Top bar with navigation and the signed-in user; `active` is "projects" | "queues" |
+ * "admin" | "audit". */
 export async function renderTopbar(active) {
   const bar = document.getElementById("topbar");
   const link = (href, text, key) =>
@@ -26,7 +27,9 @@ export async function renderTopbar(active) {
     h("nav", { "aria-label": "Main" }, link("/", "Projects", "projects"), link("/queues", "Queues", "queues")),
     userSlot);
   const answer = await me();
-  if (answer.user.is_admin) bar.querySelector("nav").append(link("/admin", "Users", "admin"));
+  if (answer.user.is_admin) {
+    bar.querySelector("nav").append(link("/admin", "Users", "admin"), link("/audit", "Audit log", "audit"));
+  }
   replace(userSlot,
     h("span", { class: "username", title: "signed in" }, answer.user.name),
     h("button", { type: "button", class: "btn btn-quiet", onclick: logout }, "Sign out"));

@@ -1,7 +1,7 @@
 // Entry point: load the module of the page named by <body data-page>.
 import { showError, main } from "./layout.js";
 
-const PAGES = new Set(["login", "projects", "experiments", "task", "compare", "queues", "admin", "notfound"]);
+const PAGES = new Set(["login", "projects", "experiments", "task", "compare", "queues", "admin", "audit", "notfound"]);
 
 async function start() {
   const page = document.body.dataset.page;

@@ -13,7 +13,7 @@ const table = (id, label, head, rows) => h("table", { class: "grid", id, "aria-l
 
 export async function render() {
   const answer = await renderTopbar("admin");
-  const body = pageFrame("Users and access");
+  const body = pageFrame("Users and access", h("a", { href: "/audit" }, "Audit log"));
   if (!answer.user.is_admin) {
     replace(body, h("div", { class: "empty", role: "alert" },
       h("strong", {}, "Admins only"), h("p", {}, "Ask an admin to manage users, keys and sessions.")));
