@@ -24,7 +24,7 @@ from hydratrack.server.api import (
     workers,
 )
 from hydratrack.server.context import ServerContext
-from hydratrack.server.errors import install_error_handlers
+from hydratrack.server.errors import CatchUnexpected, install_error_handlers
 from hydratrack.server.lease import sweep_forever
 from hydratrack.server.limits import BodyLimit
 
@@ -74,6 +74,7 @@ def create_app(ctx: ServerContext) -> FastAPI:
     for module in ROUTERS:
         app.include_router(module.router, prefix=API_PREFIX)
     _mount_web(app)
+    app.add_middleware(CatchUnexpected)  # (inside the body limit: added first)
     app.add_middleware(
         BodyLimit,
         max_body=ctx.settings.max_body_bytes,

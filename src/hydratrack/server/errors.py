@@ -150,13 +150,37 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
 
-async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error in %s %s", request.method, request.url.path)
-    return error_response(500, "internal_error", f"internal error: {type(exc).__name__}")
+class CatchUnexpected:
+    """ASGI middleware: an unexpected exception is answered here (500 in the error shape,
+    logged) and goes no further. (Starlette's handler for ``Exception`` answers and then
+    re-raises it, so the server closes the client's kept-alive connection.)"""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:  # too late for an answer: the server ends the connection
+                raise
+            log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
+            answer = error_response(500, "internal_error", f"internal error: {type(exc).__name__}")
+            await answer(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """The handlers of the known errors; unexpected ones go to :class:`CatchUnexpected`."""
     app.add_exception_handler(ApiProblem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
-    app.add_exception_handler(Exception, _on_unexpected)

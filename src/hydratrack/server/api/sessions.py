@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from hydratrack.server.api.models import Strict
 from hydratrack.server.auth import SESSION_COOKIE, Ctx, CurrentUser, authenticate
 from hydratrack.server.errors import BadRequest, Unauthorized
 from hydratrack.server.store import users as users_repo
@@ -15,14 +16,14 @@ from hydratrack.server.store import users as users_repo
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-class LoginIn(BaseModel):
+class LoginIn(Strict):
     model_config = ConfigDict(extra="forbid")
     username: str | None = None
     password: str | None = None
     token: str | None = None
 
 
-class KeyIn(BaseModel):
+class KeyIn(Strict):
     model_config = ConfigDict(extra="forbid")
     label: str | None = Field(default=None, max_length=255)
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from hydratrack.server.api.models import Strict
 from hydratrack.server.auth import AdminUser, Ctx
 from hydratrack.server.store import users as users_repo
 
 router = APIRouter(prefix="/users", tags=["users"])
 
 
-class UserIn(BaseModel):
+class UserIn(Strict):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=255, pattern=r"^[^\s:]+$")
     password: str = Field(min_length=8, max_length=1000)
