@@ -34,6 +34,10 @@ def normalize_url(url: str, data_dir: Path) -> str:
     )
 
 
+class _RollBack(Exception):
+    """Ends a probe's transaction without keeping anything."""
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -105,6 +109,19 @@ class Database:
                 conn.exec_driver_sql("ANALYZE")
             else:
                 conn.exec_driver_sql("PRAGMA optimize")
+
+    def write_problem(self) -> str | None:
+        """Why the database cannot take a write now, or None: a write of one row (the
+        migration version set to itself) in a write transaction, rolled back."""
+        try:
+            with self.write() as conn:  # (waits its turn behind the writes under way)
+                conn.exec_driver_sql("UPDATE alembic_version SET version_num = version_num")
+                raise _RollBack
+        except _RollBack:
+            return None
+        except Exception as exc:  # any failure is the answer
+            first = str(exc).strip().splitlines()
+            return f"{type(exc).__name__}: {first[0] if first else ''}"
 
     def dispose(self) -> None:
         self.engine.dispose()
