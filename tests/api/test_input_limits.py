@@ -8,6 +8,9 @@ from __future__ import annotations
 import base64
 import json
 import socket
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import httpx
@@ -397,3 +400,52 @@ def test_an_unexpected_error_keeps_the_connection(
             assert headers.get("connection", "").lower() != "close"
             status, body, _ = _request(sock, "/api/v1/health", auth)
             assert status == 200, body
+
+
+NUL_APP = """
+import hydra
+
+
+@hydra.main(version_base=None, config_path=".", config_name="config")
+def main(cfg):
+    from hydratrack import Task
+
+    task = Task.init(project_name="nul", task_name="prints-a-nul")
+    print(f"HYDRATRACK_TASK={task.id}", flush=True)
+    log = task.get_logger()
+    for i in range(3000):
+        log.report_scalar("loss", "train", value=float(i), iteration=i)
+        if i == 100:
+            print("a NUL:\\0, and on", flush=True)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_a_run_printing_a_nul_loses_nothing(server: ServerProcess, tmp_path: Path) -> None:
+    """The issue's run: one ``\\0`` printed mid-run; every point lands, the line is kept
+    (escaped) and the task completes, on both databases."""
+    (tmp_path / "app.py").write_text(NUL_APP)
+    (tmp_path / "config.yaml").write_text("x: 1\n")
+    proc = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=tmp_path,
+        env=server.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "hydratrack: warning" not in proc.stderr, proc.stderr
+    task_id = proc.stdout.split("HYDRATRACK_TASK=")[1].split()[0]
+    with httpx.Client(
+        base_url=server.url + "/api/v1", auth=(server.access_key, server.secret_key)
+    ) as http:
+        assert http.get(f"/tasks/{task_id}").json()["status"] == "completed"
+        got = http.get(f"/tasks/{task_id}/scalars", params={"max_points": 100_000}).json()
+        assert got["loss"]["train"]["y"] == [float(i) for i in range(3000)]
+        lines = [i["text"] for i in http.get(f"/tasks/{task_id}/console").json()["items"]]
+        assert any("a NUL:\\x00, and on" in line for line in lines), lines
