@@ -12,6 +12,7 @@ from typing import Iterator
 import httpx
 import pytest
 
+from tests.api.conftest import assert_error
 from tests.support.servers import ServerProcess, running_server
 
 
@@ -78,6 +79,17 @@ def test_health_reports_a_full_data_disk_and_reads_go_on(small_disk: Path) -> No
         listed = api.get("/tasks")
         assert listed.status_code == 200 and listed.json()["total"] == 1
         assert api.get(f"/tasks/{made.json()['id']}").status_code == 200
+        task_id = made.json()["id"]
+        upload = api.post(
+            f"/tasks/{task_id}/artifacts",
+            data={"name": "weights"},
+            files={"file": ("weights", b"w" * 200_000)},
+        )  # a write the full disk refuses: 503, the error shape, nothing stored
+        assert_error(upload, 503, "unavailable", "storage not writable")
+        assert api.get(f"/tasks/{task_id}/artifacts").json()["items"] == []
+        big = api.post("/tasks", json={"name": "big", "project": "p", "comment": "c" * 500_000})
+        if big.status_code != 201:  # (SQLite: the database is on the full disk too)
+            assert_error(big, 503, "unavailable", "storage not writable")
         filler.unlink()
         assert health(server) == {"status": "ok", "version": got["version"]}
 
@@ -118,5 +130,7 @@ def test_health_reports_a_database_that_takes_no_writes(tmp_path: Path) -> None:
         assert any("database not writable" in str(r) for r in got["reasons"]), got  # type: ignore[attr-defined]
         listed = api.get("/tasks")
         assert listed.status_code == 200 and listed.json()["total"] == 1
+        refused = api.post("/tasks", json={"name": "t2", "project": "p"})
+        assert_error(refused, 503, "unavailable", "read-only")
         set_read_only(False)
         assert health(server)["status"] == "ok"
