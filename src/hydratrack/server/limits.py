@@ -33,6 +33,8 @@ import re
 from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qsl
 
+import pydantic_core
+
 from hydratrack.server.errors import ApiProblem, error_body
 
 log = logging.getLogger("hydratrack.server")
@@ -139,22 +141,27 @@ def output_text(text: str) -> str:
     return _UNSTORABLE.sub(_escape, text)
 
 
-def answerable(item: dict[str, Any], what: str) -> dict[str, Any]:
-    """``item`` as it is when it fits in a JSON answer; else (a row stored before these
-    limits, or written around the API) each offending top-level field set to null and
-    listed in ``item["degraded"]``, with a warning in the log."""
-    found = problem(item, answer=True)
-    if found is None:
+def answerable(item: dict[str, Any], what: str, fields: tuple[str, ...]) -> dict[str, Any]:
+    """``item`` as it is when its free-form ``fields`` (the JSON columns: only they can
+    hold what breaks an answer) serialize; else (a row stored before these limits, or
+    written around the API) each offending field set to null and listed in
+    ``item["degraded"]``, with a warning in the log. The check is the answer's own
+    serializer (C speed); the rule's walker only runs to name what failed."""
+    try:
+        pydantic_core.to_json([item[f] for f in fields])
         return item
+    except (ValueError, RecursionError):  # (PydanticSerializationError is a ValueError)
+        pass
     out, notes = dict(item), []
-    while found is not None and found[0] and found[0][0] in out:
-        key = found[0][0]
-        out[key] = None
-        notes.append(f"{field_name(found[0])}: {found[1]}")
-        found = problem(out, answer=True)
-    if found is not None:  # not a field's fault (too many fields?): keep only the id
-        out = {"id": item.get("id"), "name": item.get("name")}
-        notes.append(f"{field_name(found[0]) or what}: {found[1]}")
+    for f in fields:
+        try:
+            pydantic_core.to_json(item[f])
+            continue
+        except (ValueError, RecursionError) as exc:
+            found = problem(item[f], (f,), answer=True)
+            why = f"{field_name(found[0])}: {found[1]}" if found else f"{f}: {exc}"
+        out[f] = None
+        notes.append(why)
     out["degraded"] = notes
     log.warning("%s %s shown degraded: %s", what, item.get("id", item.get("name")), notes)
     return out

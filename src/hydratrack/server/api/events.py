@@ -172,7 +172,7 @@ def get_console(
     task_id: str,
     caller: CurrentUser,
     ctx: Ctx,
-    after: Annotated[int, Query(ge=-1, lt=2**31)] = -1,  # (seq numbers are int32)
+    after: Annotated[int, Query(ge=-(2**31), lt=2**31)] = -1,  # (seq numbers are int32)
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     order: Literal["asc", "desc"] = "asc",
 ) -> dict[str, Any]:

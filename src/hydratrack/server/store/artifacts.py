@@ -24,7 +24,7 @@ def _view(r: Any) -> dict[str, Any]:
         "metadata": dict(r.meta or {}),
         "created": iso(r.created),
     }
-    return limits.answerable(out, "artifact")
+    return limits.answerable(out, "artifact", ("metadata",))
 
 
 def list_(conn: Connection, task_id: str) -> list[dict[str, Any]]:

@@ -86,7 +86,7 @@ def view(row: Any, *, full: bool = True) -> dict[str, Any]:
         "script": script,
         "runtime": dict(row.runtime or {}),
     }
-    return limits.answerable(out, "task")
+    return limits.answerable(out, "task", ("script", "runtime"))
 
 
 # The statements of the per-request paths are built once, with bound parameters:
