@@ -449,3 +449,13 @@ def test_a_run_printing_a_nul_loses_nothing(server: ServerProcess, tmp_path: Pat
         assert got["loss"]["train"]["y"] == [float(i) for i in range(3000)]
         lines = [i["text"] for i in http.get(f"/tasks/{task_id}/console").json()["items"]]
         assert any("a NUL:\\x00, and on" in line for line in lines), lines
+
+
+def test_a_console_line_longer_than_the_string_limit_is_kept(http: httpx.Client) -> None:
+    """Program output is never refused for its length (the body limit bounds it)."""
+    t = new_task(http, status="in_progress")
+    line = "x" * (limits.MAX_STRING + 10)
+    event = {"type": "console", "text": line, "ts": 1.0}
+    resp = http.post(f"/tasks/{t['id']}/events", json={"batch_id": unique("b"), "events": [event]})
+    assert resp.status_code == 200, resp.text[:300]
+    assert http.get(f"/tasks/{t['id']}/console").json()["items"][0]["text"] == line

@@ -29,7 +29,10 @@ def _whole(data: Any) -> Any:
 
 
 class Typed(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_max_length=limits.MAX_STRING)
+    """(Its names have their own length limits; program output is bounded by the body
+    limit only: a long line is kept, never refused.)"""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class Strict(Typed):
