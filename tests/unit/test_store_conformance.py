@@ -101,7 +101,7 @@ def test_upgrade_from_first_schema_keeps_data(empty_db: Database) -> None:
                 }
             ],
         )
-        assert events.read_scalars(conn, tid, 10, "iter", None)["m"]["v"]["y"] == [1.5, None]
+        assert events.read_scalars(conn, tid, 10, "iter", None)["m"]["v"]["y"] == [1.5, "NaN"]
 
 
 def test_claims_are_atomic_under_concurrency(db: Database, user_id: str) -> None:
