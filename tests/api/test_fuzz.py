@@ -11,15 +11,21 @@ from __future__ import annotations
 import base64
 import json
 import os
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 
-from tests.support.servers import ServerProcess
+from tests.support.servers import ServerProcess, running_server
 
 EXAMPLES = int(os.environ.get("HYDRATRACK_FUZZ_EXAMPLES", "40"))
+
+
+@pytest.fixture(scope="module")
+def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server of its own: the fuzzer creates users, projects, queues ... at random."""
+    yield from running_server(tmp_path_factory.mktemp("fuzz"))
 
 
 def error_shape_problem(status: int, content_type: str, body: bytes) -> str | None:
@@ -52,9 +58,10 @@ def check_answer(case: Any, server: ServerProcess) -> None:
 
 
 @pytest.mark.timeout(max(300, EXAMPLES * 6))
-def test_no_server_error_and_one_error_shape(server: ServerProcess) -> None:
+def test_no_server_error_and_one_error_shape(fuzz_server: ServerProcess) -> None:
     """Every operation of the document, ``EXAMPLES`` cases each (positive and negative);
     the failures of all operations are reported together."""
+    server = fuzz_server
     schema = schemathesis.openapi.from_url(server.url + "/api/v1/openapi.json")
     failures: list[str] = []
     operations = cases = 0
