@@ -459,3 +459,25 @@ def test_a_console_line_longer_than_the_string_limit_is_kept(http: httpx.Client)
     resp = http.post(f"/tasks/{t['id']}/events", json={"batch_id": unique("b"), "events": [event]})
     assert resp.status_code == 200, resp.text[:300]
     assert http.get(f"/tasks/{t['id']}/console").json()["items"][0]["text"] == line
+
+
+def test_the_cli_lists_tasks_around_a_bad_row(
+    server: ServerProcess, http: httpx.Client, store: Database
+) -> None:
+    """The issue's ``hydratrack tasks list`` (a 500 for every user on main)."""
+    project = unique("cli")
+    deep_one = new_task(http, project=project, name=unique("deep"))
+    broken = new_task(http, project=project, name=unique("broken"))
+    with store.write() as conn:
+        tasks_repo.touch(conn, deep_one["id"], runtime=nested(300))
+        tasks_repo.touch(conn, broken["id"], script=[1])
+    proc = subprocess.run(
+        [sys.executable, "-m", "hydratrack", "tasks", "list", "--project", project],
+        env=server.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert deep_one["name"] in proc.stdout and broken["name"] in proc.stdout
