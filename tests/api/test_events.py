@@ -182,7 +182,7 @@ def test_bad_events_store_nothing(api: ApiClient, http: httpx.Client, make_task:
         assert_error(http.get(f"/tasks/{'e' * 32}/{path}"), 404, "not_found")
 
 
-def test_nan_and_infinity_become_null(api: ApiClient, http: httpx.Client, make_task: Make) -> None:
+def test_nan_and_infinity_are_kept(api: ApiClient, http: httpx.Client, make_task: Make) -> None:
     import json
 
     t = make_task(status="in_progress")
@@ -201,9 +201,9 @@ def test_nan_and_infinity_become_null(api: ApiClient, http: httpx.Client, make_t
     )
     assert resp.status_code == 200 and resp.json()["accepted"] == 5
     got = api.get_scalars(t["id"])["loss"]["train"]
-    assert got == {"x": [0, 1, 2, 3, 4], "y": [1.0, None, None, 0.5, None]}
+    assert got == {"x": [0, 1, 2, 3, 4], "y": [1.0, "NaN", "Infinity", 0.5, "-Infinity"]}
     last = http.get(f"/tasks/{t['id']}/scalars/last").json()["loss"]["train"]
-    assert last == {"value": 0.5, "iter": 3, "min": 0.5, "max": 1.0}
+    assert last == {"value": "-Infinity", "iter": 4, "min": "-Infinity", "max": "Infinity"}
     assert len(api.get_scalars(t["id"], max_points=2)["loss"]["train"]["y"]) <= 2
 
 

@@ -81,7 +81,7 @@ def test_times_as_integer_microseconds(api: ApiClient, make_task: Make) -> None:
     assert got == {"x": [5e-06, 1764392400.123456, 1764392400.123457], "y": [3.0, 1.0, 2.0]}
 
 
-def test_non_finite_values_as_text_become_null(
+def test_non_finite_values_as_text_are_kept(
     api: ApiClient, http: httpx.Client, make_task: Make
 ) -> None:
     t = make_task(status="in_progress")
@@ -89,10 +89,10 @@ def test_non_finite_values_as_text_become_null(
     assert api.post_events(t["id"], unique("b"), [ev])["accepted"] == 5
     assert api.get_scalars(t["id"])["loss"]["train"] == {
         "x": [0, 1, 2, 3, 4],
-        "y": [1.0, None, None, 0.5, None],
+        "y": [1.0, "NaN", "Infinity", 0.5, "-Infinity"],
     }
     last = http.get(f"/tasks/{t['id']}/scalars/last").json()["loss"]["train"]
-    assert last == {"value": 0.5, "iter": 3, "min": 0.5, "max": 1.0}
+    assert last == {"value": "-Infinity", "iter": 4, "min": "-Infinity", "max": "Infinity"}
 
 
 def test_bad_columnar_events_name_the_event_and_store_nothing(

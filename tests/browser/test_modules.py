@@ -102,3 +102,14 @@ def test_chart_series_alignment(ui: UiSession) -> None:
         [{"label": "a", "x": [0, 2], "y": [1, 3]}, {"label": "b", "x": [1, 2], "y": [5, 6]}],
     )
     assert aligned == [[0, 1, 2], [1, None, 3], [None, 5, 6]]
+
+
+def test_chart_non_numbers_are_gaps(ui: UiSession) -> None:
+    """The API answers NaN/infinite values as strings (docs/api.md): gaps in a chart."""
+    aligned = run(
+        ui,
+        "charts.js",
+        "return m.alignSeries(arg);",
+        [{"label": "a", "x": [0, 1, 2, 3], "y": [1, "NaN", "Infinity", "-Infinity"]}],
+    )
+    assert aligned == [[0, 1, 2, 3], [1, None, None, None]]

@@ -65,7 +65,7 @@ def expect_uploaded(api: ApiClient, task_id: str, n: int) -> None:
     got = api.get_scalars(task_id, max_points=100_000)
     assert got["loss"]["train"] == {"x": list(range(n)), "y": [1.0 / (1 + i) for i in range(n)]}
     accs = list(range(0, n, 3))
-    assert got["acc"]["val"] == {"x": accs, "y": [None if i == 30 else i / n for i in accs]}
+    assert got["acc"]["val"] == {"x": accs, "y": ["NaN" if i == 30 else i / n for i in accs]}
     assert api.get_task(task_id)["status"] == "completed"
 
 

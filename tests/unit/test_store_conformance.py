@@ -104,7 +104,7 @@ def test_upgrade_from_first_schema_keeps_data(empty_db: Database) -> None:
                 }
             ],
         )
-        assert scalar_store.read(conn, tid, 10, "iter", None)["m"]["v"]["y"] == [1.5, None]
+        assert scalar_store.read(conn, tid, 10, "iter", None)["m"]["v"]["y"] == [1.5, "NaN"]
 
 
 def test_claims_are_atomic_under_concurrency(db: Database, user_id: str) -> None:

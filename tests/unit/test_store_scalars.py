@@ -24,7 +24,7 @@ from hydratrack.server.store.migration import upgrade
 from hydratrack.server.store.models import scalar_points, scalar_rollup, scalar_series
 from tests.unit.test_store_conformance import db, empty_db, user_id  # noqa: F401 - fixtures
 
-Point = tuple[int, Any, float]  # iter, value (None: NaN/inf), ts; list order = arrival
+Point = tuple[int, Any, float]  # iter, value (None: NaN), ts; list order = arrival
 
 
 def oracle(points: list[Point], max_points: int, x_axis: str) -> tuple[list[Any], list[Any]]:
@@ -32,7 +32,7 @@ def oracle(points: list[Point], max_points: int, x_axis: str) -> tuple[list[Any]
     ordered = sorted(points, key=lambda p: p[0])  # stable: arrival order on equal iterations
     if len(points) <= max_points:
         ordered = sorted(points, key=lambda p: p[x])  # what the raw read returns
-        return [p[x] for p in ordered], [p[1] for p in ordered]
+        return [p[x] for p in ordered], [answered(p[1]) for p in ordered]
     ends = max_points >= 4
     most = (max_points - 2) // 2 if ends else 1
     lo, hi = ordered[0][0], ordered[-1][0]
@@ -55,7 +55,12 @@ def oracle(points: list[Point], max_points: int, x_axis: str) -> tuple[list[Any]
     if ends:
         keep |= {ordered[0], ordered[-1]}
     out = sorted(keep, key=lambda p: (p[x], p[0], p[1] is not None, p[1] or 0.0))
-    return [p[x] for p in out], [p[1] for p in out]
+    return [p[x] for p in out], [answered(p[1]) for p in out]
+
+
+def answered(value: Any) -> Any:
+    """A value as the read answers it: a NaN (stored as NULL) is the string "NaN"."""
+    return "NaN" if value is None else value
 
 
 def ingest(

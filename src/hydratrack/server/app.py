@@ -26,7 +26,7 @@ from hydratrack.server.api import (
 )
 from hydratrack.server.audit import API_PREFIX, AuditLog
 from hydratrack.server.context import ServerContext
-from hydratrack.server.errors import install_error_handlers
+from hydratrack.server.errors import CatchUnexpected, install_error_handlers
 from hydratrack.server.lease import sweep_forever
 from hydratrack.server.limits import BodyLimit
 
@@ -76,7 +76,10 @@ def create_app(ctx: ServerContext) -> FastAPI:
     for module in ROUTERS:
         app.include_router(module.router, prefix=API_PREFIX)
     _mount_web(app)
-    app.add_middleware(AuditLog, ctx=ctx)  # server/audit.py
+    app.add_middleware(CatchUnexpected)  # (inside the body limit: added first)
+    app.add_middleware(
+        AuditLog, ctx=ctx
+    )  # server/audit.py (outside CatchUnexpected: sees its 500s)
     app.add_middleware(
         BodyLimit,
         max_body=ctx.settings.max_body_bytes,

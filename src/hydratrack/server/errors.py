@@ -7,6 +7,7 @@ errors, Starlette's HTTP errors and anything unexpected into that shape.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 from typing import Any
@@ -29,7 +30,12 @@ _STATUS_CODES = {
     422: "validation_error",
     429: "too_many_requests",
     500: "internal_error",
+    503: "unavailable",
 }
+# a full disk, a read-only file system or database: the storage, not the request, failed
+_STORAGE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT}
+_STORAGE_SQLSTATES = {"53100", "53200", "25006"}  # disk full, out of memory, read-only
+_STORAGE_WORDS = ("database or disk is full", "readonly database", "no space left on device")
 
 
 class ApiProblem(Exception):
@@ -166,13 +172,60 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
 
-async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error in %s %s", request.method, request.url.path)
-    return error_response(500, "internal_error", f"internal error: {type(exc).__name__}")
+def storage_problem(exc: BaseException) -> str | None:
+    """What failed when ``exc`` is the storage under the server refusing a write (disk
+    full, read-only file system or database), else None."""
+    if isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS:
+        return f"{exc.strerror or exc}"
+    orig = getattr(exc, "orig", None)  # a SQLAlchemy error wraps the driver's
+    if orig is None:
+        return None
+    text = str(orig).strip()
+    if getattr(orig, "sqlstate", None) in _STORAGE_SQLSTATES or any(
+        w in text.lower() for w in _STORAGE_WORDS
+    ):
+        return text.splitlines()[0] if text else type(orig).__name__
+    return None
+
+
+class CatchUnexpected:
+    """ASGI middleware: an unexpected exception is answered here (500 in the error shape,
+    logged; 503 ``unavailable`` when the storage refused a write) and goes no further. (Starlette's handler for ``Exception`` answers and then
+    re-raises it, so the server closes the client's kept-alive connection.)"""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:  # too late for an answer: the server ends the connection
+                raise
+            storage = storage_problem(exc)
+            if storage is not None:  # 503: a client may retry later (the SDK spools)
+                log.error("storage refused a write in %s: %s", scope.get("path"), storage)
+                answer = error_response(503, "unavailable", f"storage not writable: {storage}")
+            else:
+                log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
+                answer = error_response(
+                    500, "internal_error", f"internal error: {type(exc).__name__}"
+                )
+            await answer(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """The handlers of the known errors; unexpected ones go to :class:`CatchUnexpected`."""
     app.add_exception_handler(ApiProblem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
-    app.add_exception_handler(Exception, _on_unexpected)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
+from hydratrack.server import limits
 from hydratrack.server.auth import Ctx, CurrentUser
 from hydratrack.server.errors import ApiProblem, NotFound
 from hydratrack.server.store import artifacts as artifacts_repo
@@ -34,7 +35,7 @@ def _metadata(text: str | None) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # (nested beyond Python's recursion limit)
         raise ApiProblem(
             422,
             "validation_error",
@@ -48,7 +49,7 @@ def _metadata(text: str | None) -> dict[str, Any]:
             "metadata: must be a JSON object",
             [{"field": "body.metadata", "message": "must be a JSON object"}],
         )
-    return value
+    return dict(limits.check(value, "body", "metadata"))
 
 
 @router.get("")
@@ -69,6 +70,7 @@ async def upload_artifact(
     metadata: Annotated[str | None, Form()] = None,
 ) -> dict[str, Any]:
     meta = _metadata(metadata)
+    limits.check(name, "body", "name")
 
     def store() -> dict[str, Any]:
         with ctx.db.read() as conn:

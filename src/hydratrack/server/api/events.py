@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import Field, ValidationError, model_validator
 
-from hydratrack.server.api.models import Strict
+from hydratrack.server.api.models import Identifier, Output, Typed
 from hydratrack.server.api.task_access import read_task
 from hydratrack.server.auth import Ctx, CurrentUser
 from hydratrack.server.store import events as events_repo
@@ -19,21 +19,22 @@ from hydratrack.server.store import scalars as scalar_store
 router = APIRouter(prefix="/tasks/{task_id}", tags=["events"])
 MAX_EVENTS = 100_000
 MAX_POINTS = 1_000_000  # per array of a "scalars" event; the body limit (413) comes first
-Short = Annotated[str, Field(min_length=1, max_length=255)]
+Short = Annotated[Identifier, Field(min_length=1, max_length=255)]
 Iteration = Annotated[int, Field(ge=-(2**31), lt=2**31)]
 Micros = Annotated[int, Field(ge=-(2**53), le=2**53)]  # exact as a float
+Seconds = Annotated[float, Field(allow_inf_nan=False)]  # a time: finite (values may be NaN/inf)
 
 
-class ScalarEvent(Strict):
+class ScalarEvent(Typed):
     type: Literal["scalar"]
     metric: Short
     variant: Short
     iter: Iteration
     value: float
-    ts: float = Field(default_factory=time.time)
+    ts: Seconds = Field(default_factory=time.time)
 
 
-class ScalarsEvent(Strict):
+class ScalarsEvent(Typed):
     """Many points of one series as parallel arrays (the fast path: no object per point).
 
     Times come as ``ts`` (float seconds) or ``ts_us`` (integer microseconds since the
@@ -44,7 +45,7 @@ class ScalarsEvent(Strict):
     variant: Short
     iters: Annotated[list[Iteration], Field(min_length=1, max_length=MAX_POINTS)]
     values: Annotated[list[float], Field(min_length=1, max_length=MAX_POINTS)]
-    ts: Annotated[list[float], Field(min_length=1, max_length=MAX_POINTS)] | None = None
+    ts: Annotated[list[Seconds], Field(min_length=1, max_length=MAX_POINTS)] | None = None
     ts_us: Annotated[list[Micros], Field(min_length=1, max_length=MAX_POINTS)] | None = None
 
     @model_validator(mode="after")
@@ -66,19 +67,19 @@ class ScalarsEvent(Strict):
         return self
 
 
-class ConsoleEvent(Strict):
+class ConsoleEvent(Typed):
     type: Literal["console"]
     stream: Literal["stdout", "stderr"] = "stdout"
-    text: str
-    ts: float = Field(default_factory=time.time)
+    text: Output
+    ts: Seconds = Field(default_factory=time.time)
 
 
-class TextEvent(Strict):
+class TextEvent(Typed):
     type: Literal["text"]
     title: Short
-    text: str
+    text: Output
     iter: int = Field(default=0, ge=-(2**31), lt=2**31)
-    ts: float = Field(default_factory=time.time)
+    ts: Seconds = Field(default_factory=time.time)
 
 
 Event = Annotated[
@@ -86,8 +87,8 @@ Event = Annotated[
 ]
 
 
-class Batch(Strict):
-    batch_id: Annotated[str, Field(min_length=1, max_length=128)]
+class Batch(Typed):
+    batch_id: Annotated[Identifier, Field(min_length=1, max_length=128)]
     events: Annotated[list[Event], Field(max_length=MAX_EVENTS)]
 
 
@@ -169,7 +170,7 @@ def get_console(
     task_id: str,
     caller: CurrentUser,
     ctx: Ctx,
-    after: int = -1,
+    after: Annotated[int, Query(ge=-(2**31), lt=2**31)] = -1,  # (seq numbers are int32)
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     order: Literal["asc", "desc"] = "asc",
 ) -> dict[str, Any]:

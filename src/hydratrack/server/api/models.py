@@ -1,20 +1,47 @@
-"""Request bodies shared by the task routes (pydantic models; FastAPI validates them)."""
+"""Request bodies shared by the task routes (pydantic models; FastAPI validates them).
+
+Every request model derives from :class:`Strict`: unknown fields are refused and the
+input limits (``server/limits.py``) are checked once over the whole raw input, before the
+fields are validated. The events batch, validated from raw JSON on its hot path, derives
+from :class:`Typed` instead: each of its fields has a type that carries the same rules.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from hydratrack.server import limits
 from hydratrack.status import RUN_OUTCOME_VALUES
 
 Name = Annotated[str, Field(min_length=1, max_length=255)]
 TaskId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
 Scalar = str | int | float | bool
+# For typed models (no whole-input check): a name, and program output kept with escapes.
+Identifier = Annotated[str, AfterValidator(limits.identifier)]
+Output = Annotated[str, AfterValidator(limits.output_text)]
 
 
-class Strict(BaseModel):
+def _whole(data: Any) -> Any:
+    """A whole request body (or a body's part), checked against the input limits."""
+    return limits.check(data, "body")
+
+
+class Typed(BaseModel):
+    """(Its names have their own length limits; program output is bounded by the body
+    limit only: a long line is kept, never refused.)"""
+
     model_config = ConfigDict(extra="forbid")
+
+
+class Strict(Typed):
+    @model_validator(mode="before")
+    @classmethod
+    def _input_limits(cls, data: Any) -> Any:
+        """(A nested model checks its part again: small, and the outer check came first
+        with the full field path.)"""
+        return _whole(data)
 
 
 class ParamIn(Strict):
@@ -24,8 +51,12 @@ class ParamIn(Strict):
 
 
 ParamValue = ParamIn | Scalar
-Section = dict[Annotated[str, Field(min_length=1, max_length=1000)], ParamValue | None]
-Hyperparams = dict[Name, Section]
+# (bodies of their own too: PATCH /hyperparams, PUT /hyperparams/{section})
+Section = Annotated[
+    dict[Annotated[str, Field(min_length=1, max_length=1000)], ParamValue | None],
+    BeforeValidator(_whole),
+]
+Hyperparams = Annotated[dict[Name, Section], BeforeValidator(_whole)]
 
 
 class ConfigIn(Strict):

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from hydratrack.server import limits
+from hydratrack.server.api.models import Strict
 from hydratrack.server.auth import Ctx, CurrentUser
 from hydratrack.server.store import projects as projects_repo
 
@@ -15,13 +17,13 @@ router = APIRouter(prefix="/projects", tags=["projects"])
 Name = Annotated[str, Field(min_length=1, max_length=255)]
 
 
-class ProjectIn(BaseModel):
+class ProjectIn(Strict):
     model_config = ConfigDict(extra="forbid")
     name: Name
     description: str = ""
 
 
-class ProjectPatch(BaseModel):
+class ProjectPatch(Strict):
     model_config = ConfigDict(extra="forbid")
     name: Name | None = None
     description: str | None = None
@@ -32,7 +34,7 @@ def list_projects(
     caller: CurrentUser,
     ctx: Ctx,
     q: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=limits.INT_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> dict[str, Any]:
     with ctx.db.read() as conn:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from hydratrack.server import audit
+from hydratrack.server.api.models import Strict
 from hydratrack.server.api.users import forget_keys
 from hydratrack.server.auth import (
     SESSION_COOKIE,
@@ -23,20 +24,20 @@ from hydratrack.server.store import users as users_repo
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-class LoginIn(BaseModel):
+class LoginIn(Strict):
     model_config = ConfigDict(extra="forbid")
     username: str | None = None
     password: str | None = None
     token: str | None = None
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(Strict):
     model_config = ConfigDict(extra="forbid")
     old_password: str = Field(min_length=1, max_length=1000)
     new_password: str = Field(min_length=8, max_length=1000)
 
 
-class KeyIn(BaseModel):
+class KeyIn(Strict):
     model_config = ConfigDict(extra="forbid")
     label: str | None = Field(default=None, max_length=255)
 

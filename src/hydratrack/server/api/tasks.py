@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from hydratrack.server import limits
 from hydratrack.server.api.models import TaskIn, TaskPatch, dump
 from hydratrack.server.auth import Ctx, CurrentUser
 from hydratrack.server.context import ServerContext
@@ -41,7 +42,7 @@ def list_tasks(
     parent: str | None = None,
     archived: bool | None = False,
     order_by: str = "-created",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=limits.INT_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     params: Many = [],  # noqa: B006
     metrics: Many = [],  # noqa: B006

@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from hydratrack.server.api.models import Strict
 from hydratrack.server.auth import AdminUser, Ctx
 from hydratrack.server.context import ServerContext
 from hydratrack.server.store import users as users_repo
@@ -23,19 +24,19 @@ router = APIRouter(prefix="/users", tags=["users"])
 Password = Field(min_length=8, max_length=1000)
 
 
-class UserIn(BaseModel):
+class UserIn(Strict):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=255, pattern=r"^[^\s:]+$")
     password: str = Password
     is_admin: bool = False
 
 
-class UserPatch(BaseModel):
+class UserPatch(Strict):
     model_config = ConfigDict(extra="forbid")
     disabled: bool
 
 
-class PasswordIn(BaseModel):
+class PasswordIn(Strict):
     model_config = ConfigDict(extra="forbid")
     password: str = Password
 

@@ -7,13 +7,15 @@ from typing import Any
 from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.engine import Connection
 
+from hydratrack.server import limits
 from hydratrack.server.errors import NotFound
 from hydratrack.server.store.clock import iso, utcnow
 from hydratrack.server.store.models import artifacts
 
 
 def _view(r: Any) -> dict[str, Any]:
-    return {
+    """An artifact record; degraded when it would break a JSON answer (``limits``)."""
+    out = {
         "name": r.name,
         "uri": r.uri,
         "size": r.size,
@@ -22,6 +24,7 @@ def _view(r: Any) -> dict[str, Any]:
         "metadata": dict(r.meta or {}),
         "created": iso(r.created),
     }
+    return limits.answerable(out, "artifact", ("metadata",))
 
 
 def list_(conn: Connection, task_id: str) -> list[dict[str, Any]]:

@@ -34,6 +34,10 @@ def normalize_url(url: str, data_dir: Path) -> str:
     )
 
 
+class _RollBack(Exception):
+    """Ends a probe's transaction without keeping anything."""
+
+
 def _require_psycopg() -> None:
     """PostgreSQL's driver is an extra: say which one when it is missing."""
     try:
@@ -117,6 +121,19 @@ class Database:
                 conn.exec_driver_sql("ANALYZE")
             else:
                 conn.exec_driver_sql("PRAGMA optimize")
+
+    def write_problem(self) -> str | None:
+        """Why the database cannot take a write now, or None: a write of one row (the
+        migration version set to itself) in a write transaction, rolled back."""
+        try:
+            with self.write() as conn:  # (waits its turn behind the writes under way)
+                conn.exec_driver_sql("UPDATE alembic_version SET version_num = version_num")
+                raise _RollBack
+        except _RollBack:
+            return None
+        except Exception as exc:  # any failure is the answer
+            first = str(exc).strip().splitlines()
+            return f"{type(exc).__name__}: {first[0] if first else ''}"
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -104,10 +104,10 @@ def last_scalars(conn: Connection, task_id: str) -> dict[str, dict[str, dict[str
         .order_by(metric_summaries.c.metric, metric_summaries.c.variant)
     ):
         out.setdefault(r.metric, {})[r.variant] = {
-            "value": r.value,
+            "value": scalar_store.json_number(r.value),
             "iter": r.iter,
-            "min": r.min,
-            "max": r.max,
+            "min": scalar_store.json_number(r.min),
+            "max": scalar_store.json_number(r.max),
         }
     return out
 

@@ -28,9 +28,28 @@ Columns = tuple[list[int], list[Any], list[float]]  # iters, values, ts of one s
 Series = dict[tuple[str, str], Columns]
 
 
+def json_number(v: float | None) -> float | str:
+    """A stored value as a JSON answer gives it: a number, or (JSON has no such numbers)
+    the string ``"NaN"`` (stored as NULL: SQLite cannot keep a NaN), ``"Infinity"`` or
+    ``"-Infinity"`` - the spellings the events API accepts."""
+    if v is None or v != v:
+        return "NaN"
+    if math.isinf(v):
+        return "Infinity" if v > 0 else "-Infinity"
+    return v
+
+
+def json_numbers(values: list[Any]) -> list[Any]:
+    """``json_number`` of each value (the list itself when all are finite: one C-speed sum)."""
+    if None not in values and math.isfinite(sum(values)):
+        return values
+    return [json_number(v) for v in values]
+
+
 def group(events: list[dict[str, Any]]) -> Series:
     """The scalar points of a batch (``scalar`` and ``scalars`` events) per (metric,
-    variant), in arrival order; a NaN or an infinity becomes None (a gap in the plot)."""
+    variant), in arrival order; a NaN becomes None (stored as NULL, the same on both
+    databases; never a minimum or maximum), an infinity stays a number."""
     out: Series = {}
     for e in events:
         kind = e["type"]
@@ -46,7 +65,7 @@ def group(events: list[dict[str, Any]]) -> Series:
             s[2].append(e["ts"])
     for _, values, _ in out.values():
         if not math.isfinite(sum(values)):  # rare: look at each value only then
-            values[:] = [v if math.isfinite(v) else None for v in values]
+            values[:] = [None if v != v else v for v in values]
     return out
 
 
@@ -214,7 +233,7 @@ def read(
                 select(x_col, p.value).where(p.series_id == sid).order_by(x_col, p.seq)
             ).all()
             xs, ys = [r[0] for r in rows], [r[1] for r in rows]
-        out.setdefault(metric, {})[variant] = {"x": xs, "y": ys}
+        out.setdefault(metric, {})[variant] = {"x": xs, "y": json_numbers(ys)}
     return out
 
 

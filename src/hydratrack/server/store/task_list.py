@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select
@@ -19,6 +20,9 @@ from hydratrack.server.store.models import (
     tasks,
 )
 from hydratrack.server.store.params import PREFIX_LEN
+from hydratrack.server.store.scalars import json_number
+
+log = logging.getLogger("hydratrack.server")
 
 ORDER_COLUMNS = {
     "created": tasks.c.created,
@@ -200,12 +204,28 @@ def list_(conn: Connection, f: TaskFilter) -> tuple[list[dict[str, Any]], int]:
     if not ids:
         return [], total
     rows = {r.id: r for r in conn.execute(tasks_repo.task_select().where(tasks.c.id.in_(ids)))}
-    items = [tasks_repo.view(rows[i], full=False) for i in ids if i in rows]
+    items = [_listed(rows[i]) for i in ids if i in rows]
     if param_keys:
         _attach(conn, items, "params", _PARAMS_SELECT, param_keys)
     if metric_keys:
         _attach(conn, items, "last_metrics", _METRICS_SELECT, metric_keys)
     return items, total
+
+
+def _listed(row: Any) -> dict[str, Any]:
+    """A row's list item; one that cannot even be viewed (written around the API) is
+    shown with its id, name, status and project only, and logged: it never breaks a list."""
+    try:
+        return tasks_repo.view(row, full=False)
+    except Exception as exc:
+        log.exception("task %s shown degraded in the task list", row.id)
+        return {
+            "id": row.id,
+            "name": row.name,
+            "status": row.status,
+            "project": {"id": row.project_id, "name": row.project_name},
+            "degraded": [f"task: cannot be shown ({type(exc).__name__})"],
+        }
 
 
 def _keyed_select(task_col: Any, outer: Any, inner: Any, value: Any) -> Any:
@@ -252,6 +272,6 @@ def _attach(
     )
     for task_id, a, b, v in rows:
         if (a, b) in wanted:
-            found[task_id][f"{a}/{b}"] = v
+            found[task_id][f"{a}/{b}"] = json_number(v) if isinstance(v, float) else v
     for item in items:
         item[field] = found[item["id"]]

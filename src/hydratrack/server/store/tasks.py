@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
+from hydratrack.server import limits
 from hydratrack.server.errors import Conflict, NotFound
 from hydratrack.server.store import bulk, params, projects
 from hydratrack.server.store.clock import iso, new_id, utcnow
@@ -56,12 +57,13 @@ def task_select() -> Select[Any]:
 
 
 def view(row: Any, *, full: bool = True) -> dict[str, Any]:
-    """The task object of docs/api.md (without hyperparams/configuration)."""
+    """The task object of docs/api.md (without hyperparams/configuration); a row that
+    would break a JSON answer comes degraded (``limits.answerable``)."""
     script = {**SCRIPT_DEFAULTS, **(row.script or {})}
     if not full:
         for key in LIST_HIDDEN_SCRIPT_KEYS:
             script.pop(key, None)
-    return {
+    out = {
         "id": row.id,
         "name": row.name,
         "type": row.type,
@@ -85,6 +87,7 @@ def view(row: Any, *, full: bool = True) -> dict[str, Any]:
         "script": script,
         "runtime": dict(row.runtime or {}),
     }
+    return limits.answerable(out, "task", ("script", "runtime"))
 
 
 # The statements of the per-request paths are built once, with bound parameters: SQLAlchemy

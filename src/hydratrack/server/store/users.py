@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from hydratrack.server import limits
 from hydratrack.server.errors import Conflict, NotFound
 from hydratrack.server.store.clock import iso, new_id, utcnow
 from hydratrack.server.store.models import api_keys, login_tokens, sessions, users
@@ -96,6 +97,9 @@ def get_user(conn: Connection, user_id: str) -> Any:
 
 
 def user_by_password(conn: Connection, name: str, password: str) -> Any | None:
+    if limits.text_problem(name) is not None:  # cannot be stored: no such user
+        hash_password(password)
+        return None
     row = conn.execute(select(users).where(users.c.name == name)).first()
     if row is None:
         hash_password(password)  # same work either way: no user-name oracle by timing
@@ -244,6 +248,8 @@ def delete_key(conn: Connection, user_id: str, access_key: str) -> None:
 
 
 def user_by_key(conn: Connection, access_key: str, secret: str) -> Any | None:
+    if limits.text_problem(access_key) is not None:  # cannot be stored: no such key
+        return None
     row = conn.execute(
         select(users, api_keys.c.secret_hash)
         .join(api_keys, api_keys.c.user_id == users.c.id)

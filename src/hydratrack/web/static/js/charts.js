@@ -23,13 +23,15 @@ export function missingChartsNote() {
     " (installs them from frontend/package-lock.json), then reload. Last values are listed below.");
 }
 
-/** Merge series with their own x values into uPlot's aligned [xs, ys1, ys2, ...] form. */
+/** Merge series with their own x values into uPlot's aligned [xs, ys1, ys2, ...] form
+ *  (a value that is not a number becomes a gap). */
 export function alignSeries(series) {
   const xs = [...new Set(series.flatMap((s) => s.x))].sort((a, b) => a - b);
   const index = new Map(xs.map((x, i) => [x, i]));
   const columns = series.map((s) => {
     const col = new Array(xs.length).fill(null);
-    s.x.forEach((x, i) => { col[index.get(x)] = s.y[i]; });
+    // "NaN" / "Infinity" / "-Infinity" (strings in the API's answers) are gaps in a chart
+    s.x.forEach((x, i) => { const y = s.y[i]; col[index.get(x)] = typeof y === "number" ? y : null; });
     return col;
   });
   return [xs, ...columns];
