@@ -17,12 +17,22 @@ from hydratrack.server.wakeup import WakeUp
 
 @dataclasses.dataclass
 class Caller:
+    """Who is calling. ``role`` is the user's (admin, member, viewer); ``scope`` narrows a
+    credential: ``user`` (a person's key or session), ``agent`` (an agent's key: serves
+    queues only) or ``task`` (one task's token; ``task_id`` is that task)."""
+
     id: str
     name: str
-    is_admin: bool
+    role: str
     via: str  # "key" or "session"
     csrf_token: str | None = None
     access_key: str | None = None
+    scope: str = "user"
+    task_id: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin" and self.scope == "user"
 
 
 class KeyCache:
@@ -52,6 +62,10 @@ class KeyCache:
             if len(self._items) > 10_000:
                 self._items.clear()
             self._items[key] = (time.monotonic() + self.ttl, caller)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
 
     def drop(self, access_key: str) -> None:
         with self._lock:

@@ -20,6 +20,9 @@ CLEANUP_SECONDS = 3600.0
 def sweep_once(ctx: ServerContext) -> list[str]:
     with ctx.db.write() as conn:
         failed = lifecycle.fail_expired_leases(conn, ctx.settings.lease_seconds)
+        ended = users_repo.revoke_ended_task_tokens(conn)
+    for key in ended:  # tasks that ended any other way (reset, unregistered worker ...)
+        ctx.keys.drop(key)
     for task_id in failed:
         log.warning(
             "task %s failed: its worker sent no heartbeat for %g s",

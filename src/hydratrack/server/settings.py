@@ -56,6 +56,20 @@ SETTINGS: tuple[Setting, ...] = (
         "300; 0: every request). A key deleted through another server process stops "
         "working within this time.",
     ),
+    Setting(
+        "project_access",
+        "read",
+        str,
+        "What members (and viewers, at most read) may do in projects they neither own nor "
+        "were granted: none, read or edit. Owners and admins manage.",
+    ),
+    Setting(
+        "queue_access",
+        "members",
+        str,
+        "Who may enqueue to a new queue: members (every member) or granted (its owner, "
+        "admins and users granted it). Enqueuing runs code on the queue's agents.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -74,6 +88,14 @@ class ServerSettings:
     max_artifact_mib: float = 64.0
     log_level: str = "info"
     key_cache_seconds: float = 30.0
+    project_access: str = "read"
+    queue_access: str = "members"
+
+    def __post_init__(self) -> None:
+        if self.project_access not in ("none", "read", "edit"):
+            raise ValueError(f"project_access must be none, read or edit: {self.project_access!r}")
+        if self.queue_access not in ("members", "granted"):
+            raise ValueError(f"queue_access must be members or granted: {self.queue_access!r}")
 
     @classmethod
     def from_values(cls, **values: Any) -> ServerSettings:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 
 from hydratrack.server.api.models import Name, Strict, dump
-from hydratrack.server.auth import Ctx, CurrentUser
+from hydratrack.server.auth import Ctx
+from hydratrack.server.context import Caller
+from hydratrack.server.errors import Conflict
+from hydratrack.server.permissions import can, check_in, check_task_target
 from hydratrack.server.store import artifacts as artifacts_repo
 from hydratrack.server.store import lifecycle
 from hydratrack.server.store import tasks as tasks_repo
+from hydratrack.server.store import users as users_repo
 from hydratrack.status import TaskStatus
 
 router = APIRouter(prefix="/tasks/{task_id}", tags=["task actions"])
@@ -49,18 +53,32 @@ class Empty(Strict):
 
 @router.post("/clone", status_code=201)
 def clone(
-    task_id: str, caller: CurrentUser, ctx: Ctx, body: CloneIn | None = None
+    task_id: str, caller: Annotated[Caller, can("task.read")], ctx: Ctx, body: CloneIn | None = None
 ) -> dict[str, Any]:
+    changes = dump(body) if body else {}
     with ctx.db.write() as conn:
-        return tasks_repo.clone(conn, caller.id, task_id, dump(body) if body else {})
+        target = changes.get("project")
+        check_task_target(
+            conn,
+            ctx.settings,
+            caller,
+            {"project": target}
+            if target
+            else {"project_id": tasks_repo.get_row(conn, task_id).project_id},
+        )
+        return tasks_repo.clone(conn, caller.id, task_id, changes)
 
 
 @router.post("/enqueue")
 def enqueue(
-    task_id: str, caller: CurrentUser, ctx: Ctx, body: EnqueueIn | None = None
+    task_id: str,
+    caller: Annotated[Caller, can("task.edit")],
+    ctx: Ctx,
+    body: EnqueueIn | None = None,
 ) -> dict[str, Any]:
     body = body or EnqueueIn()
     with ctx.db.write() as conn:
+        check_in(conn, ctx.settings, caller, "queue.enqueue", "queue", body.queue)
         lifecycle.enqueue(conn, task_id, body.queue, body.priority)
         out = tasks_repo.get(conn, task_id)
     ctx.wakeup.notify()
@@ -69,7 +87,7 @@ def enqueue(
 
 @router.post("/dequeue")
 def dequeue(
-    task_id: str, caller: CurrentUser, ctx: Ctx, body: Empty | None = None
+    task_id: str, caller: Annotated[Caller, can("task.edit")], ctx: Ctx, body: Empty | None = None
 ) -> dict[str, Any]:
     with ctx.db.write() as conn:
         lifecycle.dequeue(conn, task_id)
@@ -78,7 +96,7 @@ def dequeue(
 
 @router.post("/abort")
 def abort(
-    task_id: str, caller: CurrentUser, ctx: Ctx, body: AbortIn | None = None
+    task_id: str, caller: Annotated[Caller, can("task.edit")], ctx: Ctx, body: AbortIn | None = None
 ) -> dict[str, Any]:
     with ctx.db.write() as conn:
         lifecycle.abort(conn, task_id, body.reason if body else None)
@@ -86,7 +104,9 @@ def abort(
 
 
 @router.post("/reset")
-def reset(task_id: str, caller: CurrentUser, ctx: Ctx, body: Empty | None = None) -> dict[str, Any]:
+def reset(
+    task_id: str, caller: Annotated[Caller, can("task.edit")], ctx: Ctx, body: Empty | None = None
+) -> dict[str, Any]:
     with ctx.db.write() as conn:
         uris = artifacts_repo.uris(conn, task_id)
         lifecycle.reset(conn, task_id)
@@ -98,7 +118,7 @@ def reset(task_id: str, caller: CurrentUser, ctx: Ctx, body: Empty | None = None
 
 @router.post("/publish")
 def publish(
-    task_id: str, caller: CurrentUser, ctx: Ctx, body: Empty | None = None
+    task_id: str, caller: Annotated[Caller, can("task.edit")], ctx: Ctx, body: Empty | None = None
 ) -> dict[str, Any]:
     with ctx.db.write() as conn:
         lifecycle.publish(conn, task_id)
@@ -107,7 +127,10 @@ def publish(
 
 @router.post("/archive")
 def archive(
-    task_id: str, caller: CurrentUser, ctx: Ctx, body: ArchiveIn | None = None
+    task_id: str,
+    caller: Annotated[Caller, can("task.edit")],
+    ctx: Ctx,
+    body: ArchiveIn | None = None,
 ) -> dict[str, Any]:
     with ctx.db.write() as conn:
         lifecycle.archive(conn, task_id, body.archived if body else True)
@@ -115,7 +138,9 @@ def archive(
 
 
 @router.post("/status")
-async def set_status(task_id: str, body: StatusIn, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+async def set_status(
+    task_id: str, body: StatusIn, caller: Annotated[Caller, can("task.write")], ctx: Ctx
+) -> dict[str, Any]:
     """(async, the work in the thread pool: one thread hop, see ``POST /tasks``)"""
     return await run_in_threadpool(_set_status, ctx, task_id, body)
 
@@ -123,4 +148,22 @@ async def set_status(task_id: str, body: StatusIn, caller: CurrentUser, ctx: Ctx
 def _set_status(ctx: Any, task_id: str, body: StatusIn) -> dict[str, Any]:
     with ctx.db.write() as conn:
         row = lifecycle.set_status(conn, task_id, body.status, body.message, body.reason)
-        return tasks_repo.full_view(conn, row)
+        out = tasks_repo.full_view(conn, row)
+        revoked = users_repo.revoke_task_tokens(conn, task_id) if body.status.is_final else []
+    for key in revoked:
+        ctx.keys.drop(key)
+    return out
+
+
+@router.post("/token", status_code=201)
+def task_token(
+    task_id: str, caller: Annotated[Caller, can("task.token")], ctx: Ctx, body: Empty | None = None
+) -> dict[str, str]:
+    """A key pair for the running task's own process (its agent passes it on instead of
+    its own): it reads and writes that task alone, and ends with the task."""
+    with ctx.db.write() as conn:
+        row = tasks_repo.get_row(conn, task_id)
+        if row.status != TaskStatus.IN_PROGRESS.value:
+            raise Conflict(f"task {task_id} is {row.status}, not in_progress")
+        token = users_repo.create_task_token(conn, task_id, row.user_id or caller.id)
+    return {"access_key": token["access_key"], "secret_key": token["secret_key"]}

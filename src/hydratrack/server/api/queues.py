@@ -1,43 +1,100 @@
-"""``/queues``: list, create, read with entries, delete when empty."""
+"""``/queues``: list, create, read with entries, delete when empty; who may enqueue."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Response
 
 from hydratrack.server.api.models import Name, Strict
-from hydratrack.server.auth import Ctx, CurrentUser
+from hydratrack.server.auth import Ctx
+from hydratrack.server.context import Caller
+from hydratrack.server.permissions import can
+from hydratrack.server.store import access as access_repo
 from hydratrack.server.store import queues as queues_repo
 
 router = APIRouter(prefix="/queues", tags=["queues"])
 
 
+Access = Literal["members", "granted"]
+
+
 class QueueIn(Strict):
     name: Name
+    access: Access | None = None  # default: the server's queue_access
+
+
+class QueuePatch(Strict):
+    access: Access
 
 
 @router.get("")
-def list_queues(caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+def list_queues(caller: Annotated[Caller, can("queue.read")], ctx: Ctx) -> dict[str, Any]:
     with ctx.db.read() as conn:
         items = queues_repo.list_(conn)
     return {"items": items, "total": len(items)}
 
 
 @router.post("", status_code=201)
-def create_queue(body: QueueIn, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+def create_queue(
+    body: QueueIn, caller: Annotated[Caller, can("queue.create")], ctx: Ctx
+) -> dict[str, Any]:
     with ctx.db.write() as conn:
-        return queues_repo.create(conn, body.name)
+        return queues_repo.create(
+            conn, body.name, owner_id=caller.id, access=body.access or ctx.settings.queue_access
+        )
 
 
 @router.get("/{id_or_name}")
-def get_queue(id_or_name: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+def get_queue(
+    id_or_name: str, caller: Annotated[Caller, can("queue.read")], ctx: Ctx
+) -> dict[str, Any]:
     with ctx.db.read() as conn:
         return queues_repo.get(conn, id_or_name)
 
 
 @router.delete("/{id_or_name}", status_code=204)
-def delete_queue(id_or_name: str, caller: CurrentUser, ctx: Ctx) -> Response:
+def delete_queue(
+    id_or_name: str, caller: Annotated[Caller, can("queue.manage")], ctx: Ctx
+) -> Response:
     with ctx.db.write() as conn:
         queues_repo.delete_(conn, id_or_name)
+    return Response(status_code=204)
+
+
+@router.patch("/{id_or_name}")
+def patch_queue(
+    id_or_name: str, body: QueuePatch, caller: Annotated[Caller, can("queue.manage")], ctx: Ctx
+) -> dict[str, Any]:
+    with ctx.db.write() as conn:
+        return queues_repo.set_access(conn, id_or_name, body.access)
+
+
+@router.get("/{id_or_name}/permissions")
+def list_permissions(
+    id_or_name: str, caller: Annotated[Caller, can("queue.read")], ctx: Ctx
+) -> dict[str, Any]:
+    """Who may enqueue besides admins and the owner: every member (``access`` members)
+    or the users listed here (``access`` granted)."""
+    with ctx.db.read() as conn:
+        row = queues_repo.get_row(conn, id_or_name)
+        items = access_repo.queue_grants(conn, row.id)
+    return {"owner_id": row.owner_id, "access": row.access, "items": items}
+
+
+@router.put("/{id_or_name}/permissions/{user}", status_code=204)
+def grant(
+    id_or_name: str, user: str, caller: Annotated[Caller, can("queue.manage")], ctx: Ctx
+) -> Response:
+    with ctx.db.write() as conn:
+        access_repo.grant_queue(conn, queues_repo.get_row(conn, id_or_name).id, user)
+    return Response(status_code=204)
+
+
+@router.delete("/{id_or_name}/permissions/{user}", status_code=204)
+def revoke(
+    id_or_name: str, user: str, caller: Annotated[Caller, can("queue.manage")], ctx: Ctx
+) -> Response:
+    with ctx.db.write() as conn:
+        access_repo.revoke_queue(conn, queues_repo.get_row(conn, id_or_name).id, user)
     return Response(status_code=204)

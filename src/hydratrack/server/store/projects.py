@@ -52,7 +52,9 @@ def by_name(conn: Connection, name: str) -> Any | None:
     return conn.execute(_BY_NAME, {"name_": name}).first()
 
 
-def create(conn: Connection, name: str, description: str = "") -> dict[str, Any]:
+def create(
+    conn: Connection, name: str, description: str = "", owner_id: str | None = None
+) -> dict[str, Any]:
     if by_name(conn, name) is not None:
         raise Conflict(f"project {name} already exists")
     pid = new_id()
@@ -60,7 +62,12 @@ def create(conn: Connection, name: str, description: str = "") -> dict[str, Any]
         with conn.begin_nested():
             conn.execute(
                 projects.insert().values(
-                    id=pid, name=name, description=description, created=utcnow(), last_activity=None
+                    id=pid,
+                    name=name,
+                    description=description,
+                    created=utcnow(),
+                    last_activity=None,
+                    owner_id=owner_id,
                 )
             )
     except IntegrityError:
@@ -68,13 +75,13 @@ def create(conn: Connection, name: str, description: str = "") -> dict[str, Any]
     return get(conn, pid)
 
 
-def ensure(conn: Connection, name: str) -> str:
-    """The id of the project with this name, created when missing."""
+def ensure(conn: Connection, name: str, owner_id: str | None = None) -> str:
+    """The id of the project with this name, created (owned by ``owner_id``) when missing."""
     row = by_name(conn, name)
     if row is not None:
         return str(row.id)
     try:
-        return str(create(conn, name)["id"])
+        return str(create(conn, name, owner_id=owner_id)["id"])
     except Conflict:  # made at the same moment by another request (PostgreSQL)
         row = by_name(conn, name)
         if row is None:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hydratrack.server.errors import Conflict, NotFound
 from hydratrack.server.store.clock import iso, new_id, utcnow
-from hydratrack.server.store.models import projects, queue_entries, queues, tasks
+from hydratrack.server.store.models import projects, queue_entries, queues, tasks, users
 from hydratrack.status import TaskStatus
 
 
@@ -35,7 +35,14 @@ def _length(conn: Connection, queue_id: str) -> int:
 
 
 def _view(row: Any, length: int) -> dict[str, Any]:
-    return {"id": row.id, "name": row.name, "length": length, "created": iso(row.created)}
+    return {
+        "id": row.id,
+        "name": row.name,
+        "length": length,
+        "created": iso(row.created),
+        "owner_id": row.owner_id,
+        "access": row.access,
+    }
 
 
 def list_(conn: Connection) -> list[dict[str, Any]]:
@@ -65,13 +72,19 @@ def get(conn: Connection, id_or_name: str) -> dict[str, Any]:
     return out
 
 
-def create(conn: Connection, name: str) -> dict[str, Any]:
+def create(
+    conn: Connection, name: str, owner_id: str | None = None, access: str = "members"
+) -> dict[str, Any]:
     if conn.execute(select(queues.c.id).where(queues.c.name == name)).first():
         raise Conflict(f"queue {name} already exists")
     qid = new_id()
     try:
         with conn.begin_nested():
-            conn.execute(queues.insert().values(id=qid, name=name, created=utcnow()))
+            conn.execute(
+                queues.insert().values(
+                    id=qid, name=name, created=utcnow(), owner_id=owner_id, access=access
+                )
+            )
     except IntegrityError:
         raise Conflict(f"queue {name} already exists") from None
     return get(conn, qid)
@@ -83,6 +96,12 @@ def ensure(conn: Connection, name: str) -> None:
             create(conn, name)
         except Conflict:  # made at the same moment by another server process
             pass
+
+
+def set_access(conn: Connection, id_or_name: str, access: str) -> dict[str, Any]:
+    row = get_row(conn, id_or_name)
+    conn.execute(update(queues).where(queues.c.id == row.id).values(access=access))
+    return get(conn, row.id)
 
 
 def delete_(conn: Connection, id_or_name: str) -> None:
@@ -103,10 +122,33 @@ def has_entries(conn: Connection, queue_ids: list[str]) -> bool:
     return first is not None
 
 
+def _limited(limits: dict[str, list[str]] | None) -> Any:
+    """Tasks an agent limited to given users' / projects' tasks may take (None: any)."""
+    if not limits:
+        return None
+    ok = select(tasks.c.id)
+    if limits.get("users"):
+        ok = ok.where(
+            tasks.c.user_id.in_(select(users.c.id).where(users.c.name.in_(limits["users"])))
+        )
+    if limits.get("projects"):
+        ok = ok.where(
+            tasks.c.project_id.in_(
+                select(projects.c.id).where(projects.c.name.in_(limits["projects"]))
+            )
+        )
+    return queue_entries.c.task_id.in_(ok)
+
+
 def claim(
-    conn: Connection, worker_id: str, queue_ids: list[str], lease_seconds: float
+    conn: Connection,
+    worker_id: str,
+    queue_ids: list[str],
+    lease_seconds: float,
+    limits: dict[str, list[str]] | None = None,
 ) -> str | None:
     """Take the first entry (priority, then age) of the worker's queues; the task id or None.
+    ``limits``: only tasks of these users / projects (names), see :func:`_limited`.
 
     Atomic: on PostgreSQL the entry row is locked with ``SKIP LOCKED`` so two claims never
     take the same task; SQLite writes are serialized.
@@ -119,6 +161,8 @@ def claim(
             .order_by(queue_entries.c.priority.desc(), queue_entries.c.added)
             .limit(1)
         )
+        if limits:
+            stmt = stmt.where(_limited(limits))
         if conn.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         task_id = conn.execute(stmt).scalar()
