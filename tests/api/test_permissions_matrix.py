@@ -49,7 +49,7 @@ TABLE: dict[tuple[str, str], tuple[frozenset[str], Any]] = {
     ("POST", "/api/v1/tasks/{task_id}/publish"): (OWNER, None),
     ("POST", "/api/v1/tasks/{task_id}/archive"): (OWNER, None),
     ("POST", "/api/v1/tasks/{task_id}/status"): (WRITE_TASK, {"status": "completed"}),
-    ("POST", "/api/v1/tasks/{task_id}/token"): (SERVE, None),
+    ("POST", "/api/v1/tasks/{task_id}/token"): (SERVE | OWNER, None),
     ("GET", "/api/v1/tasks/{task_id}/hyperparams"): (READ_TASK, None),
     ("PATCH", "/api/v1/tasks/{task_id}/hyperparams"): (OWNER, {"S": {"a": {"value": "1"}}}),
     ("PUT", "/api/v1/tasks/{task_id}/hyperparams/{section}"): (WRITE_TASK, {}),

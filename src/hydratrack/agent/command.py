@@ -36,6 +36,17 @@ CALLBACK_OVERRIDE = (
 )
 OWN_CALLBACK_PREFIX = "hydra.callbacks.hydratrack"
 CONSOLE_BY_AGENT_ENV = "HYDRATRACK_CONSOLE_BY_AGENT"
+# the agent's variables a task's process does not get (its credentials above all)
+NOT_INHERITED = frozenset(
+    {
+        "HYDRATRACK_OFFLINE",
+        "HYDRATRACK_ACCESS_KEY",
+        "HYDRATRACK_SECRET_KEY",
+        "HYDRATRACK_CONFIG_FILE",
+        "HYDRATRACK_API_HOST",
+        EDIT_FILE_ENV,
+    }
+)
 # Hydra's command-line flags that take a value and shape the composition.
 _HYDRA_FLAGS = {"--config-name", "-cn", "--config-path", "-cp", "--config-dir", "-cd"}
 
@@ -115,10 +126,12 @@ def build_run_spec(
     client_env: Mapping[str, str],
     edit_file: Path,
 ) -> RunSpec:
-    """The command for ``task``; ``client_env`` carries API host and keys for the child."""
+    """The command for ``task``; ``client_env`` carries the API host and the task's own
+    token for the child. The agent's own credentials (key pair, config file path) are
+    never passed on."""
     script = task.get("script") or {}
     argv = [python, *entry_args(script)]
-    env = {k: v for k, v in base_env.items() if k not in ("HYDRATRACK_OFFLINE", EDIT_FILE_ENV)}
+    env = {k: v for k, v in base_env.items() if k not in NOT_INHERITED}
     env.update(client_env)
     env.update(
         {"HYDRATRACK_TASK_ID": str(task["id"]), CONSOLE_BY_AGENT_ENV: "1", "PYTHONUNBUFFERED": "1"}

@@ -55,6 +55,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("grace_seconds", 10.0, float, "On abort: seconds between SIGTERM and SIGKILL."),
     Setting("once", False, bool, "Stop after one task."),
     Setting("echo", False, bool, "Also print the tasks' console on the agent's stdout/stderr."),
+    Setting(
+        "only_user",
+        [],
+        list[str],
+        "Take only tasks created by this user; repeat for several (default: anyone's).",
+    ),
+    Setting(
+        "only_project",
+        [],
+        list[str],
+        "Take only tasks of this project; repeat for several (default: any project).",
+    ),
 )
 
 
@@ -69,6 +81,8 @@ class AgentSettings:
     grace_seconds: float = 10.0
     once: bool = False
     echo: bool = False
+    only_user: list[str] = dataclasses.field(default_factory=list)
+    only_project: list[str] = dataclasses.field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.name = self.name or f"{socket.gethostname()}:{os.getpid()}"

@@ -31,11 +31,8 @@ def _parts(settings: AgentSettings) -> tuple[ApiClient, TaskRunner]:
             "start `hydratrack server` once to write ~/.hydratrack/config.toml"
         )
     api = ApiClient(config=cfg)
-    client_env = {
-        "HYDRATRACK_API_HOST": cfg.api_host,
-        "HYDRATRACK_ACCESS_KEY": str(cfg.access_key),
-        "HYDRATRACK_SECRET_KEY": str(cfg.secret_key),
-    }
+    # a task's process gets the API host and a token of its own task, never these keys
+    client_env = {"HYDRATRACK_API_HOST": cfg.api_host}
     workspace = Workspace(settings.workdir_path)
     interpreter = Interpreter()
     if settings.venv:

@@ -120,7 +120,8 @@ RULES: dict[str, Callable[[Caller, Resource], bool]] = {
     "task.write": lambda c, r: _own_task(c, r) or _runs_it(c, r) or _task_edit(c, r),
     # a person's changes: edit a draft, clone into, enqueue, abort, reset, delete ...
     "task.edit": _task_edit,
-    "task.token": _runs_it,
+    # a token for the task's own process: its agent, or a person who may edit it (rerun)
+    "task.token": lambda c, r: _runs_it(c, r) or _task_edit(c, r),
     "queue.create": lambda c, r: _writer(c),
     "queue.manage": lambda c, r: c.is_admin or (_writer(c) and r.owner_id == c.id),
     "queue.enqueue": _enqueue,

@@ -89,7 +89,11 @@ def create_login_link(caller: Annotated[Caller, can("self")], ctx: Ctx) -> dict[
 
 @router.get("/me")
 def me(caller: Annotated[Caller, can("self.read")]) -> dict[str, Any]:
-    return {"user": _user(caller), "csrf_token": caller.csrf_token}
+    return {
+        "user": _user(caller),
+        "csrf_token": caller.csrf_token,
+        "credential": {"scope": caller.scope, "task_id": caller.task_id},
+    }
 
 
 @router.get("/keys")
