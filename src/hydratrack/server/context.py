@@ -73,6 +73,31 @@ class KeyCache:
                 del self._items[k]
 
 
+class Granted:
+    """Permission decisions that said yes, for ``ttl`` seconds (a member's requests on
+    their own task skip the database read of its facts). Refusals are never kept; a
+    grant, revoke or role change clears it in this process."""
+
+    def __init__(self, ttl: float = 5.0) -> None:
+        self.ttl = ttl
+        self._items: dict[tuple[str, ...], float] = {}
+        self._lock = threading.Lock()
+
+    def __contains__(self, key: tuple[str, ...]) -> bool:
+        expires = self._items.get(key)
+        return expires is not None and expires > time.monotonic()
+
+    def add(self, key: tuple[str, ...]) -> None:
+        with self._lock:
+            if len(self._items) > 10_000:
+                self._items.clear()
+            self._items[key] = time.monotonic() + self.ttl
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
 @dataclasses.dataclass
 class ServerContext:
     settings: ServerSettings
@@ -81,6 +106,7 @@ class ServerContext:
     wakeup: WakeUp = dataclasses.field(default_factory=WakeUp)
     keys: KeyCache = dataclasses.field(default_factory=KeyCache)
     key_last_touch: dict[str, float] = dataclasses.field(default_factory=dict)
+    granted: Granted = dataclasses.field(default_factory=Granted)
 
 
 async def get_ctx(request: Request) -> ServerContext:

@@ -185,9 +185,14 @@ def can(action: str) -> Any:
         else:
             kind, ident = _PARAM[name], str(params[name])
             if _needs_facts(caller, action, kind, ident):
+                key = (caller.access_key or caller.id, action, kind, ident)
+                if key in ctx.granted:
+                    return caller
                 resource = await run_in_threadpool(load, ctx, caller, kind, ident)
-            else:
-                resource = Resource(kind=kind, id=ident)
+                check(caller, action, resource)
+                ctx.granted.add(key)
+                return caller
+            resource = Resource(kind=kind, id=ident)
         check(caller, action, resource)
         return caller
 

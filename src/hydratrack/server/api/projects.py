@@ -96,6 +96,7 @@ def grant(
     with ctx.db.write() as conn:
         access_repo.grant_project(conn, project_id, user, body.level)
         items = access_repo.project_grants(conn, project_id)
+    ctx.granted.clear()
     return {"items": items}
 
 
@@ -105,4 +106,5 @@ def revoke(
 ) -> Response:
     with ctx.db.write() as conn:
         access_repo.revoke_project(conn, project_id, user)
+    ctx.granted.clear()
     return Response(status_code=204)

@@ -67,7 +67,9 @@ def patch_queue(
     id_or_name: str, body: QueuePatch, caller: Annotated[Caller, can("queue.manage")], ctx: Ctx
 ) -> dict[str, Any]:
     with ctx.db.write() as conn:
-        return queues_repo.set_access(conn, id_or_name, body.access)
+        out = queues_repo.set_access(conn, id_or_name, body.access)
+    ctx.granted.clear()
+    return out
 
 
 @router.get("/{id_or_name}/permissions")
@@ -88,6 +90,7 @@ def grant(
 ) -> Response:
     with ctx.db.write() as conn:
         access_repo.grant_queue(conn, queues_repo.get_row(conn, id_or_name).id, user)
+    ctx.granted.clear()
     return Response(status_code=204)
 
 
@@ -97,4 +100,5 @@ def revoke(
 ) -> Response:
     with ctx.db.write() as conn:
         access_repo.revoke_queue(conn, queues_repo.get_row(conn, id_or_name).id, user)
+    ctx.granted.clear()
     return Response(status_code=204)

@@ -55,4 +55,5 @@ def patch_user(
     with ctx.db.write() as conn:
         out = users_repo.set_role(conn, user, body.role)
     ctx.keys.clear()
+    ctx.granted.clear()
     return out
