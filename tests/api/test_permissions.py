@@ -193,6 +193,12 @@ def private_server(tmp_path: Path) -> Iterator[ServerProcess]:
 def test_project_access_none_hides_others_projects(private_server: ServerProcess) -> None:
     with admin_client(private_server) as admin, person(private_server, "member") as bob:
         task = _admin_task(admin)
+        own = bob.post("/tasks", json={"name": "mine", "project": unique("bob-proj")}).json()
+        assert [t["id"] for t in bob.get("/tasks").json()["items"]] == [own["id"]]
+        listed = bob.get("/projects").json()
+        assert [p["id"] for p in listed["items"]] == [own["project"]["id"]]
+        assert listed["total"] == 1
+        assert admin.get("/tasks").json()["total"] == 2
         assert_error(bob.get(f"/tasks/{task['id']}"), 403, "forbidden")
         assert_error(bob.get(f"/tasks/{task['id']}/hyperparams"), 403, "forbidden")
         assert_error(bob.get(f"/projects/{task['project']['id']}"), 403, "forbidden")
@@ -201,4 +207,5 @@ def test_project_access_none_hides_others_projects(private_server: ServerProcess
         pid = task["project"]["id"]
         assert admin.put(f"/projects/{pid}/permissions/{bob_name}", json=grant).is_success
         assert bob.get(f"/tasks/{task['id']}").status_code == 200
+        assert bob.get("/tasks").json()["total"] == 2  # granted: listed too
         assert_error(bob.patch(f"/tasks/{task['id']}", json={"name": "x"}), 403, "forbidden")

@@ -51,6 +51,12 @@ class Resource:
 SERVER = Resource()
 
 
+def list_limited_to(caller: Caller, default: str) -> str | None:
+    """For lists: the user whose owned and granted projects alone are shown, or None
+    when the server's default lets the caller read every project."""
+    return None if caller.is_admin or default != "none" else caller.id
+
+
 def project_level(caller: Caller, r: Resource) -> int:
     if caller.is_admin:
         return MANAGE

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hydratrack.server.auth import Ctx
 from hydratrack.server.context import Caller
-from hydratrack.server.permissions import can
+from hydratrack.server.permissions import can, list_limited_to
 from hydratrack.server.store import access as access_repo
 from hydratrack.server.store import projects as projects_repo
 
@@ -39,7 +39,8 @@ def list_projects(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> dict[str, Any]:
     with ctx.db.read() as conn:
-        items, total = projects_repo.list_(conn, q, offset, limit)
+        only = list_limited_to(caller, ctx.settings.project_access)
+        items, total = projects_repo.list_(conn, q, offset, limit, only)
     return {"items": items, "total": total}
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from hydratrack.server.api.models import TaskIn, TaskPatch, dump
 from hydratrack.server.auth import Ctx
 from hydratrack.server.context import Caller
-from hydratrack.server.permissions import can, check_task_target
+from hydratrack.server.permissions import can, check_task_target, list_limited_to
 from hydratrack.server.store import artifacts as artifacts_repo
 from hydratrack.server.store import task_list
 from hydratrack.server.store import tasks as tasks_repo
@@ -61,6 +61,7 @@ def list_tasks(
         limit=limit,
         params=_csv(params),
         metrics=_csv(metrics),
+        readable_by=list_limited_to(caller, ctx.settings.project_access),
     )
     with ctx.db.read() as conn:
         items, total = task_list.list_(conn, f)

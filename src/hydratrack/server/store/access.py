@@ -97,6 +97,18 @@ def facts(conn: Connection, kind: str, ident: str, user_id: str) -> dict[str, An
     raise ValueError(f"unknown resource kind {kind!r}")
 
 
+def readable_projects(user_id: str) -> Any:
+    """Ids of the projects ``user_id`` owns or was granted (for lists when the server's
+    default gives members nothing)."""
+    return (
+        select(projects.c.id)
+        .where(projects.c.owner_id == user_id)
+        .union(
+            select(project_permissions.c.project_id).where(project_permissions.c.user_id == user_id)
+        )
+    )
+
+
 def project_facts_by_name(conn: Connection, name: str, user_id: str) -> dict[str, Any] | None:
     """:func:`facts` of the project named ``name``, or None when there is none."""
     pid = conn.execute(select(projects.c.id).where(projects.c.name == name)).scalar()

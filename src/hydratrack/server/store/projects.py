@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from hydratrack.server.errors import Conflict, NotFound
+from hydratrack.server.store import access
 from hydratrack.server.store.clock import iso, new_id, utcnow
 from hydratrack.server.store.db import contains_pattern
 from hydratrack.server.store.models import projects, tasks
@@ -105,9 +106,12 @@ def patch(conn: Connection, project_id: str, changes: dict[str, Any]) -> dict[st
 
 
 def list_(
-    conn: Connection, q: str | None, offset: int, limit: int
+    conn: Connection, q: str | None, offset: int, limit: int, readable_by: str | None = None
 ) -> tuple[list[dict[str, Any]], int]:
-    where = []
+    """``readable_by``: only the projects this user owns or was granted."""
+    where: list[Any] = []
+    if readable_by:
+        where.append(projects.c.id.in_(access.readable_projects(readable_by)))
     if q:
         like = contains_pattern(q)
         where.append(
