@@ -147,6 +147,11 @@ def test_member_cannot_enqueue_to_a_queue_he_is_not_granted(
     bob_name = bob.get("/auth/me").json()["user"]["name"]
     assert admin.put(f"/queues/{gpu}/permissions/{bob_name}").status_code == 204
     assert bob.post(f"/tasks/{mine['id']}/enqueue", json={"queue": gpu}).status_code == 200
+    # nor serve it (an agent of his would receive the admin's tasks)
+    other_gpu = unique("gpu")
+    assert admin.post("/queues", json={"name": other_gpu, "access": "granted"}).is_success
+    resp = bob.post("/workers", json={"name": unique("w"), "queues": [other_gpu]})
+    assert_error(resp, 403, "forbidden")
     # a queue open to members (the default) takes his task too
     other = bob.post("/tasks", json={"name": "t2", "project": unique("bob-proj")}).json()
     assert bob.post(f"/tasks/{other['id']}/enqueue", json={"queue": "default"}).is_success

@@ -101,6 +101,16 @@ def _enqueue(caller: Caller, r: Resource) -> bool:
     return r.owner_id == caller.id or r.queue_access == "members" or r.queue_granted
 
 
+def _serve(caller: Caller, r: Resource) -> bool:
+    """Serving a queue (an agent registered on it) receives its tasks, their code and
+    configuration: the same people as may enqueue, through a person's or agent key."""
+    if caller.scope not in ("user", "agent") or caller.role not in ("admin", "member"):
+        return False
+    if caller.role == "admin":
+        return True
+    return r.owner_id == caller.id or r.queue_access == "members" or r.queue_granted
+
+
 RULES: dict[str, Callable[[Caller, Resource], bool]] = {
     # the caller's own account: keys, login links (people only)
     "self": lambda c, r: _person(c),
@@ -131,6 +141,7 @@ RULES: dict[str, Callable[[Caller, Resource], bool]] = {
     "queue.create": lambda c, r: _writer(c),
     "queue.manage": lambda c, r: c.is_admin or (_writer(c) and r.owner_id == c.id),
     "queue.enqueue": _enqueue,
+    "queue.serve": _serve,
     "worker.register": lambda c, r: _writer(c) or c.scope == "agent",
     "worker.serve": lambda c, r: _runs_it(c, r),
     "worker.manage": lambda c, r: c.is_admin or _runs_it(c, r),

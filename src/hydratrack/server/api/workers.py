@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from hydratrack.server.api.models import Name, Strict
 from hydratrack.server.auth import Ctx
 from hydratrack.server.context import Caller, ServerContext
-from hydratrack.server.permissions import can
+from hydratrack.server.permissions import can, check_in
 from hydratrack.server.store import queues as queues_repo
 from hydratrack.server.store import tasks as tasks_repo
 from hydratrack.server.store import workers as workers_repo
@@ -49,6 +49,8 @@ def register(
     body: WorkerIn, caller: Annotated[Caller, can("worker.register")], ctx: Ctx
 ) -> dict[str, Any]:
     with ctx.db.write() as conn:
+        for queue in body.queues:
+            check_in(conn, ctx.settings, caller, "queue.serve", "queue", queue)
         limits = {k: v for k, v in (("users", body.users), ("projects", body.projects)) if v}
         return workers_repo.register(
             conn, body.name, body.queues, caller.id, caller.access_key, limits
