@@ -69,6 +69,9 @@ def test_member_cannot_create_tasks_in_an_admins_project_but_in_his_own(
     own = unique("bob-proj")
     mine = bob.post("/tasks", json={"name": "t", "project": own})
     assert mine.status_code == 201, mine.text
+    bob_id = bob.get("/auth/me").json()["user"]["id"]
+    project = bob.get(f"/projects/{mine.json()['project']['id']}").json()
+    assert project["owner_id"] == bob_id  # made by his task: his
     copy = bob.post(f"/tasks/{task['id']}/clone", json={"name": "copy", "project": own})
     assert copy.status_code == 201, copy.text  # reading is enough to clone into his own
     assert bob.patch(f"/tasks/{mine.json()['id']}", json={"name": "renamed"}).status_code == 200

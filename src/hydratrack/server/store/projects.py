@@ -23,6 +23,7 @@ def _view(row: Any, task_count: int) -> dict[str, Any]:
         "task_count": task_count,
         "last_activity": iso(row.last_activity),
         "created": iso(row.created),
+        "owner_id": row.owner_id,
     }
 
 
