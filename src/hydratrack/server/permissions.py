@@ -236,7 +236,6 @@ def check_task_target(conn: Any, settings: Any, caller: Caller, body: dict[str, 
     if body.get("project_id"):
         return check_in(conn, settings, caller, "task.create", "project", body["project_id"])
     facts = access_repo.project_facts_by_name(conn, body.get("project") or "", caller.id)
-    resource = SERVER if facts is None else Resource(kind="project", **facts)
-    if facts is not None:
-        resource = dataclasses.replace(resource, default=settings.project_access)
-    check(caller, "task.create", resource)
+    if facts is None:  # a new project: the caller's to create
+        return check(caller, "task.create", SERVER)
+    check(caller, "task.create", Resource(kind="project", default=settings.project_access, **facts))
