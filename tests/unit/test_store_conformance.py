@@ -66,11 +66,39 @@ def test_migrations_match_models_and_rerun_is_noop(db: Database) -> None:
 
 def test_upgrade_from_first_schema_keeps_data(empty_db: Database) -> None:
     upgrade(empty_db.engine, "0001")
-    with empty_db.write() as conn:
-        uid = users.create_user(conn, "old", "password123")["id"]
-        tid = tasks.create(
-            conn, uid, {"name": "old run", "project": "p", "hyperparams": {"Hydra": {"db": "x"}}}
-        )[0]["id"]
+    uid, tid, now = "u" * 32, "t" * 32, "2026-11-01 10:00:00"
+    with empty_db.write() as conn:  # rows as the first schema had them (no store code:
+        # it writes today's columns)
+        conn.execute(
+            text(
+                "INSERT INTO users (id, name, password_hash, is_admin, created)"
+                " VALUES (:u, 'old', 'x', false, :now)"
+            ),
+            {"u": uid, "now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO projects (id, name, description, created) VALUES ('p', 'p', '', :now)"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO tasks (id, name, type, project_id, status, status_message,"
+                " status_reason, user_id, tags, comment, archived, created, last_update,"
+                " abort_requested, script, runtime, console_seq) VALUES (:t, 'old run',"
+                " 'training', 'p', 'draft', '', '', :u, '[]', '', false, :now, :now, false,"
+                " '{}', '{}', -1)"
+            ),
+            {"t": tid, "u": uid, "now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO hyperparams (task_id, section, name, value, type, description,"
+                " position, value_prefix) VALUES (:t, 'Hydra', 'db', 'x', 'str', '', 0, 'x')"
+            ),
+            {"t": tid},
+        )
         conn.execute(
             text(
                 "INSERT INTO scalars (task_id, metric, variant, iter, value, ts) "
@@ -80,6 +108,7 @@ def test_upgrade_from_first_schema_keeps_data(empty_db: Database) -> None:
         )
     empty_db.migrate()
     with empty_db.write() as conn:
+        assert users.get_user(conn, uid).role == "member"
         assert tasks.get(conn, tid)["hyperparams"] == {
             "Hydra": {"db": {"value": "x", "type": "str", "description": ""}}
         }
