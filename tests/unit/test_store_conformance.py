@@ -22,6 +22,7 @@ from hydratrack.server.store.migration import current_revision, upgrade
 from hydratrack.server.store.models import metadata
 from hydratrack.server.store.models import tasks as tasks_t
 from tests.support import servers
+from tests.support.old_schema import old_user_and_task
 
 BACKENDS = ["sqlite"] + (["postgresql"] if servers.test_db_url() else [])
 
@@ -66,39 +67,8 @@ def test_migrations_match_models_and_rerun_is_noop(db: Database) -> None:
 
 def test_upgrade_from_first_schema_keeps_data(empty_db: Database) -> None:
     upgrade(empty_db.engine, "0001")
-    uid, tid, now = "u" * 32, "t" * 32, "2026-11-01 10:00:00"
-    with empty_db.write() as conn:  # rows as the first schema had them (no store code:
-        # it writes today's columns)
-        conn.execute(
-            text(
-                "INSERT INTO users (id, name, password_hash, is_admin, created)"
-                " VALUES (:u, 'old', 'x', false, :now)"
-            ),
-            {"u": uid, "now": now},
-        )
-        conn.execute(
-            text(
-                "INSERT INTO projects (id, name, description, created) VALUES ('p', 'p', '', :now)"
-            ),
-            {"now": now},
-        )
-        conn.execute(
-            text(
-                "INSERT INTO tasks (id, name, type, project_id, status, status_message,"
-                " status_reason, user_id, tags, comment, archived, created, last_update,"
-                " abort_requested, script, runtime, console_seq) VALUES (:t, 'old run',"
-                " 'training', 'p', 'draft', '', '', :u, '[]', '', false, :now, :now, false,"
-                " '{}', '{}', -1)"
-            ),
-            {"t": tid, "u": uid, "now": now},
-        )
-        conn.execute(
-            text(
-                "INSERT INTO hyperparams (task_id, section, name, value, type, description,"
-                " position, value_prefix) VALUES (:t, 'Hydra', 'db', 'x', 'str', '', 0, 'x')"
-            ),
-            {"t": tid},
-        )
+    with empty_db.write() as conn:
+        uid, tid = old_user_and_task(conn, hydra_db="x")
         conn.execute(
             text(
                 "INSERT INTO scalars (task_id, metric, variant, iter, value, ts) "
