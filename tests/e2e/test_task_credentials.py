@@ -184,3 +184,33 @@ def test_an_agent_limited_to_a_users_tasks_leaves_others_queued(
         assert got.status_code == 200 and got.json()["id"] == bobs["id"]
         again = agent.post(f"/workers/{worker['id']}/claim", json={"timeout": 0.5})
         assert again.status_code == 204  # the admin's task is not for this agent
+
+
+def test_agent_only_project_flag_leaves_other_projects_tasks_queued(
+    server: ServerProcess, api: ApiClient, queue: str, tmp_path: Path
+) -> None:
+    (tmp_path / "ok.py").write_text("print('ran')\n")
+    script = {"entry_point": "ok.py", "argv": [], "working_dir": str(tmp_path)}
+    mine, other = f"mine-{secrets.token_hex(3)}", f"other-{secrets.token_hex(3)}"
+    skipped = api.create_task({"name": "not mine", "project": other, "script": script})
+    taken = api.create_task({"name": "mine", "project": mine, "script": script})
+    for task in (skipped, taken):  # the other project's task is first in the queue
+        api.enqueue_task(task["id"], queue)
+    with admin_client(server) as admin:
+        pair = admin.post("/auth/keys", json={"agent": True}).json()
+    agent = AgentProcess(
+        server,
+        tmp_path / "work",
+        "--queue",
+        queue,
+        "--only-project",
+        mine,
+        "--once",
+        name=f"a-{secrets.token_hex(3)}",
+        env=_agent_env(server, tmp_path / "agent-home", pair),
+    )
+    try:
+        assert wait_status(api, taken["id"], FINAL)["status"] == "completed", agent.log()
+    finally:
+        agent.stop()
+    assert api.get_task(skipped["id"])["status"] == "queued"
