@@ -151,6 +151,7 @@ def test_users_admin_only(server: ServerProcess, api: ApiClient, http: httpx.Cli
         assert bob.get("/auth/me").json()["user"] == {
             "id": user["id"],
             "name": name,
+            "role": "member",
             "is_admin": False,
         }
         assert_error(bob.get("/users"), 403, "forbidden", name)

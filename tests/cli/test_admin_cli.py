@@ -188,3 +188,49 @@ def test_keys_and_sessions_list_and_revoke(server: ServerProcess) -> None:
             run_cli(["sessions", "revoke", "--any", s["id"]], server.env()).ok()
         assert ui.get("/auth/me").status_code == 401
     assert run_cli(["sessions", "list", "--user", name, "--json"], server.env()).json() == []
+
+
+def test_roles_grants_and_agent_keys_from_the_command_line(server: ServerProcess) -> None:
+    """users set-role, projects grant|revoke, queues access|grant, keys create --agent."""
+    name = "m-" + secrets.token_hex(4)
+    password = run_cli(["users", "add", name, "--json"], server.env()).json()["password"]
+    key, secret = _key_of(server, name, password)
+    member_env = server.env(HYDRATRACK_ACCESS_KEY=key, HYDRATRACK_SECRET_KEY=secret)
+    admin = httpx.Client(
+        base_url=server.url + "/api/v1", auth=(server.access_key, server.secret_key), timeout=30
+    )
+    member = httpx.Client(base_url=server.url + "/api/v1", auth=(key, secret), timeout=30)
+    project = "p-" + secrets.token_hex(4)
+    task = admin.post("/tasks", json={"name": "t", "project": project}).json()
+    assert member.patch(f"/tasks/{task['id']}", json={"name": "x"}).status_code == 403
+    out = run_cli(["projects", "grant", project, name, "edit"], server.env()).ok().stdout
+    assert f"{name} may edit project {project}" in out
+    assert member.patch(f"/tasks/{task['id']}", json={"name": "x"}).status_code == 200
+    run_cli(["projects", "revoke", project, name], server.env()).ok()
+    assert member.patch(f"/tasks/{task['id']}", json={"name": "y"}).status_code == 403
+    bad = run_cli(["projects", "grant", project, name, "own"], server.env())
+    assert bad.returncode != 0 and "read, edit, manage" in bad.stderr
+
+    queue = "q-" + secrets.token_hex(4)
+    assert admin.post("/queues", json={"name": queue}).status_code == 201
+    run_cli(["queues", "access", queue, "granted"], server.env()).ok()
+    mine = member.post("/tasks", json={"name": "t", "project": "own-" + name}).json()
+    enqueue = {"queue": queue}
+    assert member.post(f"/tasks/{mine['id']}/enqueue", json=enqueue).status_code == 403
+    run_cli(["queues", "grant", queue, name], server.env()).ok()
+    assert member.post(f"/tasks/{mine['id']}/enqueue", json=enqueue).status_code == 200
+
+    data = run_cli(["keys", "create", "--agent", "--json"], member_env).json()
+    with httpx.Client(
+        base_url=server.url + "/api/v1", auth=(data["access_key"], data["secret_key"])
+    ) as agent:
+        assert agent.get("/auth/me").json()["credential"]["scope"] == "agent"
+        assert agent.get(f"/tasks/{mine['id']}").status_code == 403
+
+    out = run_cli(["users", "set-role", name, "viewer"], server.env()).ok().stdout
+    assert f"{name} is now viewer" in out
+    assert member.post("/projects", json={"name": "v-" + name}).status_code == 403
+    denied = run_cli(["users", "set-role", name, "admin"], member_env)
+    denied.one_line_error("forbidden")
+    admin.close()
+    member.close()

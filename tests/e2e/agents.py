@@ -79,7 +79,12 @@ def console_text(api: ApiClient, task_id: str) -> str:
 
 class AgentProcess:
     def __init__(
-        self, server: ServerProcess, workdir: Path, *args: str, name: str = "agent"
+        self,
+        server: ServerProcess,
+        workdir: Path,
+        *args: str,
+        name: str = "agent",
+        env: dict[str, str] | None = None,
     ) -> None:
         self.log_path = workdir.parent / f"{name}-{os.getpid()}-{time.monotonic_ns()}.log"
         workdir.mkdir(parents=True, exist_ok=True)
@@ -102,7 +107,7 @@ class AgentProcess:
         ]
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, env=server.env()
+                cmd, stdout=log, stderr=subprocess.STDOUT, env=env or server.env()
             )
 
     def log(self) -> str:

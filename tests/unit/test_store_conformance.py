@@ -25,6 +25,7 @@ from hydratrack.server.store.models import metadata
 from hydratrack.server.store.models import tasks as tasks_t
 from hydratrack.status import TaskStatus
 from tests.support import servers
+from tests.support.old_schema import old_user_and_task
 
 BACKENDS = ["sqlite"] + (["postgresql"] if servers.requested_db_url() else [])
 
@@ -70,10 +71,7 @@ def test_migrations_match_models_and_rerun_is_noop(db: Database) -> None:
 def test_upgrade_from_first_schema_keeps_data(empty_db: Database) -> None:
     upgrade(empty_db.engine, "0001")
     with empty_db.write() as conn:
-        uid = users.create_user(conn, "old", "password123")["id"]
-        tid = tasks.create(
-            conn, uid, {"name": "old run", "project": "p", "hyperparams": {"Hydra": {"db": "x"}}}
-        )[0]["id"]
+        uid, tid = old_user_and_task(conn, hydra_db="x")
         conn.execute(
             text(
                 "INSERT INTO scalars (task_id, metric, variant, iter, value, ts) "
@@ -83,6 +81,7 @@ def test_upgrade_from_first_schema_keeps_data(empty_db: Database) -> None:
         )
     empty_db.migrate()
     with empty_db.write() as conn:
+        assert users.get_user(conn, uid).role == "member"
         assert tasks.get(conn, tid)["hyperparams"] == {
             "Hydra": {"db": {"value": "x", "type": "str", "description": ""}}
         }

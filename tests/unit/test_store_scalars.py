@@ -22,6 +22,7 @@ from hydratrack.server.store import scalars as scalar_store
 from hydratrack.server.store.db import Database
 from hydratrack.server.store.migration import upgrade
 from hydratrack.server.store.models import scalar_points, scalar_rollup, scalar_series
+from tests.support.old_schema import old_user_and_task
 from tests.unit.test_store_conformance import db, empty_db, user_id  # noqa: F401 - fixtures
 
 Point = tuple[int, Any, float]  # iter, value (None: NaN), ts; list order = arrival
@@ -190,13 +191,10 @@ def test_reset_and_delete_clear_the_rollup(db: Database, user_id: str) -> None: 
 
 def test_upgrade_builds_the_rollup_of_old_points(empty_db: Database) -> None:  # noqa: F811
     upgrade(empty_db.engine, "0004")
-    from hydratrack.server.store import users
-
     rng = random.Random(4)
     points = messy_series(rng, 3000)
     with empty_db.write() as conn:
-        uid = users.create_user(conn, "old", "password123")["id"]
-        tid = tasks.create(conn, uid, {"name": "old run", "project": "p"})[0]["id"]
+        tid = old_user_and_task(conn)[1]
         conn.execute(
             text(
                 "INSERT INTO scalars (task_id, metric, variant, iter, value, ts) "

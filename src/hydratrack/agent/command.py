@@ -24,13 +24,17 @@ from typing import Any, Mapping
 
 from hydratrack.edits.overrides import hydra_section_overrides, parse_allow_edit, parse_override
 from hydratrack.names import (
+    ACCESS_KEY_ENV,
     ALLOW_EDIT_KEY,
+    API_HOST_ENV,
+    CONFIG_FILE_ENV,
     CONFIG_OBJECT,
     CONSOLE_BY_AGENT_ENV,
     EDIT_FILE_ENV,
     HYDRA_SECTION,
     OFFLINE_ENV,
     OWN_CALLBACK_PREFIX,
+    SECRET_KEY_ENV,
     TASK_ID_ENV,
 )
 
@@ -38,6 +42,17 @@ CALLBACK_OVERRIDE = (
     f"+{OWN_CALLBACK_PREFIX}_edit._target_=hydratrack.edits.callback.ApplyConfigEdit"
 )
 FULL_ERROR_ENV = "HYDRA_FULL_ERROR"
+# the agent's variables a task's process does not get (its credentials above all)
+NOT_INHERITED = frozenset(
+    {
+        OFFLINE_ENV,
+        ACCESS_KEY_ENV,
+        SECRET_KEY_ENV,
+        CONFIG_FILE_ENV,
+        API_HOST_ENV,
+        EDIT_FILE_ENV,
+    }
+)
 # Hydra's command-line flags that take a value and shape the composition.
 _HYDRA_FLAGS = {"--config-name", "-cn", "--config-path", "-cp", "--config-dir", "-cd"}
 
@@ -117,10 +132,12 @@ def build_run_spec(
     client_env: Mapping[str, str],
     edit_file: Path,
 ) -> RunSpec:
-    """The command for ``task``; ``client_env`` carries API host and keys for the child."""
+    """The command for ``task``; ``client_env`` carries the API host and the task's own
+    token for the child. The agent's own credentials (key pair, config file path) are
+    never passed on."""
     script = task.get("script") or {}
     argv = [python, *entry_args(script)]
-    env = {k: v for k, v in base_env.items() if k not in (OFFLINE_ENV, EDIT_FILE_ENV)}
+    env = {k: v for k, v in base_env.items() if k not in NOT_INHERITED}
     env.update(client_env)
     env.update({TASK_ID_ENV: str(task["id"]), CONSOLE_BY_AGENT_ENV: "1", "PYTHONUNBUFFERED": "1"})
     runtime_hydra = (task.get("runtime") or {}).get("hydra")

@@ -74,14 +74,34 @@ class Agent:
         return 0
 
     def _register(self) -> None:
-        worker = self.api.register_worker(self.settings.name, list(self.settings.queue))
+        worker = self.api.register_worker(
+            self.settings.name,
+            list(self.settings.queue),
+            users=list(self.settings.only_user),
+            projects=list(self.settings.only_project),
+        )
         self.worker_id = str(worker["id"])
+        self._warn_on_personal_key()
         log.info(
             "registered as worker %s (%s) on queues %s",
             self.settings.name,
             self.worker_id,
             ", ".join(self.settings.queue),
         )
+
+    def _warn_on_personal_key(self) -> None:
+        """A task's code runs as this OS user: it can read what this user can, the config
+        file with a person's key pair included. An agent key limits that to its queues."""
+        try:
+            scope = (self.api.me().get("credential") or {}).get("scope")
+        except ApiError:
+            return
+        if scope == "user":
+            log.warning(
+                "this agent runs on a person's key pair: the tasks it runs can read it "
+                "(e.g. from ~/.hydratrack/config.toml) and act as that person. Create an "
+                "agent key with `hydratrack keys create --agent` (see docs/agent.md)"
+            )
 
     def _claim(self) -> dict[str, Any] | None:
         assert self.worker_id is not None

@@ -114,6 +114,17 @@ class TaskRunner:
         """The command to run, or why the task cannot start."""
         task_id = str(task["id"])
         try:
+            token = self.api.task_token(task_id)
+        except ApiError as exc:
+            log.error("task %s cannot start: no task token: %s", task_id, exc)
+            console.note(f"task cannot start: the server gave no task token: {exc}")
+            return f"no task token: {exc}"
+        client_env = {
+            **self.client_env,
+            "HYDRATRACK_ACCESS_KEY": str(token["access_key"]),
+            "HYDRATRACK_SECRET_KEY": str(token["secret_key"]),
+        }
+        try:
             cwd = self.workspace.prepare(task)
             python = self.interpreter.python_for(task)
             edit_file = self.workspace.root / "edits" / f"{task_id}.yaml"
@@ -122,7 +133,7 @@ class TaskRunner:
                 cwd=cwd,
                 python=python,
                 base_env=os.environ,
-                client_env=self.client_env,
+                client_env=client_env,
                 edit_file=edit_file,
             )
         except (WorkspaceError, CommandError) as exc:

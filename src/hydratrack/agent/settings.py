@@ -43,6 +43,12 @@ class AgentSettings:
     grace_seconds: float = option(10.0, "On abort: seconds between SIGTERM and SIGKILL.")
     once: bool = option(False, "Stop after one task.")
     echo: bool = option(False, "Also print the tasks' console on the agent's stdout/stderr.")
+    only_user: list[str] = option(
+        [], "Take only tasks created by this user; repeat for several (default: anyone's)."
+    )
+    only_project: list[str] = option(
+        [], "Take only tasks of this project; repeat for several (default: any project)."
+    )
 
     def __post_init__(self) -> None:
         self.name = self.name or f"{socket.gethostname()}:{os.getpid()}"

@@ -1,5 +1,6 @@
-"""``hydratrack users ...``, ``keys ...``, ``sessions ...`` and ``login-link``: accounts,
-their lifecycle, API keys, UI sessions and login links over the REST API.
+"""``hydratrack users ...``, ``keys ...``, ``sessions ...``, ``projects grant|revoke``,
+``queues grant|revoke|access`` and ``login-link``: accounts, their lifecycle and roles, API
+keys (``--agent``), UI sessions, permissions and login links over the REST API.
 
 All use the caller's credentials (env over ~/.hydratrack/config.toml); managing users and
 other users' keys or sessions needs an admin's key pair. Secrets are printed once: the
@@ -14,6 +15,8 @@ from typing import Annotated, Any
 import typer
 
 from hydratrack.cli.output import print_json, print_table, short_time
+from hydratrack.cli.queues import queues_app  # (grant, revoke and access join its list)
+from hydratrack.cli.tasks import projects_app  # (grant and revoke join its list)
 
 users_app = typer.Typer(help="Manage users (admin only).", no_args_is_help=True)
 keys_app = typer.Typer(
@@ -51,6 +54,9 @@ def login_link() -> None:
 def users_add(
     name: Annotated[str, typer.Argument(help="User name (used to sign in to the web UI).")],
     admin: Annotated[bool, typer.Option("--admin", help="Make the user an administrator.")] = False,
+    role: Annotated[
+        str | None, typer.Option("--role", help="admin, member (default) or viewer.")
+    ] = None,
     prompt: Annotated[
         bool,
         typer.Option(
@@ -75,12 +81,12 @@ def users_add(
     from hydratrack.client.api import ApiClient
 
     with ApiClient() as api:
-        user = api.create_user(name, password, is_admin=admin)
+        user = api.create_user(name, password, is_admin=admin, role=role)
     if json_out:
         print_json({"user": user, "password": password})
         return
-    role = "admin" if user.get("is_admin") else "user"
-    print(f"added {role} {user.get('name', name)}")
+    role_name = user.get("role") or ("admin" if user.get("is_admin") else "member")
+    print(f"added user {user.get('name', name)} ({role_name})")
     if not prompt:
         print(f"password: {password}")
         print("(shown once; the user can sign in to the web UI with it)")
@@ -89,13 +95,21 @@ def users_add(
 @keys_app.command("create")
 def keys_create(
     label: Annotated[str | None, typer.Option("--label", help="A note to tell keys apart.")] = None,
+    agent: Annotated[
+        bool,
+        typer.Option(
+            "--agent",
+            help="A key for `hydratrack agent`: it can only serve queues (claim, report, "
+            "heartbeat), nothing else in your name.",
+        ),
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Create an API key pair for the calling user; prints the secret once."""
     from hydratrack.client.api import ApiClient
 
     with ApiClient() as api:
-        key = api.create_key(label)
+        key = api.create_key(label, agent=agent)
     if json_out:
         print_json(key)
         return
@@ -298,3 +312,92 @@ def sessions_revoke(
     with _api() as api:
         api.request("DELETE", f"/users/sessions/{sid}" if any_user else f"/auth/sessions/{sid}")
     print(f"ended session {session_id[:12]}")
+
+
+ROLES = ("admin", "member", "viewer")
+LEVELS = ("read", "edit", "manage")
+
+
+def _choice(value: str, allowed: tuple[str, ...], hint: str) -> str:
+    if value not in allowed:
+        raise typer.BadParameter(f"must be one of {', '.join(allowed)}", param_hint=hint)
+    return value
+
+
+@users_app.command("set-role")
+def users_set_role(
+    name: Annotated[str, typer.Argument(help="User name (or id).")],
+    role: Annotated[str, typer.Argument(help="admin, member or viewer.")],
+) -> None:
+    """Set a user's role (admins only; the last admin keeps theirs)."""
+    from hydratrack.client.api import ApiClient
+
+    with ApiClient() as api:
+        user = api.set_role(name, _choice(role, ROLES, "ROLE"))
+    print(f"{user['name']} is now {user['role']}")
+
+
+@projects_app.command("grant")
+def projects_grant(
+    project: Annotated[str, typer.Argument(help="Project name (or id).")],
+    user: Annotated[str, typer.Argument(help="User name (or id).")],
+    level: Annotated[str, typer.Argument(help="read, edit or manage.")],
+) -> None:
+    """Give a user a level on a project (its owner, a manager or an admin)."""
+    from hydratrack.client.api import ApiClient
+
+    with ApiClient() as api:
+        api.grant_project(project, user, _choice(level, LEVELS, "LEVEL"))
+    print(f"{user} may {level} project {project}")
+
+
+@projects_app.command("revoke")
+def projects_revoke(
+    project: Annotated[str, typer.Argument(help="Project name (or id).")],
+    user: Annotated[str, typer.Argument(help="User name (or id).")],
+) -> None:
+    """Take a user's granted level on a project away (the server default still applies)."""
+    from hydratrack.client.api import ApiClient
+
+    with ApiClient() as api:
+        api.revoke_project(project, user)
+    print(f"{user} has no grant on project {project}")
+
+
+@queues_app.command("grant")
+def queues_grant(
+    queue: Annotated[str, typer.Argument(help="Queue name (or id).")],
+    user: Annotated[str, typer.Argument(help="User name (or id).")],
+) -> None:
+    """Let a user enqueue to a queue whose access is `granted`."""
+    from hydratrack.client.api import ApiClient
+
+    with ApiClient() as api:
+        api.grant_queue(queue, user)
+    print(f"{user} may enqueue to {queue}")
+
+
+@queues_app.command("revoke")
+def queues_revoke(
+    queue: Annotated[str, typer.Argument(help="Queue name (or id).")],
+    user: Annotated[str, typer.Argument(help="User name (or id).")],
+) -> None:
+    """Take a user's grant on a queue away."""
+    from hydratrack.client.api import ApiClient
+
+    with ApiClient() as api:
+        api.revoke_queue(queue, user)
+    print(f"{user} has no grant on {queue}")
+
+
+@queues_app.command("access")
+def queues_access(
+    queue: Annotated[str, typer.Argument(help="Queue name (or id).")],
+    access: Annotated[str, typer.Argument(help="members (any member) or granted.")],
+) -> None:
+    """Who may enqueue: every member, or only its owner, admins and granted users."""
+    from hydratrack.client.api import ApiClient
+
+    with ApiClient() as api:
+        api.set_queue_access(queue, _choice(access, ("members", "granted"), "ACCESS"))
+    print(f"queue {queue}: access {access}")

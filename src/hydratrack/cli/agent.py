@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from hydratrack.agent.settings import SETTINGS, AgentSettings
-from hydratrack.names import ACCESS_KEY_ENV, API_HOST_ENV, SECRET_KEY_ENV
+from hydratrack.names import API_HOST_ENV
 
 if TYPE_CHECKING:  # pragma: no cover
     from hydratrack.agent.runner import TaskRunner
@@ -32,11 +32,8 @@ def _parts(settings: AgentSettings) -> tuple[ApiClient, TaskRunner]:
             "start `hydratrack server` once to write ~/.hydratrack/config.toml"
         )
     api = ApiClient(config=cfg)
-    client_env = {
-        API_HOST_ENV: cfg.api_host,
-        ACCESS_KEY_ENV: str(cfg.access_key),
-        SECRET_KEY_ENV: str(cfg.secret_key),
-    }
+    # a task's process gets the API host and a token of its own task, never these keys
+    client_env = {API_HOST_ENV: cfg.api_host}
     workspace = Workspace(settings.workdir_path)
     interpreter = Interpreter()
     if settings.venv:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 tasks_app = typer.Typer(
     help="List, show, clone, enqueue, dequeue, abort and diff tasks.", no_args_is_help=True
 )
-projects_app = typer.Typer(help="List projects.", no_args_is_help=True)
+projects_app = typer.Typer(help="List projects; grant and revoke access.", no_args_is_help=True)
 
 Json = Annotated[
     bool, typer.Option("--json", help="Print JSON (the API's objects) instead of a table.")

@@ -111,17 +111,55 @@ class ApiClient:
     def me(self) -> JSON:
         return self._json("GET", "/auth/me")
 
-    def create_key(self, label: str | None = None) -> JSON:
-        return self._json("POST", "/auth/keys", json={"label": label})
+    def create_key(self, label: str | None = None, agent: bool = False) -> JSON:
+        """A new key pair of the caller's; ``agent``: one that can only serve queues."""
+        body: dict[str, Any] = {"label": label}
+        if agent:
+            body["agent"] = True
+        return self._json("POST", "/auth/keys", json=body)
+
+    def task_token(self, task_id: str) -> JSON:
+        """A key pair for the running task's own process (that task alone, until it ends)."""
+        return self._json("POST", f"/tasks/{task_id}/token")
 
     def create_login_link(self) -> str:
         """A new single-use, 24 h login URL of the web UI for the caller."""
         return self.api_host + str(self._json("POST", "/auth/login-link")["path"])
 
-    def create_user(self, name: str, password: str, is_admin: bool = False) -> JSON:
-        return self._json(
-            "POST", "/users", json={"name": name, "password": password, "is_admin": is_admin}
-        )
+    def create_user(
+        self, name: str, password: str, is_admin: bool = False, role: str | None = None
+    ) -> JSON:
+        body: dict[str, Any] = {"name": name, "password": password, "is_admin": is_admin}
+        if role:
+            body["role"] = role
+        return self._json("POST", "/users", json=body)
+
+    def set_role(self, user: str, role: str) -> JSON:
+        return self._json("PATCH", f"/users/{user}", json={"role": role})
+
+    # -- permissions ------------------------------------------------------------
+    def project_id(self, name_or_id: str) -> str:
+        """The id of the project with this name (or id)."""
+        for item in self.list_projects(q=name_or_id, limit=1000).get("items", []):
+            if name_or_id in (item["name"], item["id"]):
+                return str(item["id"])
+        raise ApiError(404, "not_found", f"no project {name_or_id}")
+
+    def grant_project(self, project: str, user: str, level: str) -> JSON:
+        pid = self.project_id(project)
+        return self._json("PUT", f"/projects/{pid}/permissions/{user}", json={"level": level})
+
+    def revoke_project(self, project: str, user: str) -> JSON:
+        return self._json("DELETE", f"/projects/{self.project_id(project)}/permissions/{user}")
+
+    def grant_queue(self, queue: str, user: str) -> JSON:
+        return self._json("PUT", f"/queues/{queue}/permissions/{user}")
+
+    def revoke_queue(self, queue: str, user: str) -> JSON:
+        return self._json("DELETE", f"/queues/{queue}/permissions/{user}")
+
+    def set_queue_access(self, queue: str, access: str) -> JSON:
+        return self._json("PATCH", f"/queues/{queue}", json={"access": access})
 
     # -- projects ---------------------------------------------------------------
     def list_projects(self, **query: Any) -> JSON:
@@ -241,8 +279,20 @@ class ApiClient:
     def list_workers(self) -> JSON:
         return self._json("GET", "/workers")
 
-    def register_worker(self, name: str, queues: list[str]) -> JSON:
-        return self._json("POST", "/workers", json={"name": name, "queues": queues})
+    def register_worker(
+        self,
+        name: str,
+        queues: list[str],
+        users: list[str] | None = None,
+        projects: list[str] | None = None,
+    ) -> JSON:
+        """Register (``users``/``projects``: take only those users' / projects' tasks)."""
+        body: dict[str, Any] = {"name": name, "queues": queues}
+        if users:
+            body["users"] = users
+        if projects:
+            body["projects"] = projects
+        return self._json("POST", "/workers", json=body)
 
     def heartbeat(self, worker_id: str, task_id: str | None = None) -> JSON:
         return self._json("POST", f"/workers/{worker_id}/heartbeat", json={"task_id": task_id})

@@ -60,7 +60,15 @@ def _by_key(ctx: ServerContext, key: str, secret: str) -> Caller | None:
             row = users_repo.user_by_key(conn, key, secret)
         if row is None:
             return None
-        caller = Caller(row.id, row.name, bool(row.is_admin), "key", access_key=key)
+        caller = Caller(
+            row.id,
+            row.name,
+            row.role,
+            "key",
+            access_key=key,
+            scope=row.scope,
+            task_id=row.task_id,
+        )
         ctx.keys.put((key, digest), caller)
     now = time.monotonic()
     if now - ctx.key_last_touch.get(key, 0.0) > _TOUCH_EVERY:
@@ -82,7 +90,7 @@ def _by_session(ctx: ServerContext, token: str) -> Caller | None:
     if (utcnow() - seen).total_seconds() > min(_TOUCH_EVERY, idle.total_seconds() / 4):
         with ctx.db.write() as conn:
             users_repo.touch_session(conn, token)
-    return Caller(row.id, row.name, bool(row.is_admin), "session", csrf_token=csrf)
+    return Caller(row.id, row.name, row.role, "session", csrf_token=csrf)
 
 
 def client_address(request: Request) -> str | None:

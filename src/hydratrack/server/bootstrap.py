@@ -48,7 +48,7 @@ def first_start(db: Database, public_url: str) -> StartInfo:
         if users_repo.count_users(conn) > 0:
             return StartInfo(False, public_url + "/")
         password = secrets.token_urlsafe(12)
-        admin = users_repo.create_user(conn, ADMIN, password, is_admin=True)
+        admin = users_repo.create_user(conn, ADMIN, password, role="admin")
         keys = users_repo.create_key(conn, admin["id"], "created at first start")
         queues_repo.ensure(conn, "default")
         token = users_repo.create_login_token(conn, admin["id"])

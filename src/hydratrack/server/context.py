@@ -19,12 +19,22 @@ from hydratrack.server.wakeup import WakeUp
 
 @dataclasses.dataclass
 class Caller:
+    """Who is calling. ``role`` is the user's (admin, member, viewer); ``scope`` narrows a
+    credential: ``user`` (a person's key or session), ``agent`` (an agent's key: serves
+    queues only) or ``task`` (one task's token; ``task_id`` is that task)."""
+
     id: str
     name: str
-    is_admin: bool
+    role: str
     via: str  # "key" or "session"
     csrf_token: str | None = None
     access_key: str | None = None
+    scope: str = "user"
+    task_id: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin" and self.scope == "user"
 
 
 class KeyCache:
@@ -55,10 +65,39 @@ class KeyCache:
                 self._items.clear()
             self._items[key] = (time.monotonic() + self.ttl, caller)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
     def drop(self, access_key: str) -> None:
         with self._lock:
             for k in [k for k in self._items if k[0] == access_key]:
                 del self._items[k]
+
+
+class Granted:
+    """Permission decisions that said yes, for ``ttl`` seconds (a member's requests on
+    their own task skip the database read of its facts). Refusals are never kept; a
+    grant, revoke or role change clears it in this process."""
+
+    def __init__(self, ttl: float = 5.0) -> None:
+        self.ttl = ttl
+        self._items: dict[tuple[str, ...], float] = {}
+        self._lock = threading.Lock()
+
+    def __contains__(self, key: tuple[str, ...]) -> bool:
+        expires = self._items.get(key)
+        return expires is not None and expires > time.monotonic()
+
+    def add(self, key: tuple[str, ...]) -> None:
+        with self._lock:
+            if len(self._items) > 10_000:
+                self._items.clear()
+            self._items[key] = time.monotonic() + self.ttl
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
 
 
 @dataclasses.dataclass
@@ -74,6 +113,7 @@ class ServerContext:
     )
     logins: LoginThrottle = dataclasses.field(default_factory=LoginThrottle)
     secrets: LoginThrottle = dataclasses.field(default_factory=LoginThrottle)  # Basic pairs
+    granted: Granted = dataclasses.field(default_factory=Granted)
 
 
 async def get_ctx(request: Request) -> ServerContext:

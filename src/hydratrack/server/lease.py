@@ -27,6 +27,9 @@ def sweep_once(ctx: ServerContext) -> list[leases.Lost]:
     with ctx.db.write() as conn:
         lost = leases.expire(conn, settings.lease_seconds)
         gone = workers_repo.remove_gone(conn, settings.worker_gone_seconds)
+        ended = users_repo.revoke_ended_task_tokens(conn)
+    for key in ended:  # tasks that ended any other way (lost, reset, unregistered worker ...)
+        ctx.keys.drop(key)
     for item in lost:
         log.warning("task %s %s: %s", item.task_id, _verb(item), item.reason)
         for uri in item.artifact_uris:

@@ -72,6 +72,22 @@ class ServerSettings:
         "Regular expression: a config value whose key (last part of its dotted name) "
         "matches is shown as ******** in every read (the store keeps it).",
     )
+    project_access: str = option(
+        "read",
+        "What members (and viewers, at most read) may do in projects they neither own nor "
+        "were granted: none, read or edit. Owners and admins manage.",
+    )
+    queue_access: str = option(
+        "members",
+        "Who may enqueue to a new queue: members (every member) or granted (its owner, "
+        "admins and users granted it). Enqueuing runs code on the queue's agents.",
+    )
+
+    def __post_init__(self) -> None:
+        if self.project_access not in ("none", "read", "edit"):
+            raise ValueError(f"project_access must be none, read or edit: {self.project_access!r}")
+        if self.queue_access not in ("members", "granted"):
+            raise ValueError(f"queue_access must be members or granted: {self.queue_access!r}")
 
     @classmethod
     def from_values(cls, **values: Any) -> ServerSettings:

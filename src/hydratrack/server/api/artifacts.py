@@ -15,8 +15,10 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from hydratrack.server import limits
-from hydratrack.server.auth import Ctx, CurrentUser
+from hydratrack.server.auth import Ctx
+from hydratrack.server.context import Caller
 from hydratrack.server.errors import ApiProblem, NotFound
+from hydratrack.server.permissions import can
 from hydratrack.server.store import artifacts as artifacts_repo
 from hydratrack.server.store import tasks as tasks_repo
 
@@ -53,7 +55,9 @@ def _metadata(text: str | None) -> dict[str, Any]:
 
 
 @router.get("")
-def list_artifacts(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+def list_artifacts(
+    task_id: str, caller: Annotated[Caller, can("task.read")], ctx: Ctx
+) -> dict[str, Any]:
     with ctx.db.read() as conn:
         tasks_repo.get_row(conn, task_id)
         items = [public(task_id, a) for a in artifacts_repo.list_(conn, task_id)]
@@ -63,7 +67,7 @@ def list_artifacts(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any
 @router.post("", status_code=201)
 async def upload_artifact(
     task_id: str,
-    caller: CurrentUser,
+    caller: Annotated[Caller, can("task.write")],
     ctx: Ctx,
     name: Annotated[str, Form(min_length=1, max_length=255)],
     file: Annotated[UploadFile, File()],
@@ -101,7 +105,9 @@ async def upload_artifact(
 
 
 @router.get("/{name:path}/file", response_model=None)
-def download_artifact(task_id: str, name: str, caller: CurrentUser, ctx: Ctx) -> FileResponse:
+def download_artifact(
+    task_id: str, name: str, caller: Annotated[Caller, can("task.read")], ctx: Ctx
+) -> FileResponse:
     with ctx.db.read() as conn:
         art = artifacts_repo.get(conn, task_id, name)
     try:

@@ -8,7 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from hydratrack.server.auth import AdminUser, Ctx
+from hydratrack.server.auth import Ctx
+from hydratrack.server.context import Caller
+from hydratrack.server.permissions import can
 from hydratrack.server.store import audit as audit_repo
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -23,7 +25,7 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
 
 @router.get("")
 def list_audit(
-    caller: AdminUser,
+    caller: Annotated[Caller, can("users.admin")],
     ctx: Ctx,
     user: Annotated[str | None, Query(max_length=255)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,

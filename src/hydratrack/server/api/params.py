@@ -17,9 +17,10 @@ from hydratrack.edits.validate import validate_configuration, validate_hyperpara
 from hydratrack.names import CONFIG_OBJECT, CONFIG_TYPE
 from hydratrack.server.api.models import ConfigIn, Hyperparams, ParamIn, Section, dump
 from hydratrack.server.api.task_access import read_task
-from hydratrack.server.auth import Ctx, CurrentUser
-from hydratrack.server.context import ServerContext
+from hydratrack.server.auth import Ctx
+from hydratrack.server.context import Caller, ServerContext
 from hydratrack.server.errors import InvalidEdit
+from hydratrack.server.permissions import can
 from hydratrack.server.store import params as params_repo
 from hydratrack.server.store import tasks as tasks_repo
 from hydratrack.status import TaskStatus
@@ -92,7 +93,9 @@ def _check_configuration(row: Any, name: str, type_: str, value: str) -> None:
 
 
 @router.get("/hyperparams")
-def get_hyperparams(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+def get_hyperparams(
+    task_id: str, caller: Annotated[Caller, can("task.read")], ctx: Ctx
+) -> dict[str, Any]:
     return ctx.mask.hyperparams(
         read_task(ctx, task_id, lambda conn: params_repo.get_hyperparams(conn, task_id))
     )
@@ -100,7 +103,7 @@ def get_hyperparams(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, An
 
 @router.patch("/hyperparams")
 def patch_hyperparams(
-    task_id: str, body: Hyperparams, caller: CurrentUser, ctx: Ctx
+    task_id: str, body: Hyperparams, caller: Annotated[Caller, can("task.edit")], ctx: Ctx
 ) -> dict[str, Any]:
     changes = {s: _plain_section(e) for s, e in body.items()}
 
@@ -112,7 +115,11 @@ def patch_hyperparams(
 
 @router.put("/hyperparams/{section}")
 async def put_section(
-    task_id: str, section: SectionName, body: Section, caller: CurrentUser, ctx: Ctx
+    task_id: str,
+    section: SectionName,
+    body: Section,
+    caller: Annotated[Caller, can("task.write")],
+    ctx: Ctx,
 ) -> dict[str, Any]:
     """(async, one thread hop: an agent-run task stores its Hydra section this way)"""
     entries = _plain_section(body)
@@ -145,7 +152,9 @@ def _save_hyperparams(
 
 
 @router.get("/configuration")
-def get_configuration(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+def get_configuration(
+    task_id: str, caller: Annotated[Caller, can("task.read")], ctx: Ctx
+) -> dict[str, Any]:
     return ctx.mask.configuration(
         read_task(ctx, task_id, lambda conn: params_repo.get_configuration(conn, task_id))
     )
@@ -153,7 +162,11 @@ def get_configuration(task_id: str, caller: CurrentUser, ctx: Ctx) -> dict[str, 
 
 @router.put("/configuration/{name}")
 async def put_configuration(
-    task_id: str, name: SectionName, body: ConfigIn, caller: CurrentUser, ctx: Ctx
+    task_id: str,
+    name: SectionName,
+    body: ConfigIn,
+    caller: Annotated[Caller, can("task.write")],
+    ctx: Ctx,
 ) -> dict[str, Any]:
     """(async, one thread hop: an agent-run task stores the config it ran with this way)"""
     return await run_in_threadpool(_put_configuration, ctx, task_id, name, dump(body))
@@ -180,7 +193,9 @@ def _put_configuration(
 
 
 @router.delete("/configuration/{name}", status_code=204)
-def delete_configuration(task_id: str, name: str, caller: CurrentUser, ctx: Ctx) -> Response:
+def delete_configuration(
+    task_id: str, name: str, caller: Annotated[Caller, can("task.edit")], ctx: Ctx
+) -> Response:
     with ctx.db.write() as conn:
         tasks_repo.ensure_editable(tasks_repo.lock_row(conn, task_id))
         params_repo.delete_configuration(conn, task_id, name)

@@ -3,7 +3,7 @@ one-click login links."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import ConfigDict, Field
@@ -11,14 +11,10 @@ from pydantic import ConfigDict, Field
 from hydratrack.server import audit
 from hydratrack.server.api.models import Strict
 from hydratrack.server.api.users import forget_keys
-from hydratrack.server.auth import (
-    SESSION_COOKIE,
-    Ctx,
-    CurrentUser,
-    authenticate,
-    client_address,
-)
+from hydratrack.server.auth import SESSION_COOKIE, Ctx, authenticate, client_address
+from hydratrack.server.context import Caller
 from hydratrack.server.errors import BadRequest, Forbidden, TooManyRequests, Unauthorized
+from hydratrack.server.permissions import can, check
 from hydratrack.server.store import users as users_repo
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -40,10 +36,12 @@ class PasswordChange(Strict):
 class KeyIn(Strict):
     model_config = ConfigDict(extra="forbid")
     label: str | None = Field(default=None, max_length=255)
+    agent: bool = False  # a key that can only serve queues (hydratrack agent)
 
 
-def _user(caller: Any) -> dict[str, Any]:
-    return {"id": caller.id, "name": caller.name, "is_admin": bool(caller.is_admin)}
+def _user(who: Any) -> dict[str, Any]:
+    """A caller or a user row."""
+    return {"id": who.id, "name": who.name, "role": who.role, "is_admin": who.role == "admin"}
 
 
 @router.post("/login")
@@ -97,7 +95,7 @@ def logout(request: Request, ctx: Ctx) -> Response:
 
 
 @router.post("/login-link", status_code=201)
-def create_login_link(caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+def create_login_link(caller: Annotated[Caller, can("self")], ctx: Ctx) -> dict[str, Any]:
     """A new single-use UI login link for the caller (as printed at first start): for a
     key pair's owner who lost the first one, or to open the UI on another machine. The
     answer has the path only; the client puts it after the address it reached us at."""
@@ -111,24 +109,34 @@ def create_login_link(caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
 
 
 @router.get("/me")
-def me(caller: CurrentUser) -> dict[str, Any]:
-    return {"user": _user(caller), "csrf_token": caller.csrf_token}
+def me(caller: Annotated[Caller, can("self.read")]) -> dict[str, Any]:
+    return {
+        "user": _user(caller),
+        "csrf_token": caller.csrf_token,
+        "credential": {"scope": caller.scope, "task_id": caller.task_id},
+    }
 
 
 @router.get("/keys")
-def list_keys(caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+def list_keys(caller: Annotated[Caller, can("self")], ctx: Ctx) -> dict[str, Any]:
     with ctx.db.read() as conn:
         return {"items": users_repo.list_keys(conn, caller.id)}
 
 
 @router.post("/keys", status_code=201)
-def create_key(caller: CurrentUser, ctx: Ctx, body: KeyIn | None = None) -> dict[str, str]:
+def create_key(
+    caller: Annotated[Caller, can("self")], ctx: Ctx, body: KeyIn | None = None
+) -> dict[str, str]:
+    agent = bool(body and body.agent)
+    if agent:
+        check(caller, "agent.create")
+    label = (body.label if body else None) or ("agent" if agent else "")
     with ctx.db.write() as conn:
-        return users_repo.create_key(conn, caller.id, (body.label if body else None) or "")
+        return users_repo.create_key(conn, caller.id, label, "agent" if agent else "user")
 
 
 @router.delete("/keys/{access_key}", status_code=204)
-def delete_key(access_key: str, caller: CurrentUser, ctx: Ctx) -> Response:
+def delete_key(access_key: str, caller: Annotated[Caller, can("self")], ctx: Ctx) -> Response:
     with ctx.db.write() as conn:
         users_repo.delete_key(conn, caller.id, access_key)
     ctx.keys.drop(access_key)
@@ -137,7 +145,7 @@ def delete_key(access_key: str, caller: CurrentUser, ctx: Ctx) -> Response:
 
 @router.put("/password", status_code=204)
 def change_password(
-    body: PasswordChange, request: Request, caller: CurrentUser, ctx: Ctx
+    body: PasswordChange, request: Request, caller: Annotated[Caller, can("self")], ctx: Ctx
 ) -> Response:
     """The caller's own password, given the old one (failures throttled as logins). Every
     session (this one too) and every API key of the caller end."""
@@ -161,7 +169,9 @@ def change_password(
 
 
 @router.get("/sessions")
-def my_sessions(request: Request, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+def my_sessions(
+    request: Request, caller: Annotated[Caller, can("self")], ctx: Ctx
+) -> dict[str, Any]:
     """The caller's live sessions; ``current`` marks the one this request came with."""
     s = ctx.settings
     with ctx.db.read() as conn:
@@ -174,7 +184,7 @@ def my_sessions(request: Request, caller: CurrentUser, ctx: Ctx) -> dict[str, An
 
 
 @router.delete("/sessions/{session_id}", status_code=204)
-def end_my_session(session_id: str, caller: CurrentUser, ctx: Ctx) -> Response:
+def end_my_session(session_id: str, caller: Annotated[Caller, can("self")], ctx: Ctx) -> Response:
     with ctx.db.write() as conn:
         users_repo.revoke_session(conn, session_id, caller.id)
     return Response(status_code=204)

@@ -11,13 +11,15 @@ from fastapi.responses import JSONResponse
 
 from hydratrack.server import limits
 from hydratrack.server.api.models import TaskIn, TaskPatch, dump
-from hydratrack.server.auth import Ctx, CurrentUser
-from hydratrack.server.context import ServerContext
+from hydratrack.server.auth import Ctx
+from hydratrack.server.context import Caller, ServerContext
 from hydratrack.server.errors import BadRequest, Forbidden
+from hydratrack.server.permissions import can, check_task_target, list_limited_to, permitted
 from hydratrack.server.secrets import may_read_secrets
 from hydratrack.server.store import artifacts as artifacts_repo
 from hydratrack.server.store import task_list
 from hydratrack.server.store import tasks as tasks_repo
+from hydratrack.server.store import users as users_repo
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
@@ -30,7 +32,7 @@ def _csv(values: list[str]) -> list[str]:
 
 @router.get("")
 def list_tasks(
-    caller: CurrentUser,
+    caller: Annotated[Caller, can("server.read")],
     ctx: Ctx,
     project: str | None = None,
     project_id: str | None = None,
@@ -62,6 +64,7 @@ def list_tasks(
         limit=limit,
         params=_csv(params),
         metrics=_csv(metrics),
+        readable_by=list_limited_to(caller, ctx.settings.project_access),
     )
     for item in f.param:  # a filter on a secret's value would tell the value
         name = item.partition("=")[0].partition("/")[2]
@@ -73,37 +76,39 @@ def list_tasks(
 
 
 @router.post("", status_code=201)
-async def create_task(body: TaskIn, caller: CurrentUser, ctx: Ctx) -> Any:
+async def create_task(body: TaskIn, caller: Annotated[Caller, can("task.create")], ctx: Ctx) -> Any:
     """(async, the work in the thread pool: FastAPI would check a plain function's answer
     in a second thread hop; the SDK waits for this request at a run's exit)"""
-    task, created = await run_in_threadpool(_create, ctx, caller.id, caller.name, dump(body))
+    task, created = await run_in_threadpool(_create, ctx, caller, dump(body))
     task = ctx.mask.task(task)
     return task if created else JSONResponse(task, status_code=200)
 
 
-def _create(
-    ctx: Any, user_id: str, user_name: str, body: dict[str, Any]
-) -> tuple[dict[str, Any], bool]:
+def _create(ctx: Any, caller: Caller, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     with ctx.db.write() as conn:
-        return tasks_repo.create(conn, user_id, body, user_name)
+        check_task_target(conn, ctx.settings, caller, body)
+        return tasks_repo.create(conn, caller.id, body, caller.name)
 
 
 @router.get("/{task_id}")
-def get_task(task_id: str, caller: CurrentUser, ctx: Ctx, unmasked: bool = False) -> dict[str, Any]:
+def get_task(
+    task_id: str, caller: Annotated[Caller, can("task.read")], ctx: Ctx, unmasked: bool = False
+) -> dict[str, Any]:
     """Secret values read ``********`` (server/secrets.py); ``?unmasked=true`` gives the
-    real ones to a caller :func:`may_read_secrets` allows (the process running the task)."""
+    real ones to the process running the task: its task token, the key its worker is bound
+    to, or a key pair that may edit it (``hydratrack rerun``), while it is in progress."""
     with ctx.db.read() as conn:
         task = tasks_repo.get(conn, task_id)
     if not unmasked:
         return ctx.mask.task(task)
-    if not may_read_secrets(caller, task):
+    if not (may_read_secrets(caller, task) and permitted(ctx, caller, "task.secrets", task_id)):
         raise Forbidden("unmasked secrets are for the process running the task (a key pair)")
     return task
 
 
 @router.patch("/{task_id}")
 async def patch_task(
-    task_id: str, body: TaskPatch, caller: CurrentUser, ctx: Ctx
+    task_id: str, body: TaskPatch, caller: Annotated[Caller, can("task.write")], ctx: Ctx
 ) -> dict[str, Any]:
     """(async, one thread hop: a run sends its late script capture this way)"""
     changes = {k: v for k, v in dump(body).items() if v is not None}
@@ -116,10 +121,13 @@ def _patch(ctx: ServerContext, task_id: str, changes: dict[str, Any]) -> dict[st
 
 
 @router.delete("/{task_id}", status_code=204)
-def delete_task(task_id: str, caller: CurrentUser, ctx: Ctx) -> Response:
+def delete_task(task_id: str, caller: Annotated[Caller, can("task.edit")], ctx: Ctx) -> Response:
     with ctx.db.write() as conn:
         uris = artifacts_repo.uris(conn, task_id)
         tasks_repo.delete_(conn, task_id)
+        revoked = users_repo.revoke_task_tokens(conn, task_id)
+    for key in revoked:
+        ctx.keys.drop(key)
     for uri in uris:
         ctx.files.delete(uri)
     return Response(status_code=204)

@@ -10,8 +10,9 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from hydratrack.server.api.models import Name, Strict
-from hydratrack.server.auth import Ctx, CurrentUser
-from hydratrack.server.context import ServerContext
+from hydratrack.server.auth import Ctx
+from hydratrack.server.context import Caller, ServerContext
+from hydratrack.server.permissions import can, check_in
 from hydratrack.server.store import queues as queues_repo
 from hydratrack.server.store import tasks as tasks_repo
 from hydratrack.server.store import workers as workers_repo
@@ -23,6 +24,9 @@ RECHECK_SECONDS = 0.5
 class WorkerIn(Strict):
     name: Name
     queues: Annotated[list[Name], Field(min_length=1)] = ["default"]
+    # take only tasks created by these users / in these projects (names); empty: any
+    users: list[Name] = []
+    projects: list[Name] = []
 
 
 class HeartbeatIn(Strict):
@@ -34,21 +38,31 @@ class ClaimIn(Strict):
 
 
 @router.get("")
-def list_workers(caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+def list_workers(caller: Annotated[Caller, can("worker.read")], ctx: Ctx) -> dict[str, Any]:
     with ctx.db.read() as conn:
         items = workers_repo.list_(conn)
     return {"items": items, "total": len(items)}
 
 
 @router.post("", status_code=201)
-def register(body: WorkerIn, caller: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+def register(
+    body: WorkerIn, caller: Annotated[Caller, can("worker.register")], ctx: Ctx
+) -> dict[str, Any]:
     with ctx.db.write() as conn:
-        return workers_repo.register(conn, body.name, body.queues, caller.id)
+        for queue in body.queues:
+            check_in(conn, ctx.settings, caller, "queue.serve", "queue", queue)
+        limits = {k: v for k, v in (("users", body.users), ("projects", body.projects)) if v}
+        return workers_repo.register(
+            conn, body.name, body.queues, caller.id, caller.access_key, limits
+        )
 
 
 @router.post("/{worker_id}/heartbeat")
 def heartbeat(
-    worker_id: str, caller: CurrentUser, ctx: Ctx, body: HeartbeatIn | None = None
+    worker_id: str,
+    caller: Annotated[Caller, can("worker.serve")],
+    ctx: Ctx,
+    body: HeartbeatIn | None = None,
 ) -> dict[str, Any]:
     with ctx.db.write() as conn:
         abort = workers_repo.heartbeat(
@@ -59,17 +73,24 @@ def heartbeat(
 
 def _try_claim(ctx: ServerContext, worker_id: str) -> dict[str, Any] | None:
     with ctx.db.read() as conn:
-        queue_ids = list(workers_repo.get_row(conn, worker_id).queues)
+        worker = workers_repo.get_row(conn, worker_id)
+        queue_ids = list(worker.queues)
         if not queues_repo.has_entries(conn, queue_ids):
             return None
     with ctx.db.write() as conn:
-        task_id = queues_repo.claim(conn, worker_id, queue_ids, ctx.settings.lease_seconds)
+        task_id = queues_repo.claim(
+            conn, worker_id, queue_ids, ctx.settings.lease_seconds, worker.limits
+        )
         return tasks_repo.get(conn, task_id) if task_id else None
 
 
 @router.post("/{worker_id}/claim", response_model=None)
 async def claim(
-    worker_id: str, request: Request, caller: CurrentUser, ctx: Ctx, body: ClaimIn | None = None
+    worker_id: str,
+    request: Request,
+    caller: Annotated[Caller, can("worker.serve")],
+    ctx: Ctx,
+    body: ClaimIn | None = None,
 ) -> dict[str, Any] | Response:
     """Long-poll: answer as soon as a task can be claimed, else 204 after the timeout.
 
@@ -91,7 +112,9 @@ async def claim(
 
 
 @router.delete("/{worker_id}", status_code=204)
-def unregister(worker_id: str, caller: CurrentUser, ctx: Ctx) -> Response:
+def unregister(
+    worker_id: str, caller: Annotated[Caller, can("worker.manage")], ctx: Ctx
+) -> Response:
     with ctx.db.write() as conn:
         workers_repo.unregister(conn, worker_id)
     return Response(status_code=204)

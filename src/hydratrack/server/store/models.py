@@ -43,8 +43,9 @@ users = Table(
     Column("id", ID, primary_key=True),
     Column("name", NAME, nullable=False, unique=True),
     Column("password_hash", String(300), nullable=False),
-    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("is_admin", Boolean, nullable=False, default=False),  # role == "admin"
     Column("created", DateTime, nullable=False),
+    Column("role", String(16), nullable=False, server_default="member"),
     Column("disabled", Boolean, nullable=False, server_default=false()),
 )
 
@@ -57,6 +58,9 @@ api_keys = Table(
     Column("label", String(255), nullable=False, default=""),
     Column("created", DateTime, nullable=False),
     Column("last_used", DateTime),
+    # "user": a person's key; "agent": serves queues only; "task": one task's token
+    Column("scope", String(16), nullable=False, server_default="user"),
+    Column("task_id", ID, index=True),
 )
 
 sessions = Table(
@@ -87,6 +91,15 @@ projects = Table(
     Column("description", Text, nullable=False, default=""),
     Column("created", DateTime, nullable=False),
     Column("last_activity", DateTime),
+    Column("owner_id", ID),
+)
+
+project_permissions = Table(
+    "project_permissions",
+    metadata,
+    Column("project_id", ID, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("level", String(16), nullable=False),  # read | edit | manage
 )
 
 queues = Table(
@@ -98,6 +111,15 @@ queues = Table(
     # a task whose worker was lost: "fail", or "requeue" up to lost_worker_retries times
     Column("lost_worker_policy", String(16), nullable=False, server_default="fail"),
     Column("lost_worker_retries", Integer, nullable=False, server_default="0"),
+    Column("owner_id", ID),
+    Column("access", String(16), nullable=False, server_default="members"),  # | "granted"
+)
+
+queue_permissions = Table(
+    "queue_permissions",
+    metadata,
+    Column("queue_id", ID, ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
 )
 
 workers = Table(
@@ -109,6 +131,8 @@ workers = Table(
     Column("user_id", ID, ForeignKey("users.id", ondelete="SET NULL")),
     Column("registered", DateTime, nullable=False),
     Column("last_heartbeat", DateTime),
+    Column("access_key", String(64)),  # the key the name is bound to
+    Column("limits", JSON),  # {"users": [...], "projects": [...]}: tasks it may take
 )
 
 tasks = Table(

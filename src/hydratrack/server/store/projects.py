@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from hydratrack.server.errors import Conflict, NotFound
+from hydratrack.server.store import access
 from hydratrack.server.store.clock import iso, new_id, utcnow
 from hydratrack.server.store.db import contains_pattern
 from hydratrack.server.store.models import projects, tasks
@@ -22,6 +23,7 @@ def _view(row: Any, task_count: int) -> dict[str, Any]:
         "task_count": task_count,
         "last_activity": iso(row.last_activity),
         "created": iso(row.created),
+        "owner_id": row.owner_id,
     }
 
 
@@ -52,7 +54,9 @@ def by_name(conn: Connection, name: str) -> Any | None:
     return conn.execute(_BY_NAME, {"name_": name}).first()
 
 
-def create(conn: Connection, name: str, description: str = "") -> dict[str, Any]:
+def create(
+    conn: Connection, name: str, description: str = "", owner_id: str | None = None
+) -> dict[str, Any]:
     if by_name(conn, name) is not None:
         raise Conflict(f"project {name} already exists")
     pid = new_id()
@@ -60,7 +64,12 @@ def create(conn: Connection, name: str, description: str = "") -> dict[str, Any]
         with conn.begin_nested():
             conn.execute(
                 projects.insert().values(
-                    id=pid, name=name, description=description, created=utcnow(), last_activity=None
+                    id=pid,
+                    name=name,
+                    description=description,
+                    created=utcnow(),
+                    last_activity=None,
+                    owner_id=owner_id,
                 )
             )
     except IntegrityError:
@@ -68,13 +77,13 @@ def create(conn: Connection, name: str, description: str = "") -> dict[str, Any]
     return get(conn, pid)
 
 
-def ensure(conn: Connection, name: str) -> str:
-    """The id of the project with this name, created when missing."""
+def ensure(conn: Connection, name: str, owner_id: str | None = None) -> str:
+    """The id of the project with this name, created (owned by ``owner_id``) when missing."""
     row = by_name(conn, name)
     if row is not None:
         return str(row.id)
     try:
-        return str(create(conn, name)["id"])
+        return str(create(conn, name, owner_id=owner_id)["id"])
     except Conflict:  # made at the same moment by another request (PostgreSQL)
         row = by_name(conn, name)
         if row is None:
@@ -98,9 +107,12 @@ def patch(conn: Connection, project_id: str, changes: dict[str, Any]) -> dict[st
 
 
 def list_(
-    conn: Connection, q: str | None, offset: int, limit: int
+    conn: Connection, q: str | None, offset: int, limit: int, readable_by: str | None = None
 ) -> tuple[list[dict[str, Any]], int]:
-    where = []
+    """``readable_by``: only the projects this user owns or was granted."""
+    where: list[Any] = []
+    if readable_by:
+        where.append(projects.c.id.in_(access.readable_projects(readable_by)))
     if q:
         like = contains_pattern(q)
         where.append(

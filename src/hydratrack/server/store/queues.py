@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hydratrack.server.errors import Conflict, NotFound
 from hydratrack.server.store.clock import iso, new_id, utcnow
-from hydratrack.server.store.models import projects, queue_entries, queues, tasks
+from hydratrack.server.store.models import projects, queue_entries, queues, tasks, users
 from hydratrack.status import TaskStatus
 
 
@@ -42,6 +42,8 @@ def _view(row: Any, length: int) -> dict[str, Any]:
         "created": iso(row.created),
         "lost_worker_policy": row.lost_worker_policy,
         "lost_worker_retries": row.lost_worker_retries,
+        "owner_id": row.owner_id,
+        "access": row.access,
     }
 
 
@@ -72,21 +74,32 @@ def get(conn: Connection, id_or_name: str) -> dict[str, Any]:
     return out
 
 
-def create(conn: Connection, name: str, **policy: Any) -> dict[str, Any]:
+def create(
+    conn: Connection,
+    name: str,
+    owner_id: str | None = None,
+    access: str = "members",
+    **policy: Any,
+) -> dict[str, Any]:
     """A new queue; ``policy``: ``lost_worker_policy`` and ``lost_worker_retries``."""
     if conn.execute(select(queues.c.id).where(queues.c.name == name)).first():
         raise Conflict(f"queue {name} already exists")
     qid = new_id()
     try:
         with conn.begin_nested():
-            conn.execute(queues.insert().values(id=qid, name=name, created=utcnow(), **policy))
+            conn.execute(
+                queues.insert().values(
+                    id=qid, name=name, created=utcnow(), owner_id=owner_id, access=access, **policy
+                )
+            )
     except IntegrityError:
         raise Conflict(f"queue {name} already exists") from None
     return get(conn, qid)
 
 
 def update_policy(conn: Connection, id_or_name: str, **policy: Any) -> dict[str, Any]:
-    """Change what happens to a task of this queue whose worker is lost."""
+    """Change what happens to a task of this queue whose worker is lost
+    (``lost_worker_policy``, ``lost_worker_retries``) and who may enqueue (``access``)."""
     row = get_row(conn, id_or_name)
     if policy:
         conn.execute(update(queues).where(queues.c.id == row.id).values(**policy))
@@ -119,10 +132,33 @@ def has_entries(conn: Connection, queue_ids: list[str]) -> bool:
     return first is not None
 
 
+def _limited(limits: dict[str, list[str]] | None) -> Any:
+    """Tasks an agent limited to given users' / projects' tasks may take (None: any)."""
+    if not limits:
+        return None
+    ok = select(tasks.c.id)
+    if limits.get("users"):
+        ok = ok.where(
+            tasks.c.user_id.in_(select(users.c.id).where(users.c.name.in_(limits["users"])))
+        )
+    if limits.get("projects"):
+        ok = ok.where(
+            tasks.c.project_id.in_(
+                select(projects.c.id).where(projects.c.name.in_(limits["projects"]))
+            )
+        )
+    return queue_entries.c.task_id.in_(ok)
+
+
 def claim(
-    conn: Connection, worker_id: str, queue_ids: list[str], lease_seconds: float
+    conn: Connection,
+    worker_id: str,
+    queue_ids: list[str],
+    lease_seconds: float,
+    limits: dict[str, list[str]] | None = None,
 ) -> str | None:
     """Take the first entry (priority, then age) of the worker's queues; the task id or None.
+    ``limits``: only tasks of these users / projects (names), see :func:`_limited`.
 
     Atomic: on PostgreSQL the entry row is locked with ``SKIP LOCKED`` so two claims never
     take the same task; SQLite writes are serialized.
@@ -135,6 +171,8 @@ def claim(
             .order_by(queue_entries.c.priority.desc(), queue_entries.c.added)
             .limit(1)
         )
+        if limits:
+            stmt = stmt.where(_limited(limits))
         if conn.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         task_id = conn.execute(stmt).scalar()

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 
 from hydratrack.server.errors import BadRequest
+from hydratrack.server.store import access
 from hydratrack.server.store import tasks as tasks_repo
 from hydratrack.server.store.db import contains_pattern
 from hydratrack.server.store.models import (
@@ -56,6 +57,7 @@ class TaskFilter:
     limit: int = 50
     params: list[str] = dataclasses.field(default_factory=list)
     metrics: list[str] = dataclasses.field(default_factory=list)
+    readable_by: str | None = None  # only projects this user owns or was granted
 
 
 def _split_key(text: str, what: str) -> tuple[str, str]:
@@ -69,6 +71,8 @@ def _conditions(conn: Connection, f: TaskFilter) -> list[Any]:
     """WHERE terms on the task row itself (the hyperparameter filters are separate)."""
     c = tasks.c
     where: list[Any] = []
+    if f.readable_by:
+        where.append(c.project_id.in_(access.readable_projects(f.readable_by)))
     if f.project_id:
         where.append(c.project_id == f.project_id)
     if f.project:  # resolved first: an equality on project_id uses its index

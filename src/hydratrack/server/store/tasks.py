@@ -166,7 +166,7 @@ def create(
         project_id, project_name = str(project.id), str(project.name)
     else:
         project_name = body["project"]
-        project_id = projects.ensure(conn, project_name)
+        project_id = projects.ensure(conn, project_name, user_id)
     parent = body.get("parent")
     if parent and conn.execute(select(tasks.c.id).where(tasks.c.id == parent)).first() is None:
         raise NotFound("task", parent)
@@ -319,7 +319,9 @@ def delete_(conn: Connection, task_id: str) -> None:
 
 def clone(conn: Connection, user_id: str, task_id: str, body: dict[str, Any]) -> dict[str, Any]:
     src = get_row(conn, task_id)
-    project_id = projects.ensure(conn, body["project"]) if body.get("project") else src.project_id
+    project_id = (
+        projects.ensure(conn, body["project"], user_id) if body.get("project") else src.project_id
+    )
     new = new_id()
     now = utcnow()
     conn.execute(

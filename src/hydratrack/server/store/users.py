@@ -21,10 +21,12 @@ from sqlalchemy.exc import IntegrityError
 from hydratrack.server import limits
 from hydratrack.server.errors import Conflict, NotFound
 from hydratrack.server.store.clock import iso, new_id, utcnow
-from hydratrack.server.store.models import api_keys, login_tokens, sessions, users
+from hydratrack.server.store.models import api_keys, login_tokens, sessions, tasks, users
+from hydratrack.status import TaskStatus
 
 LOGIN_TOKEN_HOURS = 24
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+ROLES = ("admin", "member", "viewer")
 
 
 def hash_password(password: str) -> str:
@@ -54,7 +56,8 @@ def user_view(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
         "name": row.name,
-        "is_admin": bool(row.is_admin),
+        "role": row.role,
+        "is_admin": row.role == "admin",
         "disabled": bool(getattr(row, "disabled", False)),
         "created": iso(row.created),
     }
@@ -65,16 +68,15 @@ def count_users(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
 
 
-def create_user(
-    conn: Connection, name: str, password: str, is_admin: bool = False
-) -> dict[str, Any]:
+def create_user(conn: Connection, name: str, password: str, role: str = "member") -> dict[str, Any]:
     if conn.execute(select(users.c.id).where(users.c.name == name)).first():
         raise Conflict(f"user {name} already exists")
     row = {
         "id": new_id(),
         "name": name,
         "password_hash": hash_password(password),
-        "is_admin": is_admin,
+        "is_admin": role == "admin",
+        "role": role,
         "created": utcnow(),
     }
     try:
@@ -94,6 +96,20 @@ def get_user(conn: Connection, user_id: str) -> Any:
     if row is None:
         raise NotFound("user", user_id)
     return row
+
+
+def set_role(conn: Connection, id_or_name: str, role: str) -> dict[str, Any]:
+    row = find_user(conn, id_or_name)
+    if row.role == "admin" and role != "admin":
+        admins = conn.execute(
+            select(func.count()).select_from(users).where(users.c.role == "admin")
+        ).scalar_one()
+        if admins <= 1:
+            raise Conflict(f"user {row.name} is the last admin")
+    conn.execute(
+        update(users).where(users.c.id == row.id).values(role=role, is_admin=role == "admin")
+    )
+    return user_view(get_user(conn, row.id))
 
 
 def user_by_password(conn: Connection, name: str, password: str) -> Any | None:
@@ -182,8 +198,16 @@ def set_password(conn: Connection, user_id: str, password: str) -> list[str]:
 
 
 # -- API keys ------------------------------------------------------------------------
-def create_key(conn: Connection, user_id: str, label: str = "") -> dict[str, str]:
-    access = secrets.token_hex(12).upper()
+def create_key(
+    conn: Connection,
+    user_id: str,
+    label: str = "",
+    scope: str = "user",
+    task_id: str | None = None,
+) -> dict[str, str]:
+    """A new key pair: ``scope`` "user" (the person's), "agent" (serves queues only) or
+    "task" (a token for ``task_id`` alone, see :func:`create_task_token`)."""
+    access = ("T" if scope == "task" else "") + secrets.token_hex(12).upper()
     secret = secrets.token_urlsafe(32)
     conn.execute(
         api_keys.insert().values(
@@ -192,19 +216,40 @@ def create_key(conn: Connection, user_id: str, label: str = "") -> dict[str, str
             user_id=user_id,
             label=label or "",
             created=utcnow(),
+            scope=scope,
+            task_id=task_id,
         )
     )
     return {"access_key": access, "secret_key": secret}
 
 
+def create_task_token(conn: Connection, task_id: str, owner_id: str) -> dict[str, str]:
+    """A key pair acting as the task's owner on that task alone, until it ends."""
+    return create_key(conn, owner_id, f"task {task_id}", scope="task", task_id=task_id)
+
+
+def revoke_task_tokens(conn: Connection, task_id: str) -> list[str]:
+    """Delete the task's tokens; returns their access keys (to drop from key caches)."""
+    keys = [
+        r.access_key
+        for r in conn.execute(select(api_keys.c.access_key).where(api_keys.c.task_id == task_id))
+    ]
+    if keys:
+        conn.execute(delete(api_keys).where(api_keys.c.task_id == task_id))
+    return keys
+
+
 def list_keys(conn: Connection, user_id: str) -> list[dict[str, Any]]:
     rows = conn.execute(
-        select(api_keys).where(api_keys.c.user_id == user_id).order_by(api_keys.c.created)
+        select(api_keys)
+        .where(api_keys.c.user_id == user_id, api_keys.c.scope != "task")
+        .order_by(api_keys.c.created)
     )
     return [
         {
             "access_key": r.access_key,
             "label": r.label,
+            "scope": r.scope,
             "created": iso(r.created),
             "last_used": iso(r.last_used),
         }
@@ -247,11 +292,21 @@ def delete_key(conn: Connection, user_id: str, access_key: str) -> None:
         raise NotFound("API key", access_key)
 
 
+def revoke_ended_task_tokens(conn: Connection) -> list[str]:
+    """Delete the tokens of tasks no longer running (or gone); returns their keys."""
+    running = select(tasks.c.id).where(tasks.c.status == TaskStatus.IN_PROGRESS.value)
+    stale = (api_keys.c.scope == "task") & api_keys.c.task_id.not_in(running)
+    keys = [r.access_key for r in conn.execute(select(api_keys.c.access_key).where(stale))]
+    if keys:
+        conn.execute(delete(api_keys).where(api_keys.c.access_key.in_(keys)))
+    return keys
+
+
 def user_by_key(conn: Connection, access_key: str, secret: str) -> Any | None:
     if limits.text_problem(access_key) is not None:  # cannot be stored: no such key
         return None
     row = conn.execute(
-        select(users, api_keys.c.secret_hash)
+        select(users, api_keys.c.secret_hash, api_keys.c.scope, api_keys.c.task_id)
         .join(api_keys, api_keys.c.user_id == users.c.id)
         .where(api_keys.c.access_key == access_key)
     ).first()

@@ -46,6 +46,8 @@ def _view(conn: Connection, row: Any) -> dict[str, Any]:
         "task": {"id": task.id, "name": task.name} if task else None,
         "last_heartbeat": iso(row.last_heartbeat),
         "registered": iso(row.registered),
+        "owner_id": row.user_id,
+        "limits": row.limits or {},
     }
 
 
@@ -53,10 +55,30 @@ def list_(conn: Connection) -> list[dict[str, Any]]:
     return [_view(conn, r) for r in conn.execute(select(workers).order_by(workers.c.name))]
 
 
-def register(conn: Connection, name: str, queue_names: list[str], user_id: str) -> dict[str, Any]:
-    """Register (or replace) the worker of this name; queues given by name or id."""
+def register(
+    conn: Connection,
+    name: str,
+    queue_names: list[str],
+    user_id: str,
+    access_key: str | None = None,
+    limits: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """Register (or replace) the worker of this name; queues given by name or id.
+
+    A name is bound to the key that registered it: only that key re-registers it (an
+    agent restarting); another key gets a Conflict until the worker is unregistered."""
     queue_ids = [queues_repo.get_row(conn, q).id for q in queue_names]
-    old = conn.execute(select(workers.c.id).where(workers.c.name == name)).scalar()
+    prior = conn.execute(
+        select(workers.c.id, workers.c.access_key, workers.c.user_id).where(workers.c.name == name)
+    ).first()
+    old = prior.id if prior is not None else None
+    if prior is not None and (
+        prior.access_key != access_key if prior.access_key else prior.user_id != user_id
+    ):
+        raise Conflict(
+            f"worker name {name} is bound to another key; its owner or an admin can "
+            "unregister it (DELETE /workers/{id})"
+        )
     now = utcnow()
     if old is not None:
         conn.execute(delete(workers).where(workers.c.id == old))
@@ -71,6 +93,8 @@ def register(conn: Connection, name: str, queue_names: list[str], user_id: str) 
                     user_id=user_id,
                     registered=now,
                     last_heartbeat=now,
+                    access_key=access_key,
+                    limits=limits or None,
                 )
             )
     except IntegrityError:
