@@ -95,6 +95,20 @@ TABLE: dict[tuple[str, str], tuple[frozenset[str], Any]] = {
     ("GET", "/api/v1/users"): (frozenset({"admin"}), None),
     ("POST", "/api/v1/users"): (frozenset({"admin"}), {"name": "{new}", "password": "pw-12345678"}),
     ("PATCH", "/api/v1/users/{user}"): (frozenset({"admin"}), {"role": "member"}),
+    ("DELETE", "/api/v1/users/{user}"): (frozenset({"admin"}), None),
+    ("PUT", "/api/v1/users/{user}/password"): (frozenset({"admin"}), {"password": "pw-87654321"}),
+    ("GET", "/api/v1/users/keys"): (frozenset({"admin"}), None),
+    ("DELETE", "/api/v1/users/keys/{access_key}"): (frozenset({"admin"}), None),
+    ("GET", "/api/v1/users/sessions"): (frozenset({"admin"}), None),
+    ("DELETE", "/api/v1/users/sessions/{session_id}"): (frozenset({"admin"}), None),
+    # a person's own password and sessions (a wrong old password is a 400, not a refusal)
+    ("PUT", "/api/v1/auth/password"): (
+        PEOPLE,
+        {"old_password": "not it", "new_password": "pw-87654321"},
+    ),
+    ("GET", "/api/v1/auth/sessions"): (PEOPLE, None),
+    ("DELETE", "/api/v1/auth/sessions/{session_id}"): (PEOPLE, None),
+    ("GET", "/api/v1/audit"): (frozenset({"admin"}), None),
     ("GET", "/api/v1/health"): (ALL, None),
     # not in the OpenAPI document: the API's own description, the web UI's page shells
     # (they hold no data: the pages read it through the API) and its static files
@@ -106,6 +120,8 @@ TABLE: dict[tuple[str, str], tuple[frozenset[str], Any]] = {
     ("GET", "/tasks/{task_id}"): (ALL, None),
     ("GET", "/compare"): (ALL, None),
     ("GET", "/queues"): (ALL, None),
+    ("GET", "/admin"): (ALL, None),
+    ("GET", "/audit"): (ALL, None),
     ("GET", "/favicon.ico"): (ALL, None),
     ("GET", "/static"): (ALL, None),
 }
@@ -183,8 +199,16 @@ class Cast:
             "section": "Hydra",
             "name": "OmegaConf",
             "access_key": "NOSUCHKEY",
+            "session_id": "NOSUCHSESSION",
             "token": token,
         }
+
+    def victim(self) -> str:
+        """A new member of no other use: the target of a user deletion or password reset."""
+        name = unique("victim")
+        body = {"name": name, "password": "pw-12345678"}
+        assert self.admin.post("/users", json=body).status_code == 201
+        return name
 
     def client(self, role: str, world: dict[str, Any]) -> httpx.Client:
         if role == "token":
@@ -236,6 +260,8 @@ def test_route_by_caller(cast: Cast, method: str, path: str) -> None:
     wrong = []
     for role in sorted(ALL):
         world = cast.shared if method == "GET" else cast.world()
+        if method != "GET" and path.startswith("/api/v1/users/{user}"):
+            world = {**world, "user": cast.victim()}  # deleted or its password reset
         url = path.format(**{k: v for k, v in world.items() if isinstance(v, str)})
         client = cast.client(role, world)
         try:

@@ -103,7 +103,7 @@ def test_own_password_change_needs_the_old_one(server: ServerProcess, http: http
         signed_in(server, user["name"], PASSWORD) as bob,
     ):
         wrong = {"old_password": "not it", "new_password": "brand new pw"}
-        assert_error(bob.put("/auth/password", json=wrong), 403, "forbidden", "old password")
+        assert_error(bob.put("/auth/password", json=wrong), 400, "bad_request", "old password")
         assert bob.get("/auth/me").status_code == 200  # a refused change ends nothing
         right = {"old_password": PASSWORD, "new_password": "brand new pw"}
         assert bob.put("/auth/password", json=right).status_code == 204

@@ -13,7 +13,7 @@ from hydratrack.server.api.models import Strict
 from hydratrack.server.api.users import forget_keys
 from hydratrack.server.auth import SESSION_COOKIE, Ctx, authenticate, client_address
 from hydratrack.server.context import Caller
-from hydratrack.server.errors import BadRequest, Forbidden, TooManyRequests, Unauthorized
+from hydratrack.server.errors import BadRequest, TooManyRequests, Unauthorized
 from hydratrack.server.permissions import can, check
 from hydratrack.server.store import users as users_repo
 
@@ -161,7 +161,7 @@ def change_password(
             keys = users_repo.set_password(conn, caller.id, body.new_password)
     if not ok:
         ctx.logins.failed(caller.name, address)
-        raise Forbidden("the old password is wrong")
+        raise BadRequest("the old password is wrong")
     forget_keys(ctx, keys)
     out = Response(status_code=204)
     out.delete_cookie(SESSION_COOKIE, path="/")
