@@ -73,9 +73,11 @@ BY_ROUTE = Action("(recorded by the route)")  # the route records itself (login)
 
 def _user_patch(body: dict[str, Any]) -> str:
     disabled = body.get("disabled")
-    return (
-        "user.disable" if disabled is True else "user.enable" if disabled is False else "user.edit"
-    )
+    if disabled is True:
+        return "user.disable"
+    if disabled is False:
+        return "user.enable"
+    return "user.role" if "role" in body else "user.edit"
 
 
 def _task(name: str, show: tuple[str, ...] = (), created: str | None = None) -> Action:
@@ -101,6 +103,7 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("POST", "/tasks/{task_id}/artifacts"): _task("task.artifact"),
     ("POST", "/tasks/{task_id}/events"): DATA,  # scalars, console lines, texts
     ("POST", "/tasks/{task_id}/status"): DATA,  # a run's own progress report
+    ("POST", "/tasks/{task_id}/token"): _task("task.token"),  # (never the secret it answers)
     # agents
     ("POST", "/workers"): Action("worker.register", "worker", answer="id", show=("name",)),
     ("DELETE", "/workers/{worker_id}"): Action("worker.unregister", "worker", "worker_id"),
@@ -108,21 +111,45 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("POST", "/workers/{worker_id}/claim"): DATA,
     # queues, projects
     ("POST", "/queues"): Action("queue.create", "queue", answer="id", show=("name",)),
-    ("PATCH", "/queues/{id_or_name}"): Action("queue.update", "queue", "id_or_name", "id"),
+    ("PATCH", "/queues/{id_or_name}"): Action(
+        "queue.update",
+        "queue",
+        "id_or_name",
+        "id",
+        ("access", "lost_worker_policy", "lost_worker_retries"),
+    ),
     ("DELETE", "/queues/{id_or_name}"): Action("queue.delete", "queue", "id_or_name"),
+    ("PUT", "/queues/{id_or_name}/permissions/{user}"): Action(
+        "permission.grant", "queue", "id_or_name", show=("level",)
+    ),
+    ("DELETE", "/queues/{id_or_name}/permissions/{user}"): Action(
+        "permission.revoke", "queue", "id_or_name"
+    ),
     ("POST", "/projects"): Action("project.create", "project", answer="id", show=("name",)),
     ("PATCH", "/projects/{project_id}"): Action("project.edit", "project", "project_id"),
+    ("PUT", "/projects/{project_id}/permissions/{user}"): Action(
+        "permission.grant", "project", "project_id", show=("level",)
+    ),
+    ("DELETE", "/projects/{project_id}/permissions/{user}"): Action(
+        "permission.revoke", "project", "project_id"
+    ),
     # the caller's own credentials
     ("POST", "/auth/login"): BY_ROUTE,
     ("POST", "/auth/logout"): Action("logout", "user", "@caller"),
     ("POST", "/auth/login-link"): Action("login_link.create", "user", "@caller"),
-    ("POST", "/auth/keys"): Action("key.create", "key", answer="access_key", show=("label",)),
+    ("POST", "/auth/keys"): Action(
+        "key.create", "key", answer="access_key", show=("label", "agent")
+    ),
     ("DELETE", "/auth/keys/{access_key}"): Action("key.revoke", "key", "access_key"),
     ("PUT", "/auth/password"): Action("password.change", "user", "@caller"),
     ("DELETE", "/auth/sessions/{session_id}"): Action("session.revoke", "session", "session_id"),
     # users (admins)
-    ("POST", "/users"): Action("user.create", "user", answer="id", show=("name", "is_admin")),
-    ("PATCH", "/users/{user}"): Action(_user_patch, "user", "user", "id", ("disabled", "is_admin")),
+    ("POST", "/users"): Action(
+        "user.create", "user", answer="id", show=("name", "role", "is_admin")
+    ),
+    ("PATCH", "/users/{user}"): Action(
+        _user_patch, "user", "user", "id", ("disabled", "role", "is_admin")
+    ),
     ("DELETE", "/users/{user}"): Action("user.delete", "user", "user"),
     ("PUT", "/users/{user}/password"): Action("user.password_reset", "user", "user"),
     ("DELETE", "/users/keys/{access_key}"): Action("key.revoke", "key", "access_key"),
