@@ -212,8 +212,19 @@ class ApiClient:
     def archive_task(self, task_id: str, archived: bool = True) -> JSON:
         return self._json("POST", f"/tasks/{task_id}/archive", json={"archived": archived})
 
-    def set_status(self, task_id: str, status: str, message: str = "", reason: str = "") -> JSON:
-        body = {"status": status, "message": message, "reason": reason}
+    def set_status(
+        self,
+        task_id: str,
+        status: str,
+        message: str = "",
+        reason: str = "",
+        ended: float | None = None,
+    ) -> JSON:
+        """A runner's transition; ``ended`` (epoch seconds): when a final status happened,
+        if not now (a spooled run replayed later keeps its real end time)."""
+        body: dict[str, Any] = {"status": status, "message": message, "reason": reason}
+        if ended is not None:
+            body["ended"] = ended
         return self._json("POST", f"/tasks/{task_id}/status", json=body)
 
     # -- queues and workers -----------------------------------------------------

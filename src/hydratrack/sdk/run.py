@@ -279,13 +279,15 @@ class Run:
                     warn(note)
         if self.console is not None:
             self.console.finish()
+        ended = time.time()  # the run's end (a status replayed from the spool keeps it)
         timeout = _exit_timeout()
         deadline = time.monotonic() + timeout  # one bound for everything below
         self._script_thread.join(timeout)
         if not self.remote:
             final = (status, message) if status else (self.status or ("completed", ""))
             self.sender.put(
-                {"op": "status", "status": final[0], "message": final[1]}, after_events=True
+                {"op": "status", "status": final[0], "message": final[1], "ended": ended},
+                after_events=True,
             )
         self.sender.close(timeout=max(0.2, deadline - time.monotonic()))
         if self.offline or self.sender.spooling:

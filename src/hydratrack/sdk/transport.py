@@ -22,7 +22,7 @@ events, PUT/PATCH for the rest), so delivering an op twice is harmless.
 Op kinds: ``create_task`` (body), ``update_task`` (fields), ``put_hyperparams`` (section,
 params, keep), ``patch_hyperparams`` (changes), ``put_configuration`` (name, value, type,
 description), ``events`` (batch_id, events), ``artifact`` (name, path, metadata),
-``status`` (status, message, reason).
+``status`` (status, message, reason, ended: epoch seconds of the run's end).
 """
 
 from __future__ import annotations
@@ -190,7 +190,9 @@ class HttpTransport:
         elif kind == "artifact":
             c.upload_artifact(tid, op["name"], Path(op["path"]), op.get("metadata"))
         elif kind == "status":
-            c.set_status(tid, op["status"], op.get("message", ""), op.get("reason", ""))
+            c.set_status(
+                tid, op["status"], op.get("message", ""), op.get("reason", ""), op.get("ended")
+            )
         else:
             raise Rejected(f"unknown op kind {kind!r}", "bad_op")
 

@@ -41,6 +41,9 @@ class StatusIn(Strict):
     status: TaskStatus
     message: str | None = Field(default=None, max_length=10_000)
     reason: str | None = Field(default=None, max_length=10_000)
+    # when the run really ended (seconds since the epoch): a spooled run's status, replayed
+    # by `hydratrack sync` later, keeps the run's end time. Never later than now.
+    ended: float | None = Field(default=None, ge=0, le=253_402_300_799)
 
 
 class Empty(Strict):
@@ -122,5 +125,7 @@ async def set_status(task_id: str, body: StatusIn, caller: CurrentUser, ctx: Ctx
 
 def _set_status(ctx: Any, task_id: str, body: StatusIn) -> dict[str, Any]:
     with ctx.db.write() as conn:
-        row = lifecycle.set_status(conn, task_id, body.status, body.message, body.reason)
+        row = lifecycle.set_status(
+            conn, task_id, body.status, body.message, body.reason, ended=body.ended
+        )
         return tasks_repo.full_view(conn, row)
