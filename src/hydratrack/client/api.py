@@ -98,7 +98,10 @@ class ApiClient:
         resp = self.request(method, path, **kwargs)
         if resp.status_code == 204 or not resp.content:
             return {}
-        data = resp.json()
+        try:
+            data = resp.json()
+        except ValueError as exc:  # (a proxy's page, a cut answer): not our server's answer
+            raise ServerUnreachable(self.api_host, f"the answer to {path} is not JSON") from exc
         if not isinstance(data, dict):
             raise ApiError(resp.status_code, "bad_answer", f"expected a JSON object from {path}")
         return data
