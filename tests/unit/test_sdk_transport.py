@@ -427,3 +427,37 @@ def test_warnings_name_an_event_batch_by_its_points_and_events() -> None:
     assert describe({"op": "events", "events": [columnar, line]}) == "3 scalar points, 1 events"
     assert describe({"op": "events", "events": [line]}) == "1 events"
     assert describe({"op": "events", "events": []}) == "0 events"
+
+
+def test_exit_deadline_with_a_server_that_hangs_spools_everything_in_order(
+    tmp_path: Path,
+) -> None:
+    """A request that never returns (a server dying mid-flush): at the deadline close()
+    spools the request in flight and everything behind it, the status last; the sender
+    thread, still waiting, adds nothing and loses nothing."""
+    release, hung = threading.Event(), threading.Event()
+
+    class Hanging(MockTransport):
+        def send(self, op: Op) -> None:
+            if op["op"] == "events":
+                hung.set()
+                release.wait(30)
+            super().send(op)
+
+    sender, spool = make_sender(Hanging(), tmp_path, max_batch=1000)
+    sender.put({"op": "create_task", "body": {"name": "t", "project": "p"}})
+    for i in range(1000):
+        sender.events.append(scalar(i))
+    sender.start()
+    assert hung.wait(10)  # the first batch is in flight; the rest comes while it hangs
+    for i in range(1000, 5000):
+        sender.events.append(scalar(i))
+    sender.put({"op": "status", "status": "completed", "ended": 123.0}, after_events=True)
+    sender.close(timeout=0.3)
+    release.set()  # the hung request returns now: nothing more may change
+    time.sleep(0.2)
+    lines = [json.loads(x) for x in (spool.task_dir(TID) / "ops.jsonl").read_text().splitlines()]
+    iters = [i for op in lines if op["op"] == "events" for i in op["events"][0]["iters"]]
+    assert iters == list(range(5000))  # the one in flight included, once each, in order
+    assert lines[-1]["op"] == "status" and lines[-1]["ended"] == 123.0
+    assert [op["op"] for op in lines].count("status") == 1

@@ -7,10 +7,17 @@ events (50k: a ~2.4 MB body), each with its own batch id (kept across retries, s
 server stores it once). In a batch the points of each series travel as one columnar
 ``scalars`` event (``batch_events``), which the server stores without an object per point.
 
-Faults: an unreachable server is retried with exponential backoff for ``retry_window``
-seconds, then the sender switches to the spool for the rest of the run. Rejected
-credentials switch to the spool at once with one warning line. An op the server refuses
-(4xx) is reported in one warning line naming it; the run goes on.
+Order: :func:`next_op` (a pure planning step, tested without threads) decides what goes
+next, for the server and the spool alike: a final status only after every event reported
+before it. The thread takes ops and events only under ``_lock``; when the exit deadline
+passes, ``close()`` takes everything left (the request in flight included) under that lock
+and spools it, and the thread, once its request returns, touches nothing any more.
+
+Faults: an unreachable server (or any unforeseen error while sending) is retried with
+exponential backoff for ``retry_window`` seconds, then the sender switches to the spool
+for the rest of the run. Rejected credentials switch to the spool at once with one
+warning line. An op the server refuses (4xx) is reported in one warning line naming it;
+the run goes on. Nothing is dropped otherwise (docs/sdk.md, "the delivery contract").
 """
 
 from __future__ import annotations
@@ -240,8 +247,7 @@ class Sender:
         op.setdefault("task_id", self.task_id)
         if after_events:
             op["after_events"] = True
-        with self._lock:
-            self.ops.append(op)
+        self.ops.append(op)  # (no lock: an append at the tail never races the head's owner)
         if op.get("op") == "status":
             self.final_queued.set()
         self._wake.set()
