@@ -461,3 +461,16 @@ def test_exit_deadline_with_a_server_that_hangs_spools_everything_in_order(
     assert iters == list(range(5000))  # the one in flight included, once each, in order
     assert lines[-1]["op"] == "status" and lines[-1]["ended"] == 123.0
     assert [op["op"] for op in lines].count("status") == 1
+
+
+def test_flush_returns_only_once_the_event_reported_before_it_is_delivered(
+    tmp_path: Path,
+) -> None:
+    mock = MockTransport()
+    sender, _ = make_sender(mock, tmp_path)
+    sender.start()
+    for i in range(2000):
+        sender.events.append(scalar(i))
+        assert sender.flush(10)
+        assert len(mock.scalars(TID)) == i + 1, f"flush returned before point {i} was sent"
+    sender.close()
