@@ -248,35 +248,6 @@ def test_a_finished_create_that_falls_back_to_the_spool_is_spooled_apart(tmp_pat
     ] == [("create_task", "in_progress"), ("status", "failed")]
 
 
-def test_a_server_that_refuses_a_finished_create_gets_create_then_status(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str]
-) -> None:
-    class OlderServer(MockTransport):  # before POST /tasks took a final status
-        def send(self, op: Op) -> None:
-            if op["op"] == "create_task" and op["body"].get("status") not in (
-                None,
-                "draft",
-                "in_progress",
-            ):
-                raise Rejected(
-                    "status: Input should be 'draft' or 'in_progress'", "validation_error"
-                )
-            super().send(op)
-
-    older = OlderServer()
-    sender, _ = make_sender(older, tmp_path)
-    sender.put(dict(CREATE))
-    sender.put(dict(FINAL), after_events=True)
-    sender.start()
-    sender.close(timeout=5)
-    assert [(op["op"], op.get("body", {}).get("status", op.get("status"))) for op in older.ops] == [
-        ("create_task", "in_progress"),
-        ("status", "failed"),
-    ]
-    assert older.tasks[TID]["status_message"] == "exit code 1: boom"
-    assert "warning" not in capfd.readouterr().err
-
-
 def test_slow_server_is_abandoned_at_the_deadline_and_spooled(tmp_path: Path) -> None:
     gate = threading.Event()
 

@@ -123,7 +123,6 @@ class Run:
         cfg = load_client_config()
         if cfg.offline:
             self.offline = True
-            self.sender.fold_final = False  # sync may replay to an older server
             spool.mark_active(self.task_id)
             return spool
         if not cfg.has_credentials:

@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from hydratrack.sdk.spool import SpoolTransport
 from hydratrack.sdk.transport import (
     Op,
     Rejected,
@@ -230,8 +231,9 @@ class Sender:
         self._started = threading.Event()  # the startup ops are queued (or failed)
         self._first_failure: float | None = None
         self._backoff = 0.25
-        # a final status may ride in the create (until refused). Not into a spool (an offline
-        # run sets this False): `hydratrack sync` may replay it to an older server.
+        # a final status may ride in the create; never into the spool (an offline run's
+        # transport is the spool): there the status keeps the run's end time (``ended``),
+        # which a create replayed by `hydratrack sync` would replace by the time of the sync
         self.fold_final = True
         self.final_queued = threading.Event()  # a status op has been put
         self.exiting = threading.Event()  # the run's close() has begun
@@ -314,6 +316,8 @@ class Sender:
     def _run(self) -> None:
         try:
             self.transport = self._make_transport()
+            if isinstance(self.transport, SpoolTransport):  # an offline run
+                self.fold_final = False
         except Exception as exc:  # noqa: BLE001 - e.g. a broken config file
             self._go_offline(f"cannot set up the connection ({exc})")
         try:
@@ -457,14 +461,6 @@ class Sender:
 
     def _on_rejected(self, op: Op, exc: Rejected) -> None:
         body = op.get("body") or {}
-        unfolded = unfold_final(op)
-        if len(unfolded) > 1:
-            # a folded final status (an older server refuses it): create, then the status,
-            # and no more folding in this run
-            self.fold_final = False
-            with self._lock:
-                self.ops.extendleft(reversed(unfolded))
-            return
         if (
             op["op"] == "create_task"
             and body.get("hyperparams")
