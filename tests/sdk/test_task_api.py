@@ -340,3 +340,36 @@ def test_compose_api_is_named_in_a_warning(
     tid = proc.stdout.split("HYDRATRACK_TASK=")[1].split()[0]
     task = api.get_task(tid)
     assert task["status"] == "completed" and "OmegaConf" not in task["configuration"]
+
+
+def test_nan_and_infinite_scalars_read_back_as_floats(
+    server: ServerProcess, tmp_path: Path, sdk_env: None
+) -> None:
+    """A NaN loss is real data: reported, stored and read back through the SDK as a float."""
+    import math
+
+    from hydratrack import Task
+
+    script = tmp_path / "nan.py"
+    script.write_text(
+        "from hydratrack import Task\n"
+        "t = Task.init(project_name='tests', task_name='nan')\n"
+        "print(f'HYDRATRACK_TASK={t.id}')\n"
+        "log = t.get_logger()\n"
+        "for i, v in enumerate([1.0, float('nan'), float('inf'), -float('inf'), 2.0]):\n"
+        "    log.report_scalar('loss', 'train', value=v, iteration=i)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        env=server.env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    tid = proc.stdout.split("HYDRATRACK_TASK=")[1].split()[0]
+    y = Task.get_task(task_id=tid).get_reported_scalars()["loss"]["train"]["y"]
+    assert y[0] == 1.0 and math.isnan(y[1]) and y[2] == math.inf and y[3] == -math.inf
+    assert y[4] == 2.0

@@ -135,3 +135,93 @@ def test_request_head() -> None:
 def test_request_head_refuses_line_breaks(headers: dict[str, str]) -> None:
     with pytest.raises(ValueError, match="line breaks"):
         request_head("GET", "/", "h", headers)
+
+
+# -- strict, side by side with h11 ---------------------------------------------------
+MALFORMED = {
+    "negative chunk size": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nx\r\n0\r\n\r\n",
+    "0x chunk size": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x3\r\nabc\r\n0\r\n\r\n",
+    "underscore chunk size": (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1_0\r\n"
+        + b"a" * 16
+        + b"\r\n0\r\n\r\n"
+    ),
+    "unicode digit length": "HTTP/1.1 200 OK\r\nContent-Length: ²\r\n\r\nab".encode(),
+    "latin-1 digit length": b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\nab",
+    "signed length": b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nab",
+    "gzip, chunked": (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n"
+    ),
+    "space in a header name": b"HTTP/1.1 200 OK\r\nBad Name: x\r\nContent-Length: 0\r\n\r\n",
+    "unicode digit status": "HTTP/1.1 2²0 OK\r\nContent-Length: 0\r\n\r\n".encode("latin-1"),
+    "huge length, short body": b"HTTP/1.1 200 OK\r\nContent-Length: 10000000000000\r\n\r\nab",
+}
+
+
+def h11_read(raw: bytes) -> bytes:
+    """The body h11 reads from ``raw`` (as the answer to a GET); raises as h11 does."""
+    import h11
+
+    conn = h11.Connection(h11.CLIENT)
+    conn.send(h11.Request(method="GET", target="/", headers=[("Host", "x")]))
+    conn.send(h11.EndOfMessage())
+    conn.receive_data(raw)
+    conn.receive_data(b"")
+    body = b""
+    while True:
+        event = conn.next_event()
+        if isinstance(event, h11.Data):
+            body += bytes(event.data)
+        elif isinstance(event, h11.EndOfMessage):
+            return body
+        elif event is h11.NEED_DATA or isinstance(event, h11.ConnectionClosed):
+            raise AssertionError("h11 wants more data")
+
+
+@pytest.mark.parametrize("raw", list(MALFORMED.values()), ids=list(MALFORMED))
+def test_malformed_answers_are_refused_like_h11_does(raw: bytes) -> None:
+    import h11
+
+    with pytest.raises(h11.RemoteProtocolError):
+        h11_read(raw)
+    with pytest.raises(ProtocolError):  # ours: always this one error, never a ValueError
+        read(raw)
+
+
+def test_control_characters_in_a_value_are_refused() -> None:
+    raw = b"HTTP/1.1 200 OK\r\nX: a\x01b\r\nContent-Length: 0\r\n\r\n"
+    with pytest.raises(ProtocolError):  # (h11 takes it: we are stricter here)
+        read(raw)
+
+
+def test_transfer_encoding_with_content_length_is_refused() -> None:
+    raw = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n"
+        b"2\r\nab\r\n0\r\n\r\n"
+    )
+    with pytest.raises(ProtocolError, match="both"):  # (h11 lets chunked win; RFC 9112 6.1)
+        read(raw)
+
+
+def test_body_sizes_are_bounded() -> None:
+    from hydratrack.client.http1 import MAX_BODY
+
+    too_long = f"HTTP/1.1 200 OK\r\nContent-Length: {MAX_BODY + 1}\r\n\r\n".encode()
+    with pytest.raises(ProtocolError, match="limit"):
+        read(too_long)  # refused before reading (10^13 used to be a MemoryError)
+    chunks = f"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{MAX_BODY + 1:x}\r\n"
+    with pytest.raises(ProtocolError, match="longer"):
+        read(chunks.encode())
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: Chunked\r\n\r\n2;x=1\r\nok\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX-Odd_Name!: v\xe9\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nA\r\n0123456789\r\n0\r\n\r\n",
+    ],
+)
+def test_well_formed_answers_read_the_same_as_h11(raw: bytes) -> None:
+    assert read(raw).content == h11_read(raw)

@@ -248,35 +248,6 @@ def test_a_finished_create_that_falls_back_to_the_spool_is_spooled_apart(tmp_pat
     ] == [("create_task", "in_progress"), ("status", "failed")]
 
 
-def test_a_server_that_refuses_a_finished_create_gets_create_then_status(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str]
-) -> None:
-    class OlderServer(MockTransport):  # before POST /tasks took a final status
-        def send(self, op: Op) -> None:
-            if op["op"] == "create_task" and op["body"].get("status") not in (
-                None,
-                "draft",
-                "in_progress",
-            ):
-                raise Rejected(
-                    "status: Input should be 'draft' or 'in_progress'", "validation_error"
-                )
-            super().send(op)
-
-    older = OlderServer()
-    sender, _ = make_sender(older, tmp_path)
-    sender.put(dict(CREATE))
-    sender.put(dict(FINAL), after_events=True)
-    sender.start()
-    sender.close(timeout=5)
-    assert [(op["op"], op.get("body", {}).get("status", op.get("status"))) for op in older.ops] == [
-        ("create_task", "in_progress"),
-        ("status", "failed"),
-    ]
-    assert older.tasks[TID]["status_message"] == "exit code 1: boom"
-    assert "warning" not in capfd.readouterr().err
-
-
 def test_slow_server_is_abandoned_at_the_deadline_and_spooled(tmp_path: Path) -> None:
     gate = threading.Event()
 
@@ -427,3 +398,50 @@ def test_warnings_name_an_event_batch_by_its_points_and_events() -> None:
     assert describe({"op": "events", "events": [columnar, line]}) == "3 scalar points, 1 events"
     assert describe({"op": "events", "events": [line]}) == "1 events"
     assert describe({"op": "events", "events": []}) == "0 events"
+
+
+def test_exit_deadline_with_a_server_that_hangs_spools_everything_in_order(
+    tmp_path: Path,
+) -> None:
+    """A request that never returns (a server dying mid-flush): at the deadline close()
+    spools the request in flight and everything behind it, the status last; the sender
+    thread, still waiting, adds nothing and loses nothing."""
+    release, hung = threading.Event(), threading.Event()
+
+    class Hanging(MockTransport):
+        def send(self, op: Op) -> None:
+            if op["op"] == "events":
+                hung.set()
+                release.wait(30)
+            super().send(op)
+
+    sender, spool = make_sender(Hanging(), tmp_path, max_batch=1000)
+    sender.put({"op": "create_task", "body": {"name": "t", "project": "p"}})
+    for i in range(1000):
+        sender.events.append(scalar(i))
+    sender.start()
+    assert hung.wait(10)  # the first batch is in flight; the rest comes while it hangs
+    for i in range(1000, 5000):
+        sender.events.append(scalar(i))
+    sender.put({"op": "status", "status": "completed", "ended": 123.0}, after_events=True)
+    sender.close(timeout=0.3)
+    release.set()  # the hung request returns now: nothing more may change
+    time.sleep(0.2)
+    lines = [json.loads(x) for x in (spool.task_dir(TID) / "ops.jsonl").read_text().splitlines()]
+    iters = [i for op in lines if op["op"] == "events" for i in op["events"][0]["iters"]]
+    assert iters == list(range(5000))  # the one in flight included, once each, in order
+    assert lines[-1]["op"] == "status" and lines[-1]["ended"] == 123.0
+    assert [op["op"] for op in lines].count("status") == 1
+
+
+def test_flush_returns_only_once_the_event_reported_before_it_is_delivered(
+    tmp_path: Path,
+) -> None:
+    mock = MockTransport()
+    sender, _ = make_sender(mock, tmp_path)
+    sender.start()
+    for i in range(2000):
+        sender.events.append(scalar(i))
+        assert sender.flush(10)
+        assert len(mock.scalars(TID)) == i + 1, f"flush returned before point {i} was sent"
+    sender.close()

@@ -4,10 +4,12 @@ garbage, silence). Normal traffic against the real server: tests/api/test_api_cl
 
 from __future__ import annotations
 
+import json
 import socket
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pytest
 
 from hydratrack.client.errors import ServerUnreachable
 from hydratrack.client.stdlib_wire import StdlibWire
+from hydratrack.client.wire import Backend, open_wire
 
 Script = Callable[[socket.socket, int], None]  # (connection, its number from 0)
 
@@ -241,3 +244,74 @@ def test_https_with_an_untrusted_certificate_is_refused(
     with pytest.raises(ServerUnreachable, match="CERTIFICATE_VERIFY_FAILED"):
         StdlibWire(url, ("key", "secret"), timeout=5).request("GET", "/tasks")
     assert seen == []  # nothing was sent: not even the credentials
+
+
+@pytest.mark.parametrize("backend", ["stdlib", "httpx"])
+def test_both_backends_trust_the_same_store(
+    scripted: Callable[[Script], str],
+    certificate: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    backend: Backend,
+) -> None:
+    """One trust setting (hydratrack.client.wire.tls_context): the system store, which
+    SSL_CERT_FILE replaces here; a certificate outside it is refused by both."""
+    seen: list[bytes] = []
+    ok = b'HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{"ok":true}'
+    url = tls_server(scripted, *certificate, ok, seen)
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[1]))
+    wire = open_wire(backend, url, ("key", "secret"), 5)
+    assert wire.request("GET", "/tasks").json() == {"ok": True}
+    wire.close()
+    empty = tmp_path / "no-authorities.pem"
+    empty.write_text("")
+    monkeypatch.setenv("SSL_CERT_FILE", str(empty))
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path / "none"))
+    with pytest.raises(ServerUnreachable, match="CERTIFICATE_VERIFY_FAILED"):
+        open_wire(backend, url, ("key", "secret"), 5).request("GET", "/tasks")
+    assert len(seen) == 1
+
+
+MALFORMED_ANSWERS = [
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nx\r\n0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nBad Name: x\r\nContent-Length: 2\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 10000000000000\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nnot j",  # (2xx, not JSON)
+]
+
+
+@pytest.mark.parametrize("answer", MALFORMED_ANSWERS)
+def test_a_malformed_answer_is_an_unreachable_server_and_the_op_is_spooled(
+    scripted: Callable[[Script], str], answer: bytes, tmp_path: Path
+) -> None:
+    """Not a raw ValueError/MemoryError the sender would drop: the sender retries, then
+    spools the op (here with a 0.3 s retry window)."""
+    from hydratrack.client.api import ApiClient
+    from hydratrack.sdk.sender import Sender
+    from hydratrack.sdk.spool import SpoolTransport
+    from hydratrack.sdk.transport import HttpTransport
+
+    tries: list[int] = []
+
+    def script(conn: socket.socket, n: int) -> None:
+        read_request(conn)
+        tries.append(n)
+        conn.sendall(answer)
+
+    url = scripted(script)
+    client = ApiClient(url, "key", "secret", backend="stdlib", timeout=5)
+    with pytest.raises(ServerUnreachable):
+        client.get_task("a" * 32)
+    spool = SpoolTransport(tmp_path / "spool")
+    tid = "b" * 32
+    sender = Sender(
+        tid, lambda: HttpTransport(client), lambda: spool, interval=0.05, retry_window=0.3
+    )
+    sender.put({"op": "update_task", "fields": {"comment": "kept"}})
+    sender.start()
+    time.sleep(1.0)  # the retry window passes while the run goes on
+    sender.close(timeout=5)
+    assert len(tries) >= 3  # the first get, then the op tried more than once
+    spooled = (tmp_path / "spool" / tid / "ops.jsonl").read_text().splitlines()
+    assert [json.loads(line)["fields"] for line in spooled] == [{"comment": "kept"}]

@@ -38,6 +38,7 @@ from hydratrack.agent.console import ConsoleStream
 from hydratrack.agent.interpreter import Interpreter
 from hydratrack.agent.workspace import Workspace, WorkspaceError
 from hydratrack.client import ApiClient, ApiError
+from hydratrack.names import ACCESS_KEY_ENV, SECRET_KEY_ENV
 from hydratrack.sdk.console import error_line
 from hydratrack.status import TaskStatus
 
@@ -121,8 +122,8 @@ class TaskRunner:
             return f"no task token: {exc}"
         client_env = {
             **self.client_env,
-            "HYDRATRACK_ACCESS_KEY": str(token["access_key"]),
-            "HYDRATRACK_SECRET_KEY": str(token["secret_key"]),
+            ACCESS_KEY_ENV: str(token["access_key"]),
+            SECRET_KEY_ENV: str(token["secret_key"]),
         }
         try:
             cwd = self.workspace.prepare(task)

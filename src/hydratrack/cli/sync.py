@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -24,7 +24,9 @@ def register(app: typer.Typer) -> None:
 
 
 def sync(spool_dir: SpoolDir = None, task: TaskIds = None, list_only: ListOnly = False) -> None:
-    """Upload spooled runs to the server, with a progress bar. Each op is sent once."""
+    """Upload spooled runs to the server, with a progress bar. Each op is sent once.
+    Exits non-zero when anything is left in the spool (unreachable server, refused ops,
+    runs still being written)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -45,6 +47,7 @@ def sync(spool_dir: SpoolDir = None, task: TaskIds = None, list_only: ListOnly =
         return
     if not todo:
         console.print(f"nothing to sync in {root}")
+        _left_behind(busy)
         return
     transport = HttpTransport.from_config(timeout=60.0)
     total = sum(n for _, n in todo)
@@ -83,4 +86,13 @@ def sync(spool_dir: SpoolDir = None, task: TaskIds = None, list_only: ListOnly =
         raise RuntimeError(
             f"{len(rejected)} op(s) were refused by the server (kept in "
             "rejected.jsonl of their spool directory)"
+        )
+    _left_behind(busy)
+
+
+def _left_behind(busy: list[Any]) -> None:
+    """Exit non-zero when a spooled run could not be uploaded (still being written)."""
+    if busy:
+        raise RuntimeError(
+            f"{len(busy)} task(s) left in the spool (still being written); run sync again"
         )

@@ -15,6 +15,7 @@ app has not loaded already). Both raise the same
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
@@ -99,7 +100,10 @@ class ApiClient:
         resp = self.request(method, path, **kwargs)
         if resp.status_code == 204 or not resp.content:
             return {}
-        data = resp.json()
+        try:
+            data = resp.json()
+        except ValueError as exc:  # (a proxy's page, a cut answer): not our server's answer
+            raise ServerUnreachable(self.api_host, f"the answer to {path} is not JSON") from exc
         if not isinstance(data, dict):
             raise ApiError(resp.status_code, "bad_answer", f"expected a JSON object from {path}")
         return data
@@ -212,7 +216,13 @@ class ApiClient:
         return self._json("POST", f"/tasks/{task_id}/events", json=body)
 
     def get_scalars(self, task_id: str, **query: Any) -> JSON:
-        return self._json("GET", f"/tasks/{task_id}/scalars", params=_params(query))
+        """``{metric: {variant: {"x": [...], "y": [...]}}}``; values the JSON answer spells
+        ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` come back as those floats."""
+        out = self._json("GET", f"/tasks/{task_id}/scalars", params=_params(query))
+        for variants in out.values():
+            for series in variants.values():
+                series["y"] = [_number(v) for v in series.get("y") or []]
+        return out
 
     def get_console(self, task_id: str, after: int = -1, limit: int = 1000) -> JSON:
         return self._json(
@@ -255,8 +265,19 @@ class ApiClient:
     def archive_task(self, task_id: str, archived: bool = True) -> JSON:
         return self._json("POST", f"/tasks/{task_id}/archive", json={"archived": archived})
 
-    def set_status(self, task_id: str, status: str, message: str = "", reason: str = "") -> JSON:
-        body = {"status": status, "message": message, "reason": reason}
+    def set_status(
+        self,
+        task_id: str,
+        status: str,
+        message: str = "",
+        reason: str = "",
+        ended: float | None = None,
+    ) -> JSON:
+        """A runner's transition; ``ended`` (epoch seconds): when a final status happened,
+        if not now (a spooled run replayed later keeps its real end time)."""
+        body: dict[str, Any] = {"status": status, "message": message, "reason": reason}
+        if ended is not None:
+            body["ended"] = ended
         return self._json("POST", f"/tasks/{task_id}/status", json=body)
 
     # -- queues and workers -----------------------------------------------------
@@ -323,3 +344,11 @@ def _params(query: Mapping[str, Any]) -> list[tuple[str, Any]]:
         else:
             out.append((key, value))
     return out
+
+
+_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def _number(value: Any) -> Any:
+    """A scalar value as the API spells it, back as a float (docs/api.md, non-finite values)."""
+    return _NON_FINITE.get(value, value) if isinstance(value, str) else value

@@ -3,9 +3,16 @@ client needs): a request head to write on a socket, and an answer read from it.
 
 An answer's body is delimited as the RFC says, in this order: none for ``HEAD`` and for
 1xx, 204 and 304 answers; the chunked transfer coding; ``Content-Length``; else the end of
-the connection. Interim 1xx answers are skipped. Anything that is not HTTP/1.x, or lines
-and header sections over sane limits, raise :class:`ProtocolError`; a connection that
-ends before the answer is whole raises :class:`ConnectionClosed`.
+the connection. Interim 1xx answers are skipped.
+
+Strict, as h11 is (tests/unit/test_http1.py checks the two side by side): numbers are
+ASCII digits only (``Content-Length`` decimal, chunk sizes hexadecimal: no sign, ``0x``,
+``_`` or other Unicode digits), header names are RFC 9110 tokens, values have no control
+characters, ``Transfer-Encoding`` must be exactly ``chunked`` and never comes with
+``Content-Length``, and a body is at most :data:`MAX_BODY` bytes. Anything else raises
+:class:`ProtocolError` (nothing else: the wire turns it into "server unreachable", so the
+sender retries, then spools); a connection that ends before the answer is whole raises
+:class:`ConnectionClosed`.
 
 Why not ``http.client``: importing it (with ``email.parser`` and ``ssl``, which it imports
 whatever the URL) costs ~14 ms of a short run's exit path, more than the rest of the SDK's
@@ -15,10 +22,18 @@ already loaded.
 
 from __future__ import annotations
 
+import re
 from typing import BinaryIO, Mapping, NamedTuple
 
 MAX_LINE = 64 * 1024  # status line, one header field, one chunk-size line
 MAX_FIELDS = 200
+MAX_BODY = 256 * 1024 * 1024  # an API answer (JSON) is far smaller
+
+_STATUS_LINE = re.compile(rb"HTTP/1\.([0-9]) ([0-9]{3})(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?\r?\n")
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_VALUE = re.compile(rb"[^\x00-\x08\x0a-\x1f\x7f]*")
+_DECIMAL = re.compile(rb"[0-9]{1,18}")
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r?\n")
 
 
 class ProtocolError(Exception):
@@ -59,14 +74,17 @@ def read_answer(rfile: BinaryIO, method: str) -> Answer:
     if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
         content = b""
     elif "transfer-encoding" in headers:
-        codings = [c.strip().lower() for c in headers["transfer-encoding"].split(",")]
-        if codings[-1] != "chunked":
+        if headers["transfer-encoding"].lower() != "chunked":
             raise ProtocolError(f"unsupported Transfer-Encoding {headers['transfer-encoding']!r}")
+        if "content-length" in headers:
+            raise ProtocolError("both Transfer-Encoding and Content-Length")
         content = _chunked(rfile)
     elif "content-length" in headers:
         content = _exactly(rfile, _content_length(headers["content-length"]))
     else:  # delimited by the end of the connection
-        content = rfile.read()
+        content = rfile.read(MAX_BODY + 1)
+        if len(content) > MAX_BODY:
+            raise ProtocolError(f"body longer than {MAX_BODY} bytes")
         will_close = True
     return Answer(status, reason, headers, content, will_close)
 
@@ -88,11 +106,11 @@ def _status_line(rfile: BinaryIO) -> tuple[str, int, str]:
         raise ProtocolError(f"status line longer than {MAX_LINE} bytes")
     if not line.endswith(b"\n"):
         raise ConnectionClosed("connection closed in the status line")
-    version, _, rest = line.decode("latin-1").rstrip("\r\n").partition(" ")
-    code, _, reason = rest.partition(" ")
-    if not version.startswith("HTTP/1.") or len(code) != 3 or not code.isdigit():
+    m = _STATUS_LINE.fullmatch(line)
+    if m is None:
         raise ProtocolError(f"not an HTTP/1.x status line: {line[:80]!r}")
-    return version, int(code), reason
+    reason = (m.group(3) or b"").decode("latin-1")
+    return f"HTTP/1.{m.group(1).decode()}", int(m.group(2)), reason
 
 
 def _fields(rfile: BinaryIO) -> dict[str, str]:
@@ -103,10 +121,11 @@ def _fields(rfile: BinaryIO) -> dict[str, str]:
             return headers
         if line[:1] in (b" ", b"\t"):
             raise ProtocolError("obsolete header line folding")
-        name, sep, value = line.decode("latin-1").partition(":")
-        if not sep or not name or name != name.strip():
+        raw_name, sep, raw_value = line.rstrip(b"\r\n").partition(b":")
+        raw_value = raw_value.strip(b" \t")
+        if not sep or not _TOKEN.fullmatch(raw_name) or not _VALUE.fullmatch(raw_value):
             raise ProtocolError(f"malformed header line: {line[:80]!r}")
-        key, value = name.lower(), value.strip()
+        key, value = raw_name.decode("ascii").lower(), raw_value.decode("latin-1")
         headers[key] = f"{headers[key]}, {value}" if key in headers else value
     raise ProtocolError(f"more than {MAX_FIELDS} header fields")
 
@@ -120,9 +139,13 @@ def _will_close(version: str, headers: Mapping[str, str]) -> bool:
 
 def _content_length(value: str) -> int:
     values = {v.strip() for v in value.split(",")}  # a repeated field, same value
-    if len(values) != 1 or not next(iter(values)).isdigit():
-        raise ProtocolError(f"invalid Content-Length {value!r}")
-    return int(values.pop())
+    text = values.pop().encode("latin-1") if len(values) == 1 else b""
+    if not _DECIMAL.fullmatch(text):
+        raise ProtocolError(f"invalid Content-Length {value[:40]!r}")
+    size = int(text)
+    if size > MAX_BODY:
+        raise ProtocolError(f"Content-Length {size} over the limit of {MAX_BODY} bytes")
+    return size
 
 
 def _exactly(rfile: BinaryIO, size: int) -> bytes:
@@ -134,17 +157,24 @@ def _exactly(rfile: BinaryIO, size: int) -> bytes:
 
 def _chunked(rfile: BinaryIO) -> bytes:
     parts: list[bytes] = []
+    total = 0
     while True:
-        size_text = _line(rfile, "chunk size").split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise ProtocolError(f"invalid chunk size {size_text[:20]!r}") from None
+        line = _line(rfile, "chunk size")
+        m = _CHUNK_SIZE.fullmatch(line)
+        if m is None:
+            raise ProtocolError(f"invalid chunk size line {line[:20]!r}")
+        size = int(m.group(1), 16)
         if size == 0:
             break
+        total += size
+        if total > MAX_BODY:
+            raise ProtocolError(f"chunked body longer than {MAX_BODY} bytes")
         parts.append(_exactly(rfile, size))
         if _line(rfile, "chunk end") not in (b"\r\n", b"\n"):
             raise ProtocolError("chunk data longer than its size")
-    while _line(rfile, "trailer section") not in (b"\r\n", b"\n"):
-        pass  # trailer fields: none that a JSON answer needs
+    for _ in range(MAX_FIELDS + 1):
+        if _line(rfile, "trailer section") in (b"\r\n", b"\n"):
+            break  # (trailer fields: none that a JSON answer needs)
+    else:
+        raise ProtocolError(f"more than {MAX_FIELDS} trailer fields")
     return b"".join(parts)

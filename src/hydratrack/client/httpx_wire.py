@@ -7,7 +7,7 @@ from typing import Any, Mapping
 import httpx
 
 from hydratrack.client.errors import ServerUnreachable
-from hydratrack.client.wire import USER_AGENT, Files, Params
+from hydratrack.client.wire import USER_AGENT, Files, Params, tls_context
 
 
 class HttpxWire:
@@ -19,7 +19,10 @@ class HttpxWire:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.api_host = api_host
+        # the same trust store as the stdlib backend (not httpx's default, certifi)
+        verify: Any = tls_context() if api_host.startswith("https:") else True
         self._http = httpx.Client(
+            verify=verify,
             base_url=api_host + "/api/v1",
             auth=httpx.BasicAuth(*auth) if auth else None,
             timeout=timeout,

@@ -16,7 +16,8 @@ Behaviour, the same as the httpx backend's where they overlap:
   once more on a new one. Only reused connections are retried, and the SDK's writes are
   idempotent (client-made ids, batch ids, PUT/PATCH), so a retry cannot double data.
 - ``timeout`` bounds connecting and each wait for data. No answer, or one that is not
-  HTTP -> ServerUnreachable.
+  strict HTTP/1.1 (:mod:`hydratrack.client.http1`) -> ServerUnreachable.
+- TLS: :func:`hydratrack.client.wire.tls_context`, the same trust store as httpx's.
 - One request at a time (a lock): the connection is not shared mid-request.
 """
 
@@ -187,7 +188,10 @@ class StdlibWire:
         return self._read(conn, method)
 
     def _read(self, conn: _Connection, method: str) -> StdlibResponse:
-        answer = read_answer(conn.rfile, method)
+        try:
+            answer = read_answer(conn.rfile, method)
+        except (ValueError, OverflowError, MemoryError) as exc:  # (http1 raises none: a net)
+            raise ProtocolError(f"unreadable answer ({type(exc).__name__})") from exc
         if answer.will_close:
             self._drop()
         else:
@@ -211,9 +215,9 @@ class StdlibWire:
 
     def _tls_context(self) -> ssl.SSLContext:
         if self._tls is None:
-            import ssl  # only for https:// hosts (~6 ms of imports)
+            from hydratrack.client.wire import tls_context  # (imports ssl, ~6 ms)
 
-            self._tls = ssl.create_default_context()
+            self._tls = tls_context()
         return self._tls
 
     def _drop(self) -> None:

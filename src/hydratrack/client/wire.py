@@ -18,7 +18,10 @@ out) it raises :class:`~hydratrack.client.errors.ServerUnreachable`. Error answe
 
 from __future__ import annotations
 
-from typing import IO, Any, Literal, Mapping, Protocol, Sequence, Union
+from typing import IO, TYPE_CHECKING, Any, Literal, Mapping, Protocol, Sequence, Union
+
+if TYPE_CHECKING:  # pragma: no cover
+    import ssl
 
 Params = Union[Mapping[str, Any], Sequence[tuple[str, Any]]]
 # field name -> (file name, open binary file, content type), as httpx takes them
@@ -63,6 +66,15 @@ class Wire(Protocol):
     ) -> Response: ...
 
     def close(self) -> None: ...
+
+
+def tls_context() -> ssl.SSLContext:
+    """The one TLS setting of both backends: the system's CA store, as OpenSSL finds it
+    (``ssl.create_default_context()``; ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` override it).
+    Not certifi's bundle: a company CA installed on the machine is trusted by both."""
+    import ssl
+
+    return ssl.create_default_context()
 
 
 def open_wire(

@@ -29,14 +29,11 @@ from typing import Any, NamedTuple
 
 from hydratrack.names import (
     ALLOW_EDIT_KEY,
+    CONFIG_OBJECT,
     CONFIG_TYPE,
     HYDRA_SECTION,
     OWN_CALLBACK_PREFIX,
 )
-from hydratrack.names import CONFIG_OBJECT as CONFIG_OBJECT  # (sdk/run.py reads it here)
-
-# Still read here by sdk/run.py and sdk/task.py; they are to import hydratrack.names (#16).
-SECTION = HYDRA_SECTION
 
 ALLOW_EDIT_DESCRIPTION = (
     "How an agent applies edits of a clone of this task: False = every other entry of this "

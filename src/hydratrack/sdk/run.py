@@ -23,6 +23,14 @@ import traceback
 import uuid
 from typing import Any
 
+from hydratrack.names import (
+    CONFIG_OBJECT,
+    CONFIG_TYPE,
+    CONSOLE_BY_AGENT_ENV,
+    EXIT_TIMEOUT_ENV,
+    HYDRA_SECTION,
+    TASK_ID_ENV,
+)
 from hydratrack.sdk import hydra as hydra_capture
 from hydratrack.sdk.capture import full_script, quick_script
 from hydratrack.sdk.console import ConsoleCapture, error_line
@@ -38,7 +46,7 @@ SCRIPT_WAIT_SECONDS = 0.5
 
 def _exit_timeout() -> float:
     try:
-        return float(os.environ.get("HYDRATRACK_EXIT_TIMEOUT", "2"))
+        return float(os.environ.get(EXIT_TIMEOUT_ENV, "2"))
     except ValueError:
         return 2.0
 
@@ -54,7 +62,7 @@ class Run:
         capture_console: bool = True,
     ) -> None:
         self.started = time.time()
-        task_id = os.environ.get("HYDRATRACK_TASK_ID")  # set by the agent for a remote run
+        task_id = os.environ.get(TASK_ID_ENV)  # set by the agent for a remote run
         self.remote = bool(task_id)
         self.task_id = task_id or uuid.uuid4().hex
         self.name, self.project, self.task_type = task_name, project_name, task_type
@@ -97,7 +105,7 @@ class Run:
             startup=None if deferred else lambda: self._startup_ops(snap, tags),
         )
         self.console: ConsoleCapture | None = None
-        if capture_console and os.environ.get("HYDRATRACK_CONSOLE_BY_AGENT") != "1":
+        if capture_console and os.environ.get(CONSOLE_BY_AGENT_ENV) != "1":
             owner = (
                 hydra_capture.job_owner() if snap is not None and snap.mode == "MULTIRUN" else None
             )
@@ -129,7 +137,6 @@ class Run:
         cfg = load_client_config()
         if cfg.offline:
             self.offline = True
-            self.sender.fold_final = False  # sync may replay to an older server
             spool.mark_active(self.task_id)
             return spool
         if not cfg.has_credentials:
@@ -163,12 +170,12 @@ class Run:
         }
         if cap is not None:
             body["runtime"] = cap.runtime
-            body["hyperparams"] = {hydra_capture.SECTION: cap.section}
+            body["hyperparams"] = {HYDRA_SECTION: cap.section}
             if cap.config_yaml is not None:
                 body["configuration"] = {
-                    hydra_capture.CONFIG_OBJECT: {
+                    CONFIG_OBJECT: {
                         "value": cap.config_yaml,
-                        "type": "OmegaConf",
+                        "type": CONFIG_TYPE,
                         "description": "Hydra job config (as --cfg job prints it)",
                     }
                 }
@@ -292,6 +299,7 @@ class Run:
                     warn(note)
         if self.console is not None:
             self.console.finish()
+        ended = time.time()  # the run's end (a status replayed from the spool keeps it)
         timeout = _exit_timeout()
         deadline = time.monotonic() + timeout  # one bound for everything below
         self._script_thread.join(timeout)
@@ -299,7 +307,13 @@ class Run:
             final = (status, message) if status else (self.status or ("completed", ""))
             reason = (self.reason if not status else "") or final[1]
             self.sender.put(
-                {"op": "status", "status": final[0], "message": final[1], "reason": reason},
+                {
+                    "op": "status",
+                    "status": final[0],
+                    "message": final[1],
+                    "reason": reason,
+                    "ended": ended,
+                },
                 after_events=True,
             )
         self.sender.close(timeout=max(0.2, deadline - time.monotonic()))

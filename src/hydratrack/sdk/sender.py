@@ -7,10 +7,17 @@ events (50k: a ~2.4 MB body), each with its own batch id (kept across retries, s
 server stores it once). In a batch the points of each series travel as one columnar
 ``scalars`` event (``batch_events``), which the server stores without an object per point.
 
-Faults: an unreachable server is retried with exponential backoff for ``retry_window``
-seconds, then the sender switches to the spool for the rest of the run. Rejected
-credentials switch to the spool at once with one warning line. An op the server refuses
-(4xx) is reported in one warning line naming it; the run goes on.
+Order: :func:`next_op` (a pure planning step, tested without threads) decides what goes
+next, for the server and the spool alike: a final status only after every event reported
+before it. The thread takes ops and events only under ``_lock``; when the exit deadline
+passes, ``close()`` takes everything left (the request in flight included) under that lock
+and spools it, and the thread, once its request returns, touches nothing any more.
+
+Faults: an unreachable server (or any unforeseen error while sending) is retried with
+exponential backoff for ``retry_window`` seconds, then the sender switches to the spool
+for the rest of the run. Rejected credentials switch to the spool at once with one
+warning line. An op the server refuses (4xx) is reported in one warning line naming it;
+the run goes on. Nothing is dropped otherwise (docs/sdk.md, "the delivery contract").
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from hydratrack.sdk.spool import SpoolTransport
 from hydratrack.sdk.transport import (
     Op,
     Rejected,
@@ -44,6 +52,10 @@ FINAL_STATUSES = frozenset({"completed", "failed", "stopped"})
 # A create about to be sent while the run is exiting waits this long for the final status
 # (which close() puts right after the script facts), so that both go in one request.
 FINAL_WAIT_SECONDS = 0.05
+DONE, RETRY, SPOOL = "done", "retry", "spool"  # what became of one delivery
+# At the exit deadline, how long close() still waits for the startup ops (local work: the
+# script facts and the Hydra capture), so that the spool starts with the create.
+STARTUP_WAIT_SECONDS = 5.0
 
 
 def event_dict(ev: EventTuple) -> dict[str, Any]:
@@ -121,6 +133,30 @@ def _scalars(
     }
 
 
+def events_op(task_id: str, events: list[dict[str, Any]]) -> Op:
+    """One batch of events (a fresh batch id, kept across retries)."""
+    return {"op": "events", "task_id": task_id, "batch_id": uuid.uuid4().hex, "events": events}
+
+
+def next_op(
+    ops: collections.deque[Op],
+    events: collections.deque[EventTuple],
+    task_id: str,
+    max_batch: int,
+) -> Op | None:
+    """The planning step: what to deliver next, taken from the queues (None: nothing).
+
+    The op at the head of ``ops``, unless it must land after every event reported before
+    it (``after_events``: the final status) and events wait: then a batch of those. With
+    no op waiting, a batch of events. The one place that decides the order of a run's
+    requests, for the live sender and for the spool alike."""
+    if ops and not (ops[0].get("after_events") and events):
+        return ops.popleft()
+    if events:
+        return events_op(task_id, batch_events(events, max_batch))
+    return None
+
+
 def unfold_final(op: Op) -> list[Op]:
     """A create that carries a final status as the two ops it stands for (else ``[op]``)."""
     body = op.get("body") or {}
@@ -135,6 +171,7 @@ def unfold_final(op: Op) -> list[Op]:
             "status": body["status"],
             "message": body.get("status_message", ""),
             "reason": body.get("status_reason", ""),
+            **({"ended": op["ended"]} if "ended" in op else {}),
         },
     ]
 
@@ -180,19 +217,21 @@ class Sender:
         self.transport: Transport | None = None
         self.spool: Transport | None = None
         self.spooling = False
-        self.spool_reason = ""
         self.warnings: list[str] = []
-        self.delivered_ops = 0
         self._inflight: Op | None = None
-        self._lock = threading.Lock()
+        # guards the queues' ownership: the sender thread takes ops and events under it, and
+        # close() takes them all under it when the exit deadline passes (then the thread,
+        # which may still be waiting on a request, touches nothing any more)
+        self._lock = threading.Condition()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._abandoned = False
-        self._idle = threading.Event()
+        self._started = threading.Event()  # the startup ops are queued (or failed)
         self._first_failure: float | None = None
         self._backoff = 0.25
-        # a final status may ride in the create (until refused). Not into a spool (an offline
-        # run sets this False): `hydratrack sync` may replay it to an older server.
+        # a final status may ride in the create; never into the spool (an offline run's
+        # transport is the spool): there the status keeps the run's end time (``ended``),
+        # which a create replayed by `hydratrack sync` would replace by the time of the sync
         self.fold_final = True
         self.final_queued = threading.Event()  # a status op has been put
         self.exiting = threading.Event()  # the run's close() has begun
@@ -208,29 +247,37 @@ class Sender:
         op.setdefault("task_id", self.task_id)
         if after_events:
             op["after_events"] = True
-        self.ops.append(op)
+        self.ops.append(op)  # (no lock: an append at the tail never races the head's owner)
         if op.get("op") == "status":
             self.final_queued.set()
         self._wake.set()
 
     def release(self, first: list[Op]) -> None:
         """Put ``first`` at the head of the line and start delivering."""
-        for op in reversed(first):
-            op.setdefault("task_id", self.task_id)
-            self.ops.appendleft(op)
-        self.hold = False
+        with self._lock:
+            for op in reversed(first):
+                op.setdefault("task_id", self.task_id)
+                self.ops.appendleft(op)
+            self.hold = False
         self._wake.set()
 
     def discard(self) -> None:
         """Forget everything queued (a run that turned out not to be a run)."""
-        self.ops.clear()
-        self.events.clear()
+        with self._lock:
+            self.ops.clear()
+            self.events.clear()
 
     def flush(self, timeout: float = 5.0) -> bool:
-        """Wait until everything queued so far is delivered (or spooled)."""
-        self._idle.clear()
+        """Wait until everything queued so far is delivered (or spooled). Judged under the
+        lock the sender takes ops under, so an event reported just before counts."""
         self._wake.set()
-        return self._idle.wait(timeout)
+        with self._lock:
+            return self._lock.wait_for(self._settled, timeout)
+
+    def _settled(self) -> bool:
+        if not self._thread.is_alive() and self._thread.ident is not None:
+            return True
+        return self.hold or (not self.ops and not self.events and self._inflight is None)
 
     def close(self, timeout: float = 2.0) -> None:
         """Deliver what is left within ``timeout`` s; spool whatever did not make it."""
@@ -239,15 +286,24 @@ class Sender:
         if self._thread.is_alive():
             self._thread.join(timeout)
         if self._thread.is_alive():
+            # the startup ops (the create) are local work: wait for them, else they would be
+            # missing from the spool
+            self._started.wait(STARTUP_WAIT_SECONDS)
             with self._lock:
                 self._abandoned = True
                 leftovers: list[Op] = [self._inflight] if self._inflight else []
                 self._inflight = None
+                while (
+                    op := next_op(self.ops, self.events, self.task_id, self.max_batch)
+                ) is not None:
+                    leftovers.append(op)
+                self._lock.notify_all()
             self._go_offline(
                 "the server did not take everything before the exit deadline "
                 "(HYDRATRACK_EXIT_TIMEOUT, default 2 s)"
             )
-            self._spool_all(leftovers)
+            for op in leftovers:  # the in-flight one may also reach the server: harmless
+                self._to_spool(op)
         if self.transport is not None and not self._abandoned:  # else still in use there
             try:
                 self.transport.close()
@@ -258,57 +314,73 @@ class Sender:
     def _run(self) -> None:
         try:
             self.transport = self._make_transport()
+            if isinstance(self.transport, SpoolTransport):  # an offline run
+                self.fold_final = False
         except Exception as exc:  # noqa: BLE001 - e.g. a broken config file
             self._go_offline(f"cannot set up the connection ({exc})")
-        if self._startup is not None:
-            try:
-                for op in reversed(self._startup()):
-                    op.setdefault("task_id", self.task_id)
-                    self.ops.appendleft(op)
-            except Exception as exc:  # noqa: BLE001 - capture bugs must not kill the run
-                warn(f"capture failed: {type(exc).__name__}: {exc}")
-        while True:
-            stopping = self._stop.is_set()
-            if not self.hold:
-                self._pump(stopping)
-            if self._abandoned or (stopping and (self.hold or (not self.ops and not self.events))):
-                break
-            if self.hold or (not self.ops and not self.events):
-                self._idle.set()
-            self._wake.wait(self.interval)
-            self._wake.clear()
-        self._idle.set()
+        try:
+            if self._startup is not None:
+                try:
+                    first = self._startup()
+                except Exception as exc:  # noqa: BLE001 - capture bugs must not kill the run
+                    warn(f"capture failed: {type(exc).__name__}: {exc}")
+                    first = []
+                with self._lock:
+                    for op in reversed(first):
+                        op.setdefault("task_id", self.task_id)
+                        self.ops.appendleft(op)
+        finally:
+            self._started.set()
+        try:
+            while True:
+                stopping = self._stop.is_set()
+                if not self.hold:
+                    self._pump(stopping)
+                with self._lock:
+                    idle = self.hold or (not self.ops and not self.events)
+                    if idle:
+                        self._lock.notify_all()
+                    if self._abandoned or (stopping and idle):
+                        break
+                self._wake.wait(self.interval)
+                self._wake.clear()
+        finally:
+            with self._lock:
+                self._lock.notify_all()
 
     def _pump(self, stopping: bool) -> None:
-        while not self._abandoned:
-            if not self.ops:
-                if not self.events:
-                    return
-                self.ops.append(self._next_batch())
-            elif self.ops[0].get("after_events") and self.events:
-                # an op that must land after everything reported before it (final status)
-                batches = []
-                while self.events:
-                    batches.append(self._next_batch())
-                self.ops.extendleft(reversed(batches))
-                continue
+        while True:
             if (
-                self.ops[0].get("op") == "create_task"
-                and self.exiting.is_set()
+                self.exiting.is_set()
                 and self.fold_final
                 and not self.final_queued.is_set()
+                and self.ops
+                and self.ops[0].get("op") == "create_task"
             ):
                 self.final_queued.wait(FINAL_WAIT_SECONDS)  # see FINAL_WAIT_SECONDS
             with self._lock:
-                if self._abandoned:
+                if self._abandoned or self.hold:
                     return
-                self._inflight = op = self._fold_updates(self.ops.popleft())
-            ok = self._deliver(op, stopping)
+                op = next_op(self.ops, self.events, self.task_id, self.max_batch)
+                if op is None:
+                    return
+                self._inflight = op = self._fold_updates(op)
+                if self.spooling:  # a local write: done under the lock (close() waits)
+                    self._to_spool(op)
+                    self._inflight = None
+                    self._lock.notify_all()
+                    continue
+            outcome = self._deliver(op, stopping)
             with self._lock:
-                if not ok and self._inflight is not None:
+                if self._abandoned:
+                    return  # close() has spooled it
+                if outcome == RETRY:
                     self.ops.appendleft(op)  # first in line again; same batch id on retry
+                elif outcome == SPOOL:
+                    self._to_spool(op)
                 self._inflight = None
-            if not ok:
+                self._lock.notify_all()
+            if outcome == RETRY:
                 return
 
     def _fold_updates(self, op: Op) -> Op:
@@ -352,57 +424,40 @@ class Sender:
                 status_message=final.get("message", ""),
                 status_reason=final.get("reason", ""),
             )
+            if "ended" in final:
+                op = {**op, "ended": final["ended"]}  # (back into the status if unfolded)
         return op if merged is None else {**op, key: merged}
 
-    def _next_batch(self) -> Op:
-        return {
-            "op": "events",
-            "task_id": self.task_id,
-            "batch_id": uuid.uuid4().hex,
-            "events": batch_events(self.events, self.max_batch),
-        }
-
-    def _deliver(self, op: Op, stopping: bool) -> bool:
-        """True when the op is done with (delivered, spooled or refused)."""
-        if self.spooling:
-            self._to_spool(op)
-            return True
-        assert self.transport is not None
+    def _deliver(self, op: Op, stopping: bool) -> str:
+        """What became of the op: DONE (delivered or refused), RETRY or SPOOL (the caller
+        writes it, under the lock)."""
+        if self.spooling or self.transport is None:
+            return SPOOL
         try:
             self.transport.send(op)
-            self.delivered_ops += 1
             self._first_failure = None
             self._backoff = 0.25
-            return True
+            return DONE
         except Unauthorized as exc:
             self._go_offline(f"the server rejected the API credentials ({exc})")
-            self._to_spool(op)
-            return True
+            return SPOOL
         except Rejected as exc:
-            return self._on_rejected(op, exc)
-        except Unavailable as exc:
+            self._on_rejected(op, exc)
+            return DONE
+        except Exception as exc:  # noqa: BLE001 - Unavailable, or anything unforeseen:
+            # never drop the op: retry with backoff, then spool
             now = time.monotonic()
             self._first_failure = self._first_failure or now
             if stopping or now - self._first_failure > self.retry_window:
-                self._go_offline(f"server unreachable ({exc})")
-                self._to_spool(op)
-                return True
+                why = str(exc) if isinstance(exc, Unavailable) else f"{type(exc).__name__}: {exc}"
+                self._go_offline(f"server unreachable ({why})")
+                return SPOOL
             self._stop.wait(self._backoff)
             self._backoff = min(8.0, self._backoff * 2)
-            return False
-        except Exception as exc:  # noqa: BLE001 - never let a bug kill the sender
-            self._warn_once(f"{describe(op)} not sent: {type(exc).__name__}: {exc}")
-            return True
+            return RETRY
 
-    def _on_rejected(self, op: Op, exc: Rejected) -> bool:
+    def _on_rejected(self, op: Op, exc: Rejected) -> None:
         body = op.get("body") or {}
-        unfolded = unfold_final(op)
-        if len(unfolded) > 1:
-            # a folded final status (an older server refuses it): create, then the status,
-            # and no more folding in this run
-            self.fold_final = False
-            self.ops.extendleft(reversed(unfolded))
-            return True
         if (
             op["op"] == "create_task"
             and body.get("hyperparams")
@@ -414,18 +469,19 @@ class Sender:
                 {"op": "put_hyperparams", "task_id": op["task_id"], "section": s, "params": p}
                 for s, p in body["hyperparams"].items()
             ]
-            for f in reversed(follow):
-                self.ops.appendleft(f)
-            self.ops.appendleft({**op, "body": rest})
-            return True
+            with self._lock:
+                for f in reversed(follow):
+                    self.ops.appendleft(f)
+                self.ops.appendleft({**op, "body": rest})
+            return
         if op["op"] == "events" and exc.code == "payload_too_large":
             halves = split_batch(op)
             if halves:  # a server with a smaller body limit: send it in two halves
-                self.ops.extendleft(reversed(halves))
-                return True
+                with self._lock:
+                    self.ops.extendleft(reversed(halves))
+                return
         details = f" {exc.details}" if exc.details else ""
         self._warn_once(f"server refused {describe(op)} of task {op['task_id']}: {exc}{details}")
-        return True
 
     def _warn_once(self, message: str) -> None:
         if message not in self.warnings:
@@ -437,7 +493,6 @@ class Sender:
             if self.spooling:
                 return
             self.spool = self._make_spool()
-            self.spool_reason = reason
             self.spooling = True
         where = getattr(self.spool, "task_dir", None)
         place = f" to {where(self.task_id)}" if where else ""
@@ -453,11 +508,3 @@ class Sender:
                 self.spool.send(one)
             except Exception as exc:  # noqa: BLE001 - disk full etc.
                 self._warn_once(f"cannot write to the spool ({exc}); {describe(one)} lost")
-
-    def _spool_all(self, first: list[Op]) -> None:
-        for op in first:
-            self._to_spool(op)
-        while self.ops:
-            self._to_spool(self.ops.popleft())
-        while self.events:
-            self._to_spool(self._next_batch())

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+from hydratrack.names import SPOOL_DIR_ENV
 from hydratrack.sdk.transport import (
     Op,
     Rejected,
@@ -33,7 +34,7 @@ from hydratrack.sdk.transport import (
 
 
 def spool_root() -> Path:
-    override = os.environ.get("HYDRATRACK_SPOOL_DIR")
+    override = os.environ.get(SPOOL_DIR_ENV)
     return Path(override) if override else Path.home() / ".hydratrack" / "spool"
 
 

@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from hydratrack.names import CONFIG_TYPE, HYDRA_SECTION
 from hydratrack.sdk.artifact import stage_artifact
 from hydratrack.sdk.params import configuration_text, flatten_params
 
@@ -106,11 +107,10 @@ class Task:
 
     def connect(self, mutable: Any, name: str = "General") -> Any:
         """Record a dict / argparse.Namespace / dataclass as hyperparameters section ``name``."""
-        from hydratrack.sdk.hydra import SECTION
 
-        if name == SECTION:
+        if name == HYDRA_SECTION:
             raise ValueError(
-                f"section {SECTION!r} is reserved for Hydra's command-line "
+                f"section {HYDRA_SECTION!r} is reserved for Hydra's command-line "
                 "overrides; connect under another name"
             )
         params = flatten_params(mutable)
@@ -304,7 +304,7 @@ class Task:
         _api().patch_hyperparams(self._id, {section: {key: None}})
 
     def set_configuration_object(
-        self, name: str, config_text: str, config_type: str = "OmegaConf", description: str = ""
+        self, name: str, config_text: str, config_type: str = CONFIG_TYPE, description: str = ""
     ) -> None:
         _api().put_configuration(self._id, name, config_text, config_type, description)
 

@@ -22,7 +22,7 @@ events, PUT/PATCH for the rest), so delivering an op twice is harmless.
 Op kinds: ``create_task`` (body), ``update_task`` (fields), ``put_hyperparams`` (section,
 params, keep), ``patch_hyperparams`` (changes), ``put_configuration`` (name, value, type,
 description), ``events`` (batch_id, events), ``artifact`` (name, path, metadata),
-``status`` (status, message, reason).
+``status`` (status, message, reason, ended: epoch seconds of the run's end).
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ import copy
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+
+from hydratrack.names import CONFIG_TYPE
 
 if TYPE_CHECKING:  # pragma: no cover
     from hydratrack.client.api import ApiClient
@@ -183,14 +185,16 @@ class HttpTransport:
             c.patch_hyperparams(tid, op["changes"])
         elif kind == "put_configuration":
             c.put_configuration(
-                tid, op["name"], op["value"], op.get("type", "OmegaConf"), op.get("description", "")
+                tid, op["name"], op["value"], op.get("type", CONFIG_TYPE), op.get("description", "")
             )
         elif kind == "events":
             c.post_events(tid, op["batch_id"], op["events"])
         elif kind == "artifact":
             c.upload_artifact(tid, op["name"], Path(op["path"]), op.get("metadata"))
         elif kind == "status":
-            c.set_status(tid, op["status"], op.get("message", ""), op.get("reason", ""))
+            c.set_status(
+                tid, op["status"], op.get("message", ""), op.get("reason", ""), op.get("ended")
+            )
         else:
             raise Rejected(f"unknown op kind {kind!r}", "bad_op")
 
@@ -261,7 +265,7 @@ class MockTransport:
         elif kind == "put_configuration":
             task["configuration"][op["name"]] = {
                 "value": op["value"],
-                "type": op.get("type", "OmegaConf"),
+                "type": op.get("type", CONFIG_TYPE),
                 "description": op.get("description", ""),
             }
         elif kind == "events":

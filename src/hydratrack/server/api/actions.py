@@ -46,6 +46,9 @@ class StatusIn(Strict):
     status: TaskStatus
     message: str | None = Field(default=None, max_length=10_000)
     reason: str | None = Field(default=None, max_length=10_000)
+    # when the run really ended (seconds since the epoch): a spooled run's status, replayed
+    # by `hydratrack sync` later, keeps the run's end time. Never later than now.
+    ended: float | None = Field(default=None, ge=0, le=253_402_300_799)
 
 
 class Empty(Strict):
@@ -146,7 +149,9 @@ async def set_status(
 
 def _set_status(ctx: ServerContext, task_id: str, body: StatusIn) -> dict[str, Any]:
     with ctx.db.write() as conn:
-        row = lifecycle.set_status(conn, task_id, body.status, body.message, body.reason)
+        row = lifecycle.set_status(
+            conn, task_id, body.status, body.message, body.reason, ended=body.ended
+        )
         out = tasks_repo.full_view(conn, row)
         revoked = users_repo.revoke_task_tokens(conn, task_id) if body.status.is_final else []
     for key in revoked:

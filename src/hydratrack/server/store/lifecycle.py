@@ -6,6 +6,7 @@ Every change checks ``hydratrack.status.ALLOWED_TRANSITIONS``; an illegal one ra
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import delete
@@ -129,9 +130,17 @@ def archive(conn: Connection, task_id: str, archived: bool) -> None:
 
 
 def set_status(
-    conn: Connection, task_id: str, status: TaskStatus, message: str | None, reason: str | None
+    conn: Connection,
+    task_id: str,
+    status: TaskStatus,
+    message: str | None,
+    reason: str | None,
+    ended: float | None = None,
 ) -> Any:
     """Runner transitions (SDK local runs and agents); the same state again is a no-op.
+    ``ended`` (epoch seconds): when a final status really happened (a replayed spool), kept
+    as the task's ``completed`` time (never later than now; ``started`` moves back to it if
+    it is later, as when a spooled run's create was replayed after it ended).
 
     Returns the task's row as it now reads (for :func:`tasks.full_view`, no re-read)."""
     row = tasks_repo.lock_named_row(conn, task_id)
@@ -156,7 +165,18 @@ def set_status(
         conn.execute(delete(queue_entries).where(queue_entries.c.task_id == task_id))
         values.update(started=now, completed=None)
     else:
-        values.update(completed=now, lease_expires=None)
+        completed = now if ended is None else _from_epoch(min(ended, now_epoch(now)))
+        values.update(completed=completed, lease_expires=None)
+        if row.started is not None and row.started > completed:
+            values["started"] = completed  # (a spooled run's create was replayed later)
     tasks_repo.touch(conn, task_id, **values)
     projects.touch(conn, row.project_id)  # runs starting and ending are project activity
     return tasks_repo.changed(row, values)
+
+
+def _from_epoch(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).replace(tzinfo=None)
+
+
+def now_epoch(now: dt.datetime) -> float:
+    return now.replace(tzinfo=dt.timezone.utc).timestamp()
