@@ -373,3 +373,35 @@ def test_nan_and_infinite_scalars_read_back_as_floats(
     y = Task.get_task(task_id=tid).get_reported_scalars()["loss"]["train"]["y"]
     assert y[0] == 1.0 and math.isnan(y[1]) and y[2] == math.inf and y[3] == -math.inf
     assert y[4] == 2.0
+
+
+@pytest.mark.parametrize(
+    ("keywords", "returncode", "expected"),
+    [
+        # a misspelled keyword is an error, not silently dropped
+        ("outptu_uri='s3://b'", 1, "unexpected keyword argument(s): outptu_uri"),
+        # ClearML's own options are accepted and said to do nothing yet
+        ("output_uri='s3://b', auto_connect_frameworks=False", 0, "has no effect yet"),
+    ],
+)
+def test_task_init_keywords_are_checked(
+    server: ServerProcess, tmp_path: Path, keywords: str, returncode: int, expected: str
+) -> None:
+    script = tmp_path / "kw.py"
+    script.write_text(
+        "from hydratrack import Task\n"
+        f"t = Task.init(project_name='tests', task_name='kw', {keywords})\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        env=server.env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == returncode, proc.stderr
+    assert expected in proc.stderr
+    if returncode == 0:
+        assert "Task.init(auto_connect_frameworks, output_uri=...)" in proc.stderr

@@ -27,6 +27,33 @@ _lock = threading.Lock()
 _hooks_installed = False
 
 
+# Task.init keywords of ClearML's that hydratrack accepts but does not implement yet
+CLEARML_OPTIONS = frozenset(
+    {
+        "reuse_last_task_id",
+        "continue_last_task",
+        "output_uri",
+        "auto_connect_arg_parser",
+        "auto_connect_frameworks",
+        "auto_resource_monitoring",
+        "deferred_init",
+    }
+)
+
+
+def _check_clearml_options(options: dict[str, Any]) -> None:
+    unknown = sorted(set(options) - CLEARML_OPTIONS)
+    if unknown:
+        raise TypeError(f"Task.init() got unexpected keyword argument(s): {', '.join(unknown)}")
+    import warnings
+
+    warnings.warn(
+        f"hydratrack: Task.init({', '.join(sorted(options))}=...) is accepted for ClearML "
+        "compatibility and has no effect yet",
+        stacklevel=3,
+    )
+
+
 class Task:
     """A task on the server; ``Task.init`` makes one for the running script."""
 
@@ -54,14 +81,19 @@ class Task:
         *,
         auto_connect_streams: bool = True,
         transport: Transport | None = None,
-        **_ignored: Any,
+        **clearml_options: Any,
     ) -> Task:
         """Start recording this run as a task and return at once (no network wait).
 
         Inside a ``@hydra.main`` function (or before it) the composed config, the overrides
         and Hydra's runtime facts are recorded. ``transport`` replaces the server (e.g.
         :class:`hydratrack.sdk.transport.MockTransport` in unit tests).
+
+        ClearML's other options (:data:`CLEARML_OPTIONS`) are accepted with a one-line
+        warning that they have no effect yet; any other keyword is a ``TypeError``.
         """
+        if clearml_options:
+            _check_clearml_options(clearml_options)
         from hydratrack.sdk import hydra as hydra_capture
         from hydratrack.sdk.run import Run
 
