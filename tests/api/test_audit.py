@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from hydratrack.server.audit import API_PREFIX, DATA, ROUTES, SAFE_METHODS
 from hydratrack.server.secrets import SecretMask
 from hydratrack.server.settings import ServerSettings
 from tests.api.conftest import assert_error, unique
 from tests.api.test_users import PASSWORD, signed_in
-from tests.support.servers import ServerProcess
+from tests.support.servers import ServerProcess, running_server
 
 
 def _member(server: ServerProcess, http: httpx.Client) -> tuple[dict[str, Any], httpx.Client]:
@@ -203,3 +205,23 @@ def test_filters_and_paging(server: ServerProcess, http: httpx.Client) -> None:
     assert not {i["target_id"] for i in until["items"]} & set(ids)
     assert_error(http.get("/audit", params={"since": "yesterday"}), 400, "bad_request", "since")
     assert_error(http.get("/audit", params={"limit": 0}), 400, "bad_request", "limit")
+
+
+@pytest.mark.parametrize(("proxies", "seen"), [("", "127.0.0.1"), ("127.0.0.1", "203.0.113.9")])
+def test_forwarded_for_is_believed_only_from_named_proxies(
+    tmp_path: Path, proxies: str, seen: str
+) -> None:
+    """By default no client can forge the address that throttling and the audit log see;
+    behind a proxy named with --forwarded-allow-ips, its header gives the real client."""
+    extra = ["--forwarded-allow-ips", proxies] if proxies else []
+    for srv in running_server(tmp_path, extra_args=extra):
+        with httpx.Client(base_url=srv.url + "/api/v1", timeout=30) as anon:
+            name = unique("nobody")
+            forged = {"X-Forwarded-For": "203.0.113.9"}
+            resp = anon.post(
+                "/auth/login", json={"username": name, "password": "x"}, headers=forged
+            )
+            assert resp.status_code == 401
+        with srv.client() as api:
+            items = api.request("GET", "/audit", params={"user": name}).json()["items"]
+        assert [i["address"] for i in items] == [seen]

@@ -99,6 +99,9 @@ def serve(settings: ServerSettings) -> None:
             log_level=settings.log_level,
             access_log=settings.log_level == "debug",
             timeout_graceful_shutdown=5,
+            # forwarded headers are believed only from the proxies named (default: none)
+            proxy_headers=bool(settings.forwarded_allow_ips),
+            forwarded_allow_ips=settings.forwarded_allow_ips or None,
         )
         logs.install(ctx.mask.is_secret)  # after uvicorn.Config set up its loggers
         server = uvicorn.Server(config)

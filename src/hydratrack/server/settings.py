@@ -54,6 +54,12 @@ class ServerSettings:
         "300; 0: every request). A key deleted through another server process stops "
         "working within this time.",
     )
+    forwarded_allow_ips: str = option(
+        "",
+        "Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto headers "
+        "are believed (e.g. 127.0.0.1 behind a proxy on this machine); empty: none, so no "
+        "client can forge its address.",
+    )
     login_failures: int = option(
         10,
         "Failed logins or Basic secrets allowed per user within --login-window-seconds "
