@@ -73,7 +73,20 @@ def test_a_task_token_reads_and_writes_its_task_alone() -> None:
     assert allowed(TOKEN, "task.create", task())  # Task.init's create of its own id
     assert not allowed(TOKEN, "task.read", task(id="t2", default="edit"))
     allowed_actions = {a for a in RULES if allowed(TOKEN, a, task())}
-    assert allowed_actions == {"self.read", "task.create", "task.read", "task.write"}
+    assert allowed_actions == {
+        "self.read",
+        "task.create",
+        "task.read",
+        "task.write",
+        "task.secrets",  # its own process runs with the real values
+    }
+    assert not allowed(TOKEN, "task.secrets", task(id="t2", default="edit"))
+
+
+def test_secrets_unmasked_only_for_the_tasks_process_its_agent_or_an_editor() -> None:
+    assert allowed(AGENT, "task.secrets", task(worker_key="KG"))
+    assert not allowed(AGENT, "task.secrets", task(worker_key="KX", default="edit"))
+    assert not allowed(VIEWER, "task.secrets", task(default="edit"))
 
 
 def test_admins_may_everything_known_and_nothing_unknown() -> None:

@@ -68,7 +68,15 @@ def test_migrations_match_models_and_rerun_is_noop(db: Database) -> None:
     assert current_revision(db.engine) == head
 
 
+def _row_counts(db: Database, tables: list[str]) -> dict[str, int]:
+    with db.read() as conn:
+        return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
+
+
 def test_upgrade_from_first_schema_keeps_data(empty_db: Database) -> None:
+    """Every row survives every migration, child rows of rebuilt tables included (a batch
+    migration on SQLite drops and re-creates a table: with foreign keys on, that deleted
+    every API key and session of a user table rebuilt by 0009)."""
     upgrade(empty_db.engine, "0001")
     with empty_db.write() as conn:
         uid, tid = old_user_and_task(conn, hydra_db="x")
@@ -79,7 +87,25 @@ def test_upgrade_from_first_schema_keeps_data(empty_db: Database) -> None:
             ),
             {"t": tid},
         )
+        conn.execute(
+            text(
+                "INSERT INTO api_keys (access_key, secret_hash, user_id, label, created)"
+                " VALUES ('k', 'h', :u, '', '2026-11-01 10:00:00')"
+            ),
+            {"u": uid},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO sessions (token_hash, user_id, csrf_token, created, expires)"
+                " VALUES ('s', :u, 'c', '2026-11-01 10:00:00', '2099-01-01 00:00:00')"
+            ),
+            {"u": uid},
+        )
+    kept = ["users", "api_keys", "sessions", "projects", "tasks", "hyperparams"]
+    before = _row_counts(empty_db, kept)
+    assert all(before.values()), before
     empty_db.migrate()
+    assert _row_counts(empty_db, kept) == before
     with empty_db.write() as conn:
         assert users.get_user(conn, uid).role == "member"
         assert tasks.get(conn, tid)["hyperparams"] == {
@@ -292,14 +318,14 @@ def test_sessions_end_when_idle_or_too_old_and_for_disabled_users(
         assert users.session_user(conn, old, HOURS_12, WEEK) is None
         assert users.session_user(conn, live, HOURS_12, WEEK) is not None
         assert len(users.list_sessions(conn, user_id, HOURS_12, WEEK)) == 1
-        other = users.create_user(conn, "admin-" + user_id[:6], "password123", is_admin=True)
+        other = users.create_user(conn, "admin-" + user_id[:6], "password123", "admin")
         users.set_disabled(conn, user_id, True)
         assert users.session_user(conn, live, HOURS_12, WEEK) is None  # sessions ended
         assert users.list_sessions(conn, user_id, HOURS_12, WEEK) == []
         users.set_disabled(conn, user_id, False)
         with pytest.raises(Conflict, match="last enabled admin"):
             users.delete_user(conn, other["id"])
-        users.create_user(conn, "admin2-" + user_id[:6], "password123", is_admin=True)
+        users.create_user(conn, "admin2-" + user_id[:6], "password123", "admin")
         users.delete_user(conn, other["id"])
         assert other["name"] not in [u["name"] for u in users.list_users(conn)]
 
