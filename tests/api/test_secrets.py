@@ -10,6 +10,7 @@ import httpx
 
 from hydratrack.client import ApiClient
 from tests.api.conftest import assert_error, unique
+from tests.api.people import person
 from tests.support.servers import ServerProcess
 
 MASK = "********"
@@ -147,3 +148,30 @@ def test_a_new_value_replaces_the_secret(
     assert "  pass: changed   # keep me\n" in claimed["configuration"]["OmegaConf"]["value"]
     assert f"tok-{REAL}" in claimed["configuration"]["OmegaConf"]["value"]
     api.unregister_worker(worker["id"])
+
+
+def test_a_reader_clones_without_the_secrets(
+    server: ServerProcess, http: httpx.Client, make_task: Callable[..., dict[str, Any]]
+) -> None:
+    """A member who may only read the admin's task clones it into a project of their own,
+    marks the clone running and asks for it unmasked: the clone never had the real values
+    (running it, its code would have them too). The owner's own clone keeps them."""
+    src = _task(make_task)
+    with person(server, "member") as bob:
+        clone = bob.post(f"/tasks/{src['id']}/clone", json={"project": unique("bobs")})
+        assert clone.status_code == 201, clone.text
+        cid = clone.json()["id"]
+        assert bob.post(f"/tasks/{cid}/status", json={"status": "in_progress"}).status_code == 200
+        real = bob.get(f"/tasks/{cid}", params={"unmasked": "true"})
+        assert real.status_code == 200, real.text
+        assert REAL not in json.dumps(real.json()), real.json()
+        assert real.json()["hyperparams"]["Hydra"]["db.pass"]["value"] == MASK
+        assert real.json()["hyperparams"]["Hydra"]["db.driver"]["value"] == "postgresql"
+        assert real.json()["script"]["argv"] == ["app.py", f"db.pass={MASK}"]
+    own = http.post(f"/tasks/{src['id']}/clone", json={}).json()
+    assert (
+        http.post(f"/tasks/{own['id']}/status", json={"status": "in_progress"}).status_code == 200
+    )
+    kept = http.get(f"/tasks/{own['id']}", params={"unmasked": "true"}).json()
+    assert kept["hyperparams"]["Hydra"]["db.pass"]["value"] == REAL
+    assert f"pass: {REAL}" in kept["configuration"]["OmegaConf"]["value"]

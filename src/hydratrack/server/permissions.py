@@ -228,12 +228,25 @@ def permitted(ctx: ServerContext, caller: Caller, action: str, task_id: str) -> 
 
 
 # -- checks inside a route's transaction (the resource is named by the body) -------------
+def _facts_in(
+    conn: Any, settings: Any, caller: Caller, action: str, kind: str, ident: str
+) -> Resource:
+    if not _needs_facts(caller, action, kind, ident):
+        return Resource(kind=kind, id=ident)
+    facts = access_repo.facts(conn, kind, ident, caller.id)
+    return Resource(kind=kind, default=settings.project_access, **facts)
+
+
 def check_in(conn: Any, settings: Any, caller: Caller, action: str, kind: str, ident: str) -> None:
     """:func:`check` on ``ident``, its facts read on the route's own connection."""
-    if not _needs_facts(caller, action, kind, ident):
-        return check(caller, action, Resource(kind=kind, id=ident))
-    facts = access_repo.facts(conn, kind, ident, caller.id)
-    check(caller, action, Resource(kind=kind, default=settings.project_access, **facts))
+    check(caller, action, _facts_in(conn, settings, caller, action, kind, ident))
+
+
+def allowed_in(
+    conn: Any, settings: Any, caller: Caller, action: str, kind: str, ident: str
+) -> bool:
+    """:func:`allowed` on ``ident``, its facts read on the route's own connection."""
+    return allowed(caller, action, _facts_in(conn, settings, caller, action, kind, ident))
 
 
 def check_task_target(conn: Any, settings: Any, caller: Caller, body: dict[str, Any]) -> None:
