@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shlex
 from typing import Any, Callable, Iterator
 
 import httpx
@@ -175,3 +176,20 @@ def test_a_reader_clones_without_the_secrets(
     kept = http.get(f"/tasks/{own['id']}", params={"unmasked": "true"}).json()
     assert kept["hyperparams"]["Hydra"]["db.pass"]["value"] == REAL
     assert f"pass: {REAL}" in kept["configuration"]["OmegaConf"]["value"]
+
+
+def test_a_quoted_secret_with_spaces_is_masked_whole_in_the_command_line(
+    http: httpx.Client, make_task: Callable[..., dict[str, Any]]
+) -> None:
+    """The SDK records ``shlex.join(sys.argv)``: a value with spaces is one quoted word,
+    so masking space-separated pieces showed the rest of the secret."""
+    secret = "correct horse battery"
+    argv = ["app.py", f"db.pass={secret}", "lr=0.1", "name=a b"]
+    task = make_task(runtime={"hydra": {"command_line": shlex.join(argv)}})
+    for answer in (task, http.get(f"/tasks/{task['id']}").json()):
+        line = answer["runtime"]["hydra"]["command_line"]
+        assert "horse" not in line and "battery" not in line, line
+        assert shlex.split(line) == ["app.py", f"db.pass={MASK}", "lr=0.1", "name=a b"]
+    broken = make_task(runtime={"hydra": {"command_line": f"app.py 'db.pass={secret} lr=1"}})
+    line = http.get(f"/tasks/{broken['id']}").json()["runtime"]["hydra"]["command_line"]
+    assert line == f"app.py 'db.pass={MASK}", line
