@@ -3,6 +3,7 @@ refused and leaves the admin's work as it was."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -217,3 +218,31 @@ def test_project_access_none_hides_others_projects(private_server: ServerProcess
         assert bob.get(f"/tasks/{task['id']}").status_code == 200
         assert bob.get("/tasks").json()["total"] == 2  # granted: listed too
         assert_error(bob.patch(f"/tasks/{task['id']}", json={"name": "x"}), 403, "forbidden")
+
+
+def test_project_access_none_hides_others_tasks_in_queues_and_workers(
+    private_server: ServerProcess,
+) -> None:
+    """A queue's entries and a worker's running task named the admin's private tasks to
+    every member."""
+    with admin_client(private_server) as admin, person(private_server, "member") as bob:
+        queue = unique("q")
+        assert admin.post("/queues", json={"name": queue}).is_success
+        running, queued = _admin_task(admin), _admin_task(admin)
+        mine = bob.post("/tasks", json={"name": "mine", "project": unique("bob-proj")}).json()
+        worker = admin.post("/workers", json={"name": unique("w"), "queues": [queue]}).json()
+        for task in (running, queued):
+            assert admin.post(f"/tasks/{task['id']}/enqueue", json={"queue": queue}).is_success
+        claimed = admin.post(f"/workers/{worker['id']}/claim", json={"timeout": 0})
+        assert claimed.json()["id"] == running["id"]
+        assert bob.post(f"/tasks/{mine['id']}/enqueue", json={"queue": queue}).is_success
+        seen = bob.get(f"/queues/{queue}").json()
+        assert [e["task"]["id"] for e in seen["entries"]] == [mine["id"]]
+        assert seen["length"] == 2  # (the count is of every entry)
+        shown = next(w for w in bob.get("/workers").json()["items"] if w["id"] == worker["id"])
+        assert shown["task"] is None
+        assert running["name"] not in json.dumps([seen, bob.get("/workers").json()])
+        # the admin still sees everything
+        assert len(admin.get(f"/queues/{queue}").json()["entries"]) == 2
+        listed = admin.get("/workers").json()["items"]
+        assert next(w for w in listed if w["id"] == worker["id"])["task"]["id"] == running["id"]

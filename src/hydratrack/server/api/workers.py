@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from hydratrack.server.api.models import Name, Strict
 from hydratrack.server.auth import Ctx
 from hydratrack.server.context import Caller, ServerContext
-from hydratrack.server.permissions import can, check_in
+from hydratrack.server.permissions import can, check_in, list_limited_to
 from hydratrack.server.store import queues as queues_repo
 from hydratrack.server.store import tasks as tasks_repo
 from hydratrack.server.store import workers as workers_repo
@@ -40,7 +40,7 @@ class ClaimIn(Strict):
 @router.get("")
 def list_workers(caller: Annotated[Caller, can("worker.read")], ctx: Ctx) -> dict[str, Any]:
     with ctx.db.read() as conn:
-        items = workers_repo.list_(conn)
+        items = workers_repo.list_(conn, list_limited_to(caller, ctx.settings.project_access))
     return {"items": items, "total": len(items)}
 
 
