@@ -246,3 +246,30 @@ def test_project_access_none_hides_others_tasks_in_queues_and_workers(
         assert len(admin.get(f"/queues/{queue}").json()["entries"]) == 2
         listed = admin.get("/workers").json()["items"]
         assert next(w for w in listed if w["id"] == worker["id"])["task"]["id"] == running["id"]
+
+
+def test_a_registered_worker_stops_taking_tasks_when_its_right_to_serve_ends(
+    admin: httpx.Client, server: ServerProcess
+) -> None:
+    """Serving was checked only at registration: after the queue grant was revoked, and
+    after the member was made a viewer, his worker still claimed the admin's tasks (their
+    code and real secret values)."""
+    with person(server, "member", agent=True) as bob:
+        name = bob.get("/auth/me").json()["user"]["name"]
+        queue = unique("gq")
+        assert admin.post("/queues", json={"name": queue, "access": "granted"}).is_success
+        assert admin.put(f"/queues/{queue}/permissions/{name}").status_code == 204
+        worker = bob.post("/workers", json={"name": unique("w"), "queues": [queue]})
+        assert worker.status_code == 201, worker.text
+        wid = worker.json()["id"]
+        assert admin.delete(f"/queues/{queue}/permissions/{name}").status_code == 204
+        task = _admin_task(admin, hyperparams={"General": {"db.pass": "hunter2"}})
+        assert admin.post(f"/tasks/{task['id']}/enqueue", json={"queue": queue}).is_success
+        assert_error(bob.post(f"/workers/{wid}/claim", json={"timeout": 0}), 403, "forbidden")
+        assert admin.put(f"/queues/{queue}/permissions/{name}").status_code == 204
+        assert admin.patch(f"/users/{name}", json={"role": "viewer"}).is_success
+        assert_error(bob.post(f"/workers/{wid}/claim", json={"timeout": 0}), 403, "forbidden")
+        assert admin.get(f"/tasks/{task['id']}").json()["status"] == "queued"
+        assert admin.patch(f"/users/{name}", json={"role": "member"}).is_success
+        claimed = bob.post(f"/workers/{wid}/claim", json={"timeout": 0})  # granted again
+        assert claimed.status_code == 200 and claimed.json()["id"] == task["id"], claimed.text

@@ -249,6 +249,13 @@ def allowed_in(
     return allowed(caller, action, _facts_in(conn, settings, caller, action, kind, ident))
 
 
+def servable(conn: Any, settings: Any, caller: Caller, queue_ids: list[str]) -> list[str]:
+    """Those of ``queue_ids`` the caller may serve now: a worker's queues are checked at
+    every claim, so a revoked grant, a queue closed to members or a role lowered to
+    viewer stops an already registered worker from taking tasks."""
+    return [q for q in queue_ids if allowed_in(conn, settings, caller, "queue.serve", "queue", q)]
+
+
 def check_task_target(conn: Any, settings: Any, caller: Caller, body: dict[str, Any]) -> None:
     """May the caller create (or clone into) a task in the project the body names (by
     ``project_id`` or ``project`` name; a new name creates a project)?"""
