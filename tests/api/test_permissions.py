@@ -273,3 +273,21 @@ def test_a_registered_worker_stops_taking_tasks_when_its_right_to_serve_ends(
         assert admin.patch(f"/users/{name}", json={"role": "member"}).is_success
         claimed = bob.post(f"/workers/{wid}/claim", json={"timeout": 0})  # granted again
         assert claimed.status_code == 200 and claimed.json()["id"] == task["id"], claimed.text
+
+
+def test_a_queue_named_like_another_queues_id_never_takes_its_place(
+    admin: httpx.Client, bob: httpx.Client
+) -> None:
+    """Bob names a queue of his with the id of the admin's queue. A lookup by id or name
+    had no order: on PostgreSQL, once the admin's queue row was updated, the admin's
+    enqueue by id went to Bob's queue (where Bob's agent would take the task)."""
+    theirs = admin.post("/queues", json={"name": unique("aq"), "access": "granted"}).json()
+    squat = bob.post("/queues", json={"name": theirs["id"]})
+    assert squat.status_code == 201, squat.text
+    for access in ("members", "granted", "members", "granted"):  # the row moves (MVCC)
+        assert admin.patch(f"/queues/{theirs['name']}", json={"access": access}).is_success
+    assert admin.get(f"/queues/{theirs['id']}").json()["id"] == theirs["id"]
+    task = _admin_task(admin)
+    queued = admin.post(f"/tasks/{task['id']}/enqueue", json={"queue": theirs["id"]}).json()
+    assert queued["queue"]["id"] == theirs["id"]
+    assert_error(bob.patch(f"/queues/{theirs['id']}", json={"access": "members"}), 403, "forbidden")

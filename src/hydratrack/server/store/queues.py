@@ -17,8 +17,13 @@ from hydratrack.status import TaskStatus
 
 
 def get_row(conn: Connection, id_or_name: str) -> Any:
+    """A queue by id or name, the id first: another user's queue *named* like this
+    queue's id must never be the one found (store/access.py orders the same way)."""
     row = conn.execute(
-        select(queues).where(or_(queues.c.id == id_or_name, queues.c.name == id_or_name))
+        select(queues)
+        .where(or_(queues.c.id == id_or_name, queues.c.name == id_or_name))
+        .order_by((queues.c.id == id_or_name).desc())
+        .limit(1)
     ).first()
     if row is None:
         raise NotFound("queue", id_or_name)
