@@ -127,7 +127,11 @@ def test_member_cannot_take_over_an_admins_worker(admin: httpx.Client, bob: http
     claimed = admin.post(f"/workers/{worker['id']}/claim", json={"timeout": 5})
     assert claimed.status_code == 200 and claimed.json()["id"] == tid
     taken = bob.post("/workers", json={"name": name, "queues": [queue]})
-    assert_error(taken, 409, "conflict", name)
+    assert_error(taken, 403, "forbidden")  # he may not serve the queue
+    bob_name = bob.get("/auth/me").json()["user"]["name"]
+    assert admin.put(f"/queues/{queue}/permissions/{bob_name}").status_code == 204
+    taken = bob.post("/workers", json={"name": name, "queues": [queue]})
+    assert_error(taken, 409, "conflict", name)  # granted, still not the admin's worker name
     assert_error(bob.post(f"/workers/{worker['id']}/heartbeat", json={}), 403, "forbidden")
     assert_error(bob.post(f"/workers/{worker['id']}/claim", json={"timeout": 0}), 403, "forbidden")
     assert_error(bob.delete(f"/workers/{worker['id']}"), 403, "forbidden")
@@ -291,3 +295,23 @@ def test_a_queue_named_like_another_queues_id_never_takes_its_place(
     queued = admin.post(f"/tasks/{task['id']}/enqueue", json={"queue": theirs["id"]}).json()
     assert queued["queue"]["id"] == theirs["id"]
     assert_error(bob.patch(f"/queues/{theirs['id']}", json={"access": "members"}), 403, "forbidden")
+
+
+def test_a_member_cannot_serve_a_queue_open_to_members_without_a_grant(
+    admin: httpx.Client, server: ServerProcess
+) -> None:
+    """``default`` is open to every member for enqueueing; serving it would hand Bob's agent
+    every member's tasks with their code and real secret values, so it needs the queue's
+    owner, an admin or a grant."""
+    with person(server, "member", agent=True) as bob:
+        name = bob.get("/auth/me").json()["user"]["name"]
+        assert admin.get("/queues/default").json()["access"] == "members"
+        resp = bob.post("/workers", json={"name": unique("w"), "queues": ["default"]})
+        assert_error(resp, 403, "forbidden")
+        assert admin.put(f"/queues/default/permissions/{name}").status_code == 204
+        try:
+            resp = bob.post("/workers", json={"name": unique("w"), "queues": ["default"]})
+            assert resp.status_code == 201, resp.text
+            assert bob.delete(f"/workers/{resp.json()['id']}").status_code == 204
+        finally:
+            assert admin.delete(f"/queues/default/permissions/{name}").status_code == 204

@@ -13,7 +13,9 @@ The owner of a task may edit it wherever they can read its project.
 
 Queues: enqueueing runs the task's code on the queue's agents, so it is a permission of
 its own: admins, the queue's owner, and members when the queue's ``access`` is
-``members``; otherwise users granted the queue (``queue_permissions``).
+``members``; otherwise users granted the queue (``queue_permissions``). Serving a queue
+(an agent taking its tasks, their code and secrets) is narrower: admins, the owner and
+granted users only.
 """
 
 from __future__ import annotations
@@ -102,13 +104,15 @@ def _enqueue(caller: Caller, r: Resource) -> bool:
 
 
 def _serve(caller: Caller, r: Resource) -> bool:
-    """Serving a queue (an agent registered on it) receives its tasks, their code and
-    configuration: the same people as may enqueue, through a person's or agent key."""
+    """Serving a queue (an agent registered on it) receives every task enqueued there, with
+    its code and its configuration's real secret values, and reports its results: only
+    admins, the queue's owner and users granted the queue may, through a person's or agent
+    key. A queue's ``access`` of ``members`` opens enqueueing, never serving."""
     if caller.scope not in ("user", "agent") or caller.role not in ("admin", "member"):
         return False
     if caller.role == "admin":
         return True
-    return r.owner_id == caller.id or r.queue_access == "members" or r.queue_granted
+    return r.owner_id == caller.id or r.queue_granted
 
 
 RULES: dict[str, Callable[[Caller, Resource], bool]] = {
