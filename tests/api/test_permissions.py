@@ -3,6 +3,7 @@ refused and leaves the admin's work as it was."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -126,7 +127,11 @@ def test_member_cannot_take_over_an_admins_worker(admin: httpx.Client, bob: http
     claimed = admin.post(f"/workers/{worker['id']}/claim", json={"timeout": 5})
     assert claimed.status_code == 200 and claimed.json()["id"] == tid
     taken = bob.post("/workers", json={"name": name, "queues": [queue]})
-    assert_error(taken, 409, "conflict", name)
+    assert_error(taken, 403, "forbidden")  # he may not serve the queue
+    bob_name = bob.get("/auth/me").json()["user"]["name"]
+    assert admin.put(f"/queues/{queue}/permissions/{bob_name}").status_code == 204
+    taken = bob.post("/workers", json={"name": name, "queues": [queue]})
+    assert_error(taken, 409, "conflict", name)  # granted, still not the admin's worker name
     assert_error(bob.post(f"/workers/{worker['id']}/heartbeat", json={}), 403, "forbidden")
     assert_error(bob.post(f"/workers/{worker['id']}/claim", json={"timeout": 0}), 403, "forbidden")
     assert_error(bob.delete(f"/workers/{worker['id']}"), 403, "forbidden")
@@ -217,3 +222,96 @@ def test_project_access_none_hides_others_projects(private_server: ServerProcess
         assert bob.get(f"/tasks/{task['id']}").status_code == 200
         assert bob.get("/tasks").json()["total"] == 2  # granted: listed too
         assert_error(bob.patch(f"/tasks/{task['id']}", json={"name": "x"}), 403, "forbidden")
+
+
+def test_project_access_none_hides_others_tasks_in_queues_and_workers(
+    private_server: ServerProcess,
+) -> None:
+    """A queue's entries and a worker's running task named the admin's private tasks to
+    every member."""
+    with admin_client(private_server) as admin, person(private_server, "member") as bob:
+        queue = unique("q")
+        assert admin.post("/queues", json={"name": queue}).is_success
+        running, queued = _admin_task(admin), _admin_task(admin)
+        mine = bob.post("/tasks", json={"name": "mine", "project": unique("bob-proj")}).json()
+        worker = admin.post("/workers", json={"name": unique("w"), "queues": [queue]}).json()
+        for task in (running, queued):
+            assert admin.post(f"/tasks/{task['id']}/enqueue", json={"queue": queue}).is_success
+        claimed = admin.post(f"/workers/{worker['id']}/claim", json={"timeout": 0})
+        assert claimed.json()["id"] == running["id"]
+        assert bob.post(f"/tasks/{mine['id']}/enqueue", json={"queue": queue}).is_success
+        seen = bob.get(f"/queues/{queue}").json()
+        assert [e["task"]["id"] for e in seen["entries"]] == [mine["id"]]
+        assert seen["length"] == 2  # (the count is of every entry)
+        shown = next(w for w in bob.get("/workers").json()["items"] if w["id"] == worker["id"])
+        assert shown["task"] is None
+        assert running["name"] not in json.dumps([seen, bob.get("/workers").json()])
+        # the admin still sees everything
+        assert len(admin.get(f"/queues/{queue}").json()["entries"]) == 2
+        listed = admin.get("/workers").json()["items"]
+        assert next(w for w in listed if w["id"] == worker["id"])["task"]["id"] == running["id"]
+
+
+def test_a_registered_worker_stops_taking_tasks_when_its_right_to_serve_ends(
+    admin: httpx.Client, server: ServerProcess
+) -> None:
+    """Serving was checked only at registration: after the queue grant was revoked, and
+    after the member was made a viewer, his worker still claimed the admin's tasks (their
+    code and real secret values)."""
+    with person(server, "member", agent=True) as bob:
+        name = bob.get("/auth/me").json()["user"]["name"]
+        queue = unique("gq")
+        assert admin.post("/queues", json={"name": queue, "access": "granted"}).is_success
+        assert admin.put(f"/queues/{queue}/permissions/{name}").status_code == 204
+        worker = bob.post("/workers", json={"name": unique("w"), "queues": [queue]})
+        assert worker.status_code == 201, worker.text
+        wid = worker.json()["id"]
+        assert admin.delete(f"/queues/{queue}/permissions/{name}").status_code == 204
+        task = _admin_task(admin, hyperparams={"General": {"db.pass": "hunter2"}})
+        assert admin.post(f"/tasks/{task['id']}/enqueue", json={"queue": queue}).is_success
+        assert_error(bob.post(f"/workers/{wid}/claim", json={"timeout": 0}), 403, "forbidden")
+        assert admin.put(f"/queues/{queue}/permissions/{name}").status_code == 204
+        assert admin.patch(f"/users/{name}", json={"role": "viewer"}).is_success
+        assert_error(bob.post(f"/workers/{wid}/claim", json={"timeout": 0}), 403, "forbidden")
+        assert admin.get(f"/tasks/{task['id']}").json()["status"] == "queued"
+        assert admin.patch(f"/users/{name}", json={"role": "member"}).is_success
+        claimed = bob.post(f"/workers/{wid}/claim", json={"timeout": 0})  # granted again
+        assert claimed.status_code == 200 and claimed.json()["id"] == task["id"], claimed.text
+
+
+def test_a_queue_named_like_another_queues_id_never_takes_its_place(
+    admin: httpx.Client, bob: httpx.Client
+) -> None:
+    """Bob names a queue of his with the id of the admin's queue. A lookup by id or name
+    had no order: on PostgreSQL, once the admin's queue row was updated, the admin's
+    enqueue by id went to Bob's queue (where Bob's agent would take the task)."""
+    theirs = admin.post("/queues", json={"name": unique("aq"), "access": "granted"}).json()
+    squat = bob.post("/queues", json={"name": theirs["id"]})
+    assert squat.status_code == 201, squat.text
+    for access in ("members", "granted", "members", "granted"):  # the row moves (MVCC)
+        assert admin.patch(f"/queues/{theirs['name']}", json={"access": access}).is_success
+    assert admin.get(f"/queues/{theirs['id']}").json()["id"] == theirs["id"]
+    task = _admin_task(admin)
+    queued = admin.post(f"/tasks/{task['id']}/enqueue", json={"queue": theirs["id"]}).json()
+    assert queued["queue"]["id"] == theirs["id"]
+    assert_error(bob.patch(f"/queues/{theirs['id']}", json={"access": "members"}), 403, "forbidden")
+
+
+def test_a_member_cannot_serve_a_queue_open_to_members_without_a_grant(
+    admin: httpx.Client, server: ServerProcess
+) -> None:
+    """``default`` is open to every member for enqueueing; serving it would hand Bob's agent
+    every member's tasks with their code and real secret values, so it needs the queue's
+    owner, an admin or a grant."""
+    with person(server, "member", agent=True) as bob:
+        name = bob.get("/auth/me").json()["user"]["name"]
+        assert admin.get("/queues/default").json()["access"] == "members"
+        resp = bob.post("/workers", json={"name": unique("w"), "queues": ["default"]})
+        assert_error(resp, 403, "forbidden")
+        assert admin.put(f"/queues/default/permissions/{name}").status_code == 204
+        try:
+            resp = bob.post("/workers", json={"name": unique("w"), "queues": ["default"]})
+            assert resp.status_code == 201, resp.text
+            assert bob.delete(f"/workers/{resp.json()['id']}").status_code == 204
+        finally:
+            assert admin.delete(f"/queues/default/permissions/{name}").status_code == 204

@@ -66,7 +66,8 @@ TABLE: dict[tuple[str, str], tuple[frozenset[str], Any]] = {
     ),
     ("GET", "/api/v1/tasks/{task_id}/artifacts/{name}/file"): (READ_TASK, None),
     ("GET", "/api/v1/workers"): (PEOPLE | {"agent"}, None),
-    ("POST", "/api/v1/workers"): (WRITERS | {"agent"}, {"name": "{new}", "queues": ["{queue}"]}),
+    # serving a queue: its owner, admins and granted users (the agent's user is granted)
+    ("POST", "/api/v1/workers"): (OWNER | {"agent"}, {"name": "{new}", "queues": ["{queue}"]}),
     ("POST", "/api/v1/workers/{worker_id}/heartbeat"): (SERVE, {}),
     ("POST", "/api/v1/workers/{worker_id}/claim"): (SERVE, {"timeout": 0}),
     ("DELETE", "/api/v1/workers/{worker_id}"): (SERVE, None),
@@ -168,6 +169,7 @@ class Cast:
         self.agent = person(server, "member", agent=True)
         self.anon = httpx.Client(base_url=server.url + "/api/v1", timeout=30)
         self.other_name = self.other.get("/auth/me").json()["user"]["name"]
+        self.agent_name = self.agent.get("/auth/me").json()["user"]["name"]
         self.shared = self.world()
 
     def world(self) -> dict[str, Any]:
@@ -182,6 +184,8 @@ class Cast:
             f"/tasks/{task['id']}/configuration/OmegaConf", json={"value": "a: 1"}
         ).is_success
         assert o.post(f"/tasks/{task['id']}/enqueue", json={"queue": queue}).is_success
+        # serving needs the owner's grant (a queue open to members is open for enqueueing)
+        assert o.put(f"/queues/{queue}/permissions/{self.agent_name}").status_code == 204
         worker = a.post("/workers", json={"name": unique("w"), "queues": [queue]}).json()
         claimed = a.post(f"/workers/{worker['id']}/claim", json={"timeout": 5}).json()
         assert claimed["id"] == task["id"]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shlex
 from typing import Any, Callable, Iterator
 
 import httpx
 
 from hydratrack.client import ApiClient
 from tests.api.conftest import assert_error, unique
+from tests.api.people import person
 from tests.support.servers import ServerProcess
 
 MASK = "********"
@@ -147,3 +149,47 @@ def test_a_new_value_replaces_the_secret(
     assert "  pass: changed   # keep me\n" in claimed["configuration"]["OmegaConf"]["value"]
     assert f"tok-{REAL}" in claimed["configuration"]["OmegaConf"]["value"]
     api.unregister_worker(worker["id"])
+
+
+def test_a_reader_clones_without_the_secrets(
+    server: ServerProcess, http: httpx.Client, make_task: Callable[..., dict[str, Any]]
+) -> None:
+    """A member who may only read the admin's task clones it into a project of their own,
+    marks the clone running and asks for it unmasked: the clone never had the real values
+    (running it, its code would have them too). The owner's own clone keeps them."""
+    src = _task(make_task)
+    with person(server, "member") as bob:
+        clone = bob.post(f"/tasks/{src['id']}/clone", json={"project": unique("bobs")})
+        assert clone.status_code == 201, clone.text
+        cid = clone.json()["id"]
+        assert bob.post(f"/tasks/{cid}/status", json={"status": "in_progress"}).status_code == 200
+        real = bob.get(f"/tasks/{cid}", params={"unmasked": "true"})
+        assert real.status_code == 200, real.text
+        assert REAL not in json.dumps(real.json()), real.json()
+        assert real.json()["hyperparams"]["Hydra"]["db.pass"]["value"] == MASK
+        assert real.json()["hyperparams"]["Hydra"]["db.driver"]["value"] == "postgresql"
+        assert real.json()["script"]["argv"] == ["app.py", f"db.pass={MASK}"]
+    own = http.post(f"/tasks/{src['id']}/clone", json={}).json()
+    assert (
+        http.post(f"/tasks/{own['id']}/status", json={"status": "in_progress"}).status_code == 200
+    )
+    kept = http.get(f"/tasks/{own['id']}", params={"unmasked": "true"}).json()
+    assert kept["hyperparams"]["Hydra"]["db.pass"]["value"] == REAL
+    assert f"pass: {REAL}" in kept["configuration"]["OmegaConf"]["value"]
+
+
+def test_a_quoted_secret_with_spaces_is_masked_whole_in_the_command_line(
+    http: httpx.Client, make_task: Callable[..., dict[str, Any]]
+) -> None:
+    """The SDK records ``shlex.join(sys.argv)``: a value with spaces is one quoted word,
+    so masking space-separated pieces showed the rest of the secret."""
+    secret = "correct horse battery"
+    argv = ["app.py", f"db.pass={secret}", "lr=0.1", "name=a b"]
+    task = make_task(runtime={"hydra": {"command_line": shlex.join(argv)}})
+    for answer in (task, http.get(f"/tasks/{task['id']}").json()):
+        line = answer["runtime"]["hydra"]["command_line"]
+        assert "horse" not in line and "battery" not in line, line
+        assert shlex.split(line) == ["app.py", f"db.pass={MASK}", "lr=0.1", "name=a b"]
+    broken = make_task(runtime={"hydra": {"command_line": f"app.py 'db.pass={secret} lr=1"}})
+    line = http.get(f"/tasks/{broken['id']}").json()["runtime"]["hydra"]["command_line"]
+    assert line == f"app.py 'db.pass={MASK}", line

@@ -46,7 +46,7 @@ def test_admin_disables_and_enables_a_user(
     users = ui.page.get_by_role("table", name="Users")
     expect(users.locator("tr[data-name='admin'] td").nth(1)).to_have_text("admin")
     row = users.locator(f"tr[data-name='{bob['name']}']")
-    expect(row.locator("td").nth(1)).to_have_text("user")
+    expect(row.locator("td").nth(1)).to_have_text("member")
     expect(row.locator("td").nth(2)).to_have_text("active")
     keys = ui.page.get_by_role("table", name="API keys")
     expect(keys.locator(f"tr[data-key='{bob['key'][0]}']")).to_contain_text("bob-laptop")

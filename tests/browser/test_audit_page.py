@@ -25,6 +25,8 @@ def test_admin_reads_and_filters_the_audit_log(
     with server.client() as api:
         task = api.create_task({"name": name, "project": "audit-ui"})
         api.request("POST", f"/tasks/{task['id']}/enqueue", json={"queue": "default"})
+        # an unbroken long value in a detail wraps inside its cell, never widens the page
+        api.create_task({"name": "w" * 250, "project": "audit-ui"})
     ui = logged_in
     ui.goto("/admin")
     ui.page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()

@@ -13,7 +13,9 @@ The owner of a task may edit it wherever they can read its project.
 
 Queues: enqueueing runs the task's code on the queue's agents, so it is a permission of
 its own: admins, the queue's owner, and members when the queue's ``access`` is
-``members``; otherwise users granted the queue (``queue_permissions``).
+``members``; otherwise users granted the queue (``queue_permissions``). Serving a queue
+(an agent taking its tasks, their code and secrets) is narrower: admins, the owner and
+granted users only.
 """
 
 from __future__ import annotations
@@ -102,13 +104,15 @@ def _enqueue(caller: Caller, r: Resource) -> bool:
 
 
 def _serve(caller: Caller, r: Resource) -> bool:
-    """Serving a queue (an agent registered on it) receives its tasks, their code and
-    configuration: the same people as may enqueue, through a person's or agent key."""
+    """Serving a queue (an agent registered on it) receives every task enqueued there, with
+    its code and its configuration's real secret values, and reports its results: only
+    admins, the queue's owner and users granted the queue may, through a person's or agent
+    key. A queue's ``access`` of ``members`` opens enqueueing, never serving."""
     if caller.scope not in ("user", "agent") or caller.role not in ("admin", "member"):
         return False
     if caller.role == "admin":
         return True
-    return r.owner_id == caller.id or r.queue_access == "members" or r.queue_granted
+    return r.owner_id == caller.id or r.queue_granted
 
 
 RULES: dict[str, Callable[[Caller, Resource], bool]] = {
@@ -228,12 +232,32 @@ def permitted(ctx: ServerContext, caller: Caller, action: str, task_id: str) -> 
 
 
 # -- checks inside a route's transaction (the resource is named by the body) -------------
+def _facts_in(
+    conn: Any, settings: Any, caller: Caller, action: str, kind: str, ident: str
+) -> Resource:
+    if not _needs_facts(caller, action, kind, ident):
+        return Resource(kind=kind, id=ident)
+    facts = access_repo.facts(conn, kind, ident, caller.id)
+    return Resource(kind=kind, default=settings.project_access, **facts)
+
+
 def check_in(conn: Any, settings: Any, caller: Caller, action: str, kind: str, ident: str) -> None:
     """:func:`check` on ``ident``, its facts read on the route's own connection."""
-    if not _needs_facts(caller, action, kind, ident):
-        return check(caller, action, Resource(kind=kind, id=ident))
-    facts = access_repo.facts(conn, kind, ident, caller.id)
-    check(caller, action, Resource(kind=kind, default=settings.project_access, **facts))
+    check(caller, action, _facts_in(conn, settings, caller, action, kind, ident))
+
+
+def allowed_in(
+    conn: Any, settings: Any, caller: Caller, action: str, kind: str, ident: str
+) -> bool:
+    """:func:`allowed` on ``ident``, its facts read on the route's own connection."""
+    return allowed(caller, action, _facts_in(conn, settings, caller, action, kind, ident))
+
+
+def servable(conn: Any, settings: Any, caller: Caller, queue_ids: list[str]) -> list[str]:
+    """Those of ``queue_ids`` the caller may serve now: a worker's queues are checked at
+    every claim, so a revoked grant, a queue closed to members or a role lowered to
+    viewer stops an already registered worker from taking tasks."""
+    return [q for q in queue_ids if allowed_in(conn, settings, caller, "queue.serve", "queue", q)]
 
 
 def check_task_target(conn: Any, settings: Any, caller: Caller, body: dict[str, Any]) -> None:

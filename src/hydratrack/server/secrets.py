@@ -22,6 +22,7 @@ import copy
 import dataclasses
 import functools
 import re
+import shlex
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -156,6 +157,25 @@ class SecretMask:
         key, _, value = item.partition("=")
         return f"{key}={MASK}" if value and self.is_secret(key) else item
 
+    def command_line(self, text: str) -> str:
+        """A shell command line (``shlex.join`` of argv) with secret ``key=value`` words
+        masked, a quoted value with spaces whole; text that does not parse as shell words
+        is cut after its first secret key (the rest may be its value)."""
+        try:
+            words = shlex.split(text)
+        except ValueError:
+            out = []
+            for word in text.split(" "):
+                masked = self.override(word)
+                out.append(masked)
+                if masked != word:
+                    break
+            return " ".join(out)
+        shown = [self.override(w) for w in words]
+        if shown == words:
+            return text
+        return " ".join(m if m != w else shlex.quote(w) for w, m in zip(words, shown, strict=True))
+
     def hyperparams(self, sections: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         return {
             section: {
@@ -205,9 +225,7 @@ class SecretMask:
                     for k, v in overrides.items()
                 }
             if isinstance(hydra.get("command_line"), str):
-                hydra["command_line"] = " ".join(
-                    self.override(w) for w in hydra["command_line"].split(" ")
-                )
+                hydra["command_line"] = self.command_line(hydra["command_line"])
             out["runtime"] = {**out["runtime"], "hydra": hydra}
         return out
 

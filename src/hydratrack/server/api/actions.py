@@ -13,7 +13,7 @@ from hydratrack.server.api.task_access import change_task
 from hydratrack.server.auth import Ctx
 from hydratrack.server.context import Caller, ServerContext
 from hydratrack.server.errors import Conflict
-from hydratrack.server.permissions import can, check_in, check_task_target
+from hydratrack.server.permissions import allowed_in, can, check_in, check_task_target
 from hydratrack.server.store import artifacts as artifacts_repo
 from hydratrack.server.store import lifecycle
 from hydratrack.server.store import tasks as tasks_repo
@@ -70,7 +70,11 @@ def clone(
             if target
             else {"project_id": tasks_repo.get_row(conn, task_id).project_id},
         )
-        return ctx.mask.task(tasks_repo.clone(conn, caller.id, task_id, changes))
+        # a reader who may not see the source's secrets gets a copy without them: running
+        # the copy (their own task) would hand them the values (``?unmasked``, its code)
+        mine = allowed_in(conn, ctx.settings, caller, "task.secrets", "task", task_id)
+        hide = None if mine else ctx.mask.task
+        return ctx.mask.task(tasks_repo.clone(conn, caller.id, task_id, changes, hide))
 
 
 @router.post("/enqueue")

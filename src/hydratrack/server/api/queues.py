@@ -11,7 +11,7 @@ from pydantic import Field
 from hydratrack.server.api.models import Name, Strict
 from hydratrack.server.auth import Ctx
 from hydratrack.server.context import Caller
-from hydratrack.server.permissions import can
+from hydratrack.server.permissions import can, list_limited_to
 from hydratrack.server.store import access as access_repo
 from hydratrack.server.store import queues as queues_repo
 from hydratrack.server.store.leases import MAX_RETRIES
@@ -64,7 +64,8 @@ def get_queue(
     id_or_name: str, caller: Annotated[Caller, can("queue.read")], ctx: Ctx
 ) -> dict[str, Any]:
     with ctx.db.read() as conn:
-        return queues_repo.get(conn, id_or_name)
+        only = list_limited_to(caller, ctx.settings.project_access)
+        return queues_repo.get(conn, id_or_name, only)
 
 
 @router.delete("/{id_or_name}", status_code=204)

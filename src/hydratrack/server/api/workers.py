@@ -12,7 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from hydratrack.server.api.models import Name, Strict
 from hydratrack.server.auth import Ctx
 from hydratrack.server.context import Caller, ServerContext
-from hydratrack.server.permissions import can, check_in
+from hydratrack.server.errors import Forbidden
+from hydratrack.server.permissions import can, check_in, list_limited_to, servable
 from hydratrack.server.store import queues as queues_repo
 from hydratrack.server.store import tasks as tasks_repo
 from hydratrack.server.store import workers as workers_repo
@@ -40,7 +41,7 @@ class ClaimIn(Strict):
 @router.get("")
 def list_workers(caller: Annotated[Caller, can("worker.read")], ctx: Ctx) -> dict[str, Any]:
     with ctx.db.read() as conn:
-        items = workers_repo.list_(conn)
+        items = workers_repo.list_(conn, list_limited_to(caller, ctx.settings.project_access))
     return {"items": items, "total": len(items)}
 
 
@@ -71,10 +72,20 @@ def heartbeat(
     return {"abort": abort}
 
 
-def _try_claim(ctx: ServerContext, worker_id: str) -> dict[str, Any] | None:
+def _servable(ctx: ServerContext, caller: Caller, worker_id: str) -> list[str]:
+    """The worker's queues its caller may still serve (checked once per claim request)."""
     with ctx.db.read() as conn:
         worker = workers_repo.get_row(conn, worker_id)
-        queue_ids = list(worker.queues)
+        queue_ids = servable(conn, ctx.settings, caller, list(worker.queues))
+    if not queue_ids:
+        raise Forbidden(f"{caller.name} may no longer serve any queue of worker {worker.name}")
+    return queue_ids
+
+
+def _try_claim(ctx: ServerContext, worker_id: str, queue_ids: list[str]) -> dict[str, Any] | None:
+    with ctx.db.read() as conn:
+        worker = workers_repo.get_row(conn, worker_id)
+        queue_ids = [q for q in worker.queues if q in queue_ids]
         if not queues_repo.has_entries(conn, queue_ids):
             return None
     with ctx.db.write() as conn:
@@ -98,11 +109,12 @@ async def claim(
     client would sit in_progress until its lease ran out.
     """
     deadline = time.monotonic() + (body.timeout if body else 20.0)
+    queue_ids = await run_in_threadpool(_servable, ctx, caller, worker_id)
     while True:
         if await request.is_disconnected():
             return Response(status_code=204)
         seen = ctx.wakeup.generation
-        task = await run_in_threadpool(_try_claim, ctx, worker_id)
+        task = await run_in_threadpool(_try_claim, ctx, worker_id, queue_ids)
         if task is not None:
             return task
         left = deadline - time.monotonic()

@@ -78,6 +78,8 @@ def facts(conn: Connection, kind: str, ident: str, user_id: str) -> dict[str, An
                 ),
             )
             .where(or_(queues.c.id == ident, queues.c.name == ident))
+            .order_by((queues.c.id == ident).desc())  # the id first, as queues.get_row
+            .limit(1)
         ).first()
         if row is None:
             raise NotFound("queue", ident)

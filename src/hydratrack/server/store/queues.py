@@ -10,14 +10,20 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from hydratrack.server.errors import Conflict, NotFound
+from hydratrack.server.store import access
 from hydratrack.server.store.clock import iso, new_id, utcnow
 from hydratrack.server.store.models import projects, queue_entries, queues, tasks, users
 from hydratrack.status import TaskStatus
 
 
 def get_row(conn: Connection, id_or_name: str) -> Any:
+    """A queue by id or name, the id first: another user's queue *named* like this
+    queue's id must never be the one found (store/access.py orders the same way)."""
     row = conn.execute(
-        select(queues).where(or_(queues.c.id == id_or_name, queues.c.name == id_or_name))
+        select(queues)
+        .where(or_(queues.c.id == id_or_name, queues.c.name == id_or_name))
+        .order_by((queues.c.id == id_or_name).desc())
+        .limit(1)
     ).first()
     if row is None:
         raise NotFound("queue", id_or_name)
@@ -58,15 +64,20 @@ def list_(conn: Connection) -> list[dict[str, Any]]:
     ]
 
 
-def get(conn: Connection, id_or_name: str) -> dict[str, Any]:
+def get(conn: Connection, id_or_name: str, readable_by: str | None = None) -> dict[str, Any]:
+    """A queue and its entries; ``readable_by``: only entries of tasks in projects this
+    user owns or was granted are listed (the count is of all)."""
     row = get_row(conn, id_or_name)
     entries = conn.execute(
-        select(queue_entries, tasks.c.name)
+        select(queue_entries, tasks.c.name, tasks.c.project_id)
         .join(tasks, tasks.c.id == queue_entries.c.task_id)
         .where(queue_entries.c.queue_id == row.id)
         .order_by(queue_entries.c.priority.desc(), queue_entries.c.added)
     ).all()
     out = _view(row, len(entries))
+    if readable_by:
+        readable = set(conn.execute(access.readable_projects(readable_by)).scalars())
+        entries = [e for e in entries if e.project_id in readable]
     out["entries"] = [
         {"task": {"id": e.task_id, "name": e.name}, "priority": e.priority, "added": iso(e.added)}
         for e in entries

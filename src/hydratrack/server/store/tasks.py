@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import Connection
@@ -317,8 +317,26 @@ def delete_(conn: Connection, task_id: str) -> None:
     conn.execute(delete(tasks).where(tasks.c.id == task_id))
 
 
-def clone(conn: Connection, user_id: str, task_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def clone(
+    conn: Connection,
+    user_id: str,
+    task_id: str,
+    body: dict[str, Any],
+    hide: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A draft copy of ``task_id`` owned by ``user_id``. With ``hide`` (the server's secret
+    mask, for a caller who may not read the source's secrets) the copy's secret values in
+    hyperparameters, configuration, ``script`` and ``runtime`` are stored masked."""
     src = get_row(conn, task_id)
+    copied: dict[str, Any] = {"script": dict(src.script or {}), "runtime": dict(src.runtime or {})}
+    if hide is not None:
+        copied = hide(
+            {
+                **copied,
+                "hyperparams": params.get_hyperparams(conn, src.id),
+                "configuration": params.get_configuration(conn, src.id),
+            }
+        )
     project_id = (
         projects.ensure(conn, body["project"], user_id) if body.get("project") else src.project_id
     )
@@ -337,12 +355,17 @@ def clone(conn: Connection, user_id: str, task_id: str, body: dict[str, Any]) ->
             archived=False,
             created=now,
             last_update=now,
-            script=dict(src.script or {}),
-            runtime=dict(src.runtime or {}),
+            script=copied["script"],
+            runtime=copied["runtime"],
             **NOT_RUN,
         )
     )
     _set_tags(conn, new, list(src.tags or []))
-    params.copy_all(conn, src.id, new)
+    if hide is None:
+        params.copy_all(conn, src.id, new)
+    else:
+        for section, entries in copied["hyperparams"].items():
+            params.add_section(conn, new, section, entries)
+        params.add_configurations(conn, new, copied["configuration"])
     projects.touch(conn, project_id)
     return get(conn, new)

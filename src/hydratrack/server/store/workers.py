@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from hydratrack.server.errors import Conflict, NotFound
+from hydratrack.server.store import access
 from hydratrack.server.store import queues as queues_repo
 from hydratrack.server.store import tasks as tasks_repo
 from hydratrack.server.store.clock import iso, new_id, utcnow
@@ -27,14 +28,15 @@ def get_row(conn: Connection, worker_id: str) -> Any:
     return row
 
 
-def _view(conn: Connection, row: Any) -> dict[str, Any]:
+def _view(conn: Connection, row: Any, readable: set[str] | None = None) -> dict[str, Any]:
+    """A worker; ``readable``: the project ids whose running task may be named (None: all)."""
     names = dict(
         conn.execute(
             select(queues.c.id, queues.c.name).where(queues.c.id.in_(list(row.queues)))
         ).all()
     )
     task = conn.execute(
-        select(tasks.c.id, tasks.c.name)
+        select(tasks.c.id, tasks.c.name, tasks.c.project_id)
         .where(tasks.c.worker_id == row.id, tasks.c.status == _RUNNING)
         .order_by(tasks.c.started.desc())
         .limit(1)
@@ -43,7 +45,11 @@ def _view(conn: Connection, row: Any) -> dict[str, Any]:
         "id": row.id,
         "name": row.name,
         "queues": [names.get(q, q) for q in row.queues],
-        "task": {"id": task.id, "name": task.name} if task else None,
+        "task": (
+            {"id": task.id, "name": task.name}
+            if task and (readable is None or task.project_id in readable)
+            else None
+        ),
         "last_heartbeat": iso(row.last_heartbeat),
         "registered": iso(row.registered),
         "owner_id": row.user_id,
@@ -51,8 +57,15 @@ def _view(conn: Connection, row: Any) -> dict[str, Any]:
     }
 
 
-def list_(conn: Connection) -> list[dict[str, Any]]:
-    return [_view(conn, r) for r in conn.execute(select(workers).order_by(workers.c.name))]
+def list_(conn: Connection, readable_by: str | None = None) -> list[dict[str, Any]]:
+    """Every worker; ``readable_by``: a running task is named only when it is in a project
+    this user owns or was granted."""
+    readable = (
+        set(conn.execute(access.readable_projects(readable_by)).scalars()) if readable_by else None
+    )
+    return [
+        _view(conn, r, readable) for r in conn.execute(select(workers).order_by(workers.c.name))
+    ]
 
 
 def register(

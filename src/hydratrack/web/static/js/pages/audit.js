@@ -59,7 +59,7 @@ export async function render() {
       return;
     }
     replace(list,
-      h("table", { class: "grid", id: "audit-table", "aria-label": "Audit log" },
+      h("div", { class: "table-scroll" }, h("table", { class: "grid", id: "audit-table", "aria-label": "Audit log" },
         h("thead", {}, h("tr", {}, ["Time", "User", "Action", "Target", "From", "Detail"].map((t) => h("th", {}, t)))),
         h("tbody", {}, page.items.map((x) => h("tr", { "data-action": x.action },
           h("td", { title: x.time }, fmtTime(x.time)),
@@ -67,7 +67,7 @@ export async function render() {
           h("td", {}, h("code", {}, x.action)),
           h("td", {}, target(x)),
           h("td", { title: x.via ? `via ${x.via}` : null }, x.address || ""),
-          h("td", {}, detail(x.detail)))))),
+          h("td", {}, detail(x.detail))))))),
       page.items.length ? null : h("p", { class: "muted" }, "Nothing recorded matches."),
       pager({ offset, limit: LIMIT, total: page.total, label: "entries", onChange: (o) => load(o) }));
   }
