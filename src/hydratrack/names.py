@@ -34,4 +34,3 @@ EDIT_FILE_ENV = "HYDRATRACK_EDIT_FILE"
 SPOOL_DIR_ENV = "HYDRATRACK_SPOOL_DIR"  # the SDK's offline spool (~/.hydratrack/spool)
 EXIT_TIMEOUT_ENV = "HYDRATRACK_EXIT_TIMEOUT"  # seconds a run's exit waits for its data
 DEBUG_ENV = "HYDRATRACK_DEBUG"  # the CLI prints the traceback of an error
-x = {  "a":1 }
