@@ -342,6 +342,23 @@ def test_compose_api_is_named_in_a_warning(
     assert task["status"] == "completed" and "OmegaConf" not in task["configuration"]
 
 
+def _run_script(
+    server: ServerProcess, tmp_path: Path, code: str
+) -> subprocess.CompletedProcess[str]:
+    """A plain Python script (no Hydra) run against the test server."""
+    script = tmp_path / "script.py"
+    script.write_text(code)
+    return subprocess.run(
+        [sys.executable, str(script)],
+        env=server.env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def test_nan_and_infinite_scalars_read_back_as_floats(
     server: ServerProcess, tmp_path: Path, sdk_env: None
 ) -> None:
@@ -350,23 +367,15 @@ def test_nan_and_infinite_scalars_read_back_as_floats(
 
     from hydratrack import Task
 
-    script = tmp_path / "nan.py"
-    script.write_text(
+    proc = _run_script(
+        server,
+        tmp_path,
         "from hydratrack import Task\n"
         "t = Task.init(project_name='tests', task_name='nan')\n"
         "print(f'HYDRATRACK_TASK={t.id}')\n"
         "log = t.get_logger()\n"
         "for i, v in enumerate([1.0, float('nan'), float('inf'), -float('inf'), 2.0]):\n"
-        "    log.report_scalar('loss', 'train', value=v, iteration=i)\n"
-    )
-    proc = subprocess.run(
-        [sys.executable, str(script)],
-        env=server.env(),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        "    log.report_scalar('loss', 'train', value=v, iteration=i)\n",
     )
     assert proc.returncode == 0, proc.stderr
     tid = proc.stdout.split("HYDRATRACK_TASK=")[1].split()[0]
@@ -387,19 +396,11 @@ def test_nan_and_infinite_scalars_read_back_as_floats(
 def test_task_init_keywords_are_checked(
     server: ServerProcess, tmp_path: Path, keywords: str, returncode: int, expected: str
 ) -> None:
-    script = tmp_path / "kw.py"
-    script.write_text(
+    proc = _run_script(
+        server,
+        tmp_path,
         "from hydratrack import Task\n"
-        f"t = Task.init(project_name='tests', task_name='kw', {keywords})\n"
-    )
-    proc = subprocess.run(
-        [sys.executable, str(script)],
-        env=server.env(),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        f"t = Task.init(project_name='tests', task_name='kw', {keywords})\n",
     )
     assert proc.returncode == returncode, proc.stderr
     assert expected in proc.stderr

@@ -337,67 +337,54 @@ def users_set_role(
     print(f"{user['name']} is now {user['role']}")
 
 
+ProjectArg = Annotated[str, typer.Argument(help="Project name (or id).")]
+QueueArg = Annotated[str, typer.Argument(help="Queue name (or id).")]
+
+
 @projects_app.command("grant")
 def projects_grant(
-    project: Annotated[str, typer.Argument(help="Project name (or id).")],
-    user: Annotated[str, typer.Argument(help="User name (or id).")],
+    project: ProjectArg,
+    user: UserName,
     level: Annotated[str, typer.Argument(help="read, edit or manage.")],
 ) -> None:
     """Give a user a level on a project (its owner, a manager or an admin)."""
-    from hydratrack.client.api import ApiClient
-
-    with ApiClient() as api:
+    with _api() as api:
         api.grant_project(project, user, _choice(level, LEVELS, "LEVEL"))
     print(f"{user} may {level} project {project}")
 
 
 @projects_app.command("revoke")
-def projects_revoke(
-    project: Annotated[str, typer.Argument(help="Project name (or id).")],
-    user: Annotated[str, typer.Argument(help="User name (or id).")],
-) -> None:
+def projects_revoke(project: ProjectArg, user: UserName) -> None:
     """Take a user's granted level on a project away (the server default still applies)."""
-    from hydratrack.client.api import ApiClient
-
-    with ApiClient() as api:
+    with _api() as api:
         api.revoke_project(project, user)
     print(f"{user} has no grant on project {project}")
 
 
 @queues_app.command("grant")
-def queues_grant(
-    queue: Annotated[str, typer.Argument(help="Queue name (or id).")],
-    user: Annotated[str, typer.Argument(help="User name (or id).")],
-) -> None:
-    """Let a user enqueue to a queue whose access is `granted`."""
-    from hydratrack.client.api import ApiClient
-
-    with ApiClient() as api:
+def queues_grant(queue: QueueArg, user: UserName) -> None:
+    """Let a user enqueue to a queue whose access is `granted`, and serve it (run agents
+    that take its tasks)."""
+    with _api() as api:
         api.grant_queue(queue, user)
-    print(f"{user} may enqueue to {queue}")
+    print(f"{user} may enqueue to and serve {queue}")
 
 
 @queues_app.command("revoke")
-def queues_revoke(
-    queue: Annotated[str, typer.Argument(help="Queue name (or id).")],
-    user: Annotated[str, typer.Argument(help="User name (or id).")],
-) -> None:
+def queues_revoke(queue: QueueArg, user: UserName) -> None:
     """Take a user's grant on a queue away."""
-    from hydratrack.client.api import ApiClient
-
-    with ApiClient() as api:
+    with _api() as api:
         api.revoke_queue(queue, user)
     print(f"{user} has no grant on {queue}")
 
 
 @queues_app.command("access")
 def queues_access(
-    queue: Annotated[str, typer.Argument(help="Queue name (or id).")],
+    queue: QueueArg,
     access: Annotated[str, typer.Argument(help="members (any member) or granted.")],
 ) -> None:
-    """Who may enqueue: every member, or only its owner, admins and granted users."""
-    from hydratrack.client.api import ApiClient
-
-    with ApiClient() as api:
+    """Who may enqueue: every member, or only its owner, admins and granted users (serving
+    always needs ownership or a grant)."""
+    with _api() as api:
         api.set_queue_access(queue, _choice(access, ("members", "granted"), "ACCESS"))
     print(f"queue {queue}: access {access}")
