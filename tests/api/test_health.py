@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import assert_error
-from tests.support.servers import ServerProcess, running_server
+from tests.support.servers import ServerProcess, requested_db_url, running_server
 
 
 @pytest.fixture
@@ -94,43 +94,44 @@ def test_health_reports_a_full_data_disk_and_reads_go_on(small_disk: Path) -> No
         assert health(server) == {"status": "ok", "version": got["version"]}
 
 
-def test_health_reports_a_database_that_takes_no_writes(tmp_path: Path) -> None:
-    with contextlib.ExitStack() as stack:
-        server = stack.enter_context(contextlib.contextmanager(running_server)(tmp_path))
-        if server.db_url is None:
-            pytest.skip(
-                "SQLite: this test runs as root, which writes a read-only file anyway, and a "
-                "read-only remount is refused while the server holds the file open; the same "
-                "probe is tested on PostgreSQL"
-            )
-        import psycopg
+# PostgreSQL only: the same write probe serves SQLite, but as root (CI) a read-only SQLite
+# file is written anyway, and a read-only remount is refused while the server holds it open.
+if requested_db_url() is not None:
 
-        name = server.db_url.rsplit("/", 1)[1]
-        admin = server.db_url.rsplit("/", 1)[0] + "/postgres"
+    def test_health_reports_a_database_that_takes_no_writes(tmp_path: Path) -> None:
+        with contextlib.ExitStack() as stack:
+            server = stack.enter_context(contextlib.contextmanager(running_server)(tmp_path))
+            assert server.db_url is not None
+            import psycopg
 
-        def set_read_only(on: bool) -> None:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                value = "on" if on else "off"
-                conn.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = {value}')
-                conn.execute(  # the server's pool reconnects with the new default
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                    (name,),
+            name = server.db_url.rsplit("/", 1)[1]
+            admin = server.db_url.rsplit("/", 1)[0] + "/postgres"
+
+            def set_read_only(on: bool) -> None:
+                with psycopg.connect(admin, autocommit=True) as conn:
+                    value = "on" if on else "off"
+                    conn.execute(
+                        f'ALTER DATABASE "{name}" SET default_transaction_read_only = {value}'
+                    )
+                    conn.execute(  # the server's pool reconnects with the new default
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                        (name,),
+                    )
+
+            api = stack.enter_context(
+                httpx.Client(
+                    base_url=server.url + "/api/v1", auth=(server.access_key, server.secret_key)
                 )
-
-        api = stack.enter_context(
-            httpx.Client(
-                base_url=server.url + "/api/v1", auth=(server.access_key, server.secret_key)
             )
-        )
-        assert api.post("/tasks", json={"name": "t", "project": "p"}).status_code == 201
-        assert health(server)["status"] == "ok"
-        set_read_only(True)
-        got = health(server)
-        assert got["status"] == "degraded", got
-        assert any("database not writable" in str(r) for r in got["reasons"]), got  # type: ignore[attr-defined]
-        listed = api.get("/tasks")
-        assert listed.status_code == 200 and listed.json()["total"] == 1
-        refused = api.post("/tasks", json={"name": "t2", "project": "p"})
-        assert_error(refused, 503, "unavailable", "read-only")
-        set_read_only(False)
-        assert health(server)["status"] == "ok"
+            assert api.post("/tasks", json={"name": "t", "project": "p"}).status_code == 201
+            assert health(server)["status"] == "ok"
+            set_read_only(True)
+            got = health(server)
+            assert got["status"] == "degraded", got
+            assert any("database not writable" in str(r) for r in got["reasons"]), got  # type: ignore[attr-defined]
+            listed = api.get("/tasks")
+            assert listed.status_code == 200 and listed.json()["total"] == 1
+            refused = api.post("/tasks", json={"name": "t2", "project": "p"})
+            assert_error(refused, 503, "unavailable", "read-only")
+            set_read_only(False)
+            assert health(server)["status"] == "ok"

@@ -10,7 +10,6 @@ import threading
 import uuid
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine
 
 from hydratrack.server.store.migration import current_revision, head_revision, upgrade
@@ -114,28 +113,30 @@ def test_restore_needs_a_backup_and_a_matching_database(tmp_path: Path) -> None:
     ).one_line_error("not empty")
 
 
-@pytest.mark.skipif(support.requested_db_url() is not None, reason="the SQLite step")
-def test_server_backs_up_sqlite_before_migrating(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    engine = create_engine(f"sqlite:///{data / 'hydratrack.db'}")
-    upgrade(engine, "0001")  # an old database: migrations are pending
-    engine.dispose()
-    gen = running_server(tmp_path)
-    server = next(gen)
-    try:
-        assert "backed up the database to" in server.log()
-        saved = list((data / "backups").glob("hydratrack-0001-*.db"))
-        assert len(saved) == 1 and stat.S_IMODE(saved[0].stat().st_mode) == 0o600
-        old = create_engine(f"sqlite:///{saved[0]}")
-        assert current_revision(old) == "0001"
-        old.dispose()
-        now = create_engine(f"sqlite:///{data / 'hydratrack.db'}")
-        assert current_revision(now) == head_revision()
-        now.dispose()
-    finally:
+# SQLite only: the server copies an SQLite file before migrating (PostgreSQL: `backup`).
+if support.requested_db_url() is None:
+
+    def test_server_backs_up_sqlite_before_migrating(tmp_path: Path) -> None:
+        data = tmp_path / "data"
+        data.mkdir()
+        engine = create_engine(f"sqlite:///{data / 'hydratrack.db'}")
+        upgrade(engine, "0001")  # an old database: migrations are pending
+        engine.dispose()
+        gen = running_server(tmp_path)
+        server = next(gen)
+        try:
+            assert "backed up the database to" in server.log()
+            saved = list((data / "backups").glob("hydratrack-0001-*.db"))
+            assert len(saved) == 1 and stat.S_IMODE(saved[0].stat().st_mode) == 0o600
+            old = create_engine(f"sqlite:///{saved[0]}")
+            assert current_revision(old) == "0001"
+            old.dispose()
+            now = create_engine(f"sqlite:///{data / 'hydratrack.db'}")
+            assert current_revision(now) == head_revision()
+            now.dispose()
+        finally:
+            gen.close()
+        gen = running_server(tmp_path)  # up to date: no new backup
+        next(gen)
         gen.close()
-    gen = running_server(tmp_path)  # up to date: no new backup
-    next(gen)
-    gen.close()
-    assert len(list((data / "backups").iterdir())) == 1
+        assert len(list((data / "backups").iterdir())) == 1
